@@ -1,0 +1,128 @@
+package dev.sparkdistill.common.config;
+
+import com.typesafe.config.Config;
+import dev.sparkdistill.common.data.FeatureScaling;
+import dev.sparkdistill.common.data.Split;
+import java.io.Serializable;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** The validated configuration of the {@code prepare} job (section {@code prepare}). */
+public record PrepareConfig(
+    SourceFormat format,
+    String output,
+    WriteMode mode,
+    Map<Split, String> inputs,
+    Map<Split, String> idxLabels,
+    String missingInputHint,
+    CsvOptions csv,
+    ParquetOptions parquet,
+    List<Integer> featureShape,
+    List<String> classNames,
+    int classCount,
+    FeatureScaling scaling,
+    double validationFraction,
+    double labeledFraction,
+    long seed,
+    double maxRejectedFraction,
+    String configDigest) implements Serializable {
+
+  public static final String SECTION = "prepare";
+
+  public static PrepareConfig from(Config config) {
+    Settings s = new Settings(config);
+    String p = SECTION + ".";
+    SourceFormat format = s.choice(p + "format", SourceFormat.class);
+    Map<Split, String> inputs = splitPaths(s, p + "input.", "");
+    if (!inputs.containsKey(Split.TRAIN)) {
+      throw new InvalidConfigException(
+          p + "input.train is required: the training rows (a file or directory)");
+    }
+    Map<Split, String> idxLabels = splitPaths(s, p + "idx.", "-labels");
+    for (Split split : idxLabels.keySet()) {
+      if (!inputs.containsKey(split)) {
+        throw new InvalidConfigException(p + "idx." + split.value() + "-labels is set but "
+            + p + "input." + split.value() + " is not: labels need their images file");
+      }
+    }
+    List<String> classNames = s.stringList(p + "class-names");
+    int classCount = classCount(s, p, classNames);
+    return new PrepareConfig(
+        format,
+        s.required(p + "output", "where to write the examples table (a directory)"),
+        s.choice(p + "mode", WriteMode.class),
+        inputs,
+        format == SourceFormat.IDX ? idxLabels : Map.of(),
+        s.string(p + "input.missing-hint"),
+        CsvOptions.from(s, p + "csv"),
+        ParquetOptions.from(s, p + "parquet"),
+        s.integerList(p + "feature-shape", 1),
+        classNames,
+        classCount,
+        scaling(s, p + "scaling."),
+        s.fraction(p + "validation-fraction", 0, 1, true),
+        labeledFraction(s, p + "labeled-fraction"),
+        s.integer(p + "seed"),
+        s.fraction(p + "max-rejected-fraction", 0, 1, false),
+        ConfigRendering.digest(config, SECTION, "mode"));
+  }
+
+  private static Map<Split, String> splitPaths(Settings s, String prefix, String suffix) {
+    Map<Split, String> paths = new EnumMap<>(Split.class);
+    for (Split split : Split.values()) {
+      String path = s.string(prefix + split.value() + suffix);
+      if (!path.isEmpty()) {
+        paths.put(split, path);
+      }
+    }
+    return Map.copyOf(paths);
+  }
+
+  private static int classCount(Settings s, String p, List<String> classNames) {
+    long count = s.integer(p + "class-count");
+    if (count == 1 || count < 0 || count > 1_000_000) {
+      throw Settings.invalid(p + "class-count", "0 (inferred) or an integer from 2 to 1000000",
+          count);
+    }
+    if (!classNames.isEmpty() && count != 0 && count != classNames.size()) {
+      throw new InvalidConfigException(p + "class-count is " + count + " but " + p
+          + "class-names lists " + classNames.size() + " names; give one of them or make them agree");
+    }
+    if (classNames.size() == 1) {
+      throw Settings.invalid(p + "class-names", "empty or at least 2 names", classNames);
+    }
+    return count != 0 ? (int) count : classNames.size();
+  }
+
+  private static double labeledFraction(Settings s, String key) {
+    double value = s.fraction(key, 0, 1, false);
+    if (value == 0) {
+      throw Settings.invalid(key, "in (0, 1]", value);
+    }
+    return value;
+  }
+
+  private static FeatureScaling scaling(Settings s, String prefix) {
+    String kindKey = prefix + "kind";
+    FeatureScaling.Kind kind = s.choice(kindKey, FeatureScaling.Kind.class);
+    double multiply = s.number(prefix + "multiply");
+    double add = s.number(prefix + "add");
+    if (kind == FeatureScaling.Kind.LINEAR && multiply == 0) {
+      throw Settings.invalid(prefix + "multiply", "non-zero", multiply);
+    }
+    return kind == FeatureScaling.Kind.NONE ? FeatureScaling.NONE
+        : new FeatureScaling(kind, multiply, add);
+  }
+
+  /** The input of {@code split}, when one was given. */
+  public Optional<String> input(Split split) {
+    return Optional.ofNullable(inputs.get(split));
+  }
+
+  /** Whether the validation split is carved out of the training rows. */
+  public boolean carvesValidation() {
+    return !inputs.containsKey(Split.VALIDATION) && validationFraction > 0;
+  }
+}

@@ -1,0 +1,145 @@
+package dev.sparkdistill.common.config;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueType;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.stream.Collectors;
+
+/**
+ * Typed reads from a resolved configuration. Every failure is an {@link InvalidConfigException}
+ * worded "KEY must be ALLOWED, got VALUE".
+ */
+public final class Settings {
+  private final Config config;
+
+  public Settings(Config config) {
+    this.config = config;
+  }
+
+  public static InvalidConfigException invalid(String key, String allowed, Object got) {
+    return new InvalidConfigException(key + " must be " + allowed + ", got " + show(got));
+  }
+
+  static String show(Object value) {
+    if (value instanceof String s) {
+      return "'" + s + "'";
+    }
+    if (value instanceof Double d && d == Math.rint(d) && !Double.isInfinite(d)) {
+      return Long.toString(d.longValue());
+    }
+    return String.valueOf(value);
+  }
+
+  private Object raw(String key) {
+    ConfigValue value = config.getValue(key);
+    return value.valueType() == ConfigValueType.NULL ? null : value.unwrapped();
+  }
+
+  public String string(String key) {
+    try {
+      return config.getString(key).trim();
+    } catch (ConfigException.WrongType e) {
+      throw invalid(key, "a string", raw(key));
+    }
+  }
+
+  public String required(String key, String what) {
+    String value = config.getIsNull(key) ? "" : string(key);
+    if (value.isEmpty()) {
+      throw new InvalidConfigException(key + " is required: " + what);
+    }
+    return value;
+  }
+
+  public boolean bool(String key) {
+    try {
+      return config.getBoolean(key);
+    } catch (ConfigException.WrongType e) {
+      throw invalid(key, "true or false", raw(key));
+    }
+  }
+
+  public double number(String key) {
+    try {
+      double value = config.getDouble(key);
+      if (!Double.isFinite(value)) {
+        throw invalid(key, "a finite number", raw(key));
+      }
+      return value;
+    } catch (ConfigException.WrongType e) {
+      throw invalid(key, "a number", raw(key));
+    }
+  }
+
+  /** A number in [min, max], or [min, max) when {@code maxExclusive}. */
+  public double fraction(String key, double min, double max, boolean maxExclusive) {
+    double value = number(key);
+    if (value < min || value > max || (maxExclusive && value == max)) {
+      throw invalid(key, "in [" + show(min) + ", " + show(max) + (maxExclusive ? ")" : "]"),
+          value);
+    }
+    return value;
+  }
+
+  public long integer(String key) {
+    try {
+      return config.getLong(key);
+    } catch (ConfigException.WrongType e) {
+      throw invalid(key, "an integer", raw(key));
+    }
+  }
+
+  public int integerAtLeast(String key, int min) {
+    long value = integer(key);
+    if (value < min || value > Integer.MAX_VALUE) {
+      throw invalid(key, "an integer >= " + min, value);
+    }
+    return (int) value;
+  }
+
+  /** An enum constant, spelled in the config as its name in lower case with '-' for '_'. */
+  public <E extends Enum<E>> E choice(String key, Class<E> type) {
+    String value = string(key);
+    for (E constant : type.getEnumConstants()) {
+      if (spelling(constant).equals(value)) {
+        return constant;
+      }
+    }
+    List<String> allowed = Arrays.stream(type.getEnumConstants())
+        .map(Settings::spelling).collect(Collectors.toList());
+    throw invalid(key, "one of " + allowed, value);
+  }
+
+  public static String spelling(Enum<?> constant) {
+    return constant.name().toLowerCase(Locale.ROOT).replace('_', '-');
+  }
+
+  public List<String> stringList(String key) {
+    try {
+      return List.copyOf(config.getStringList(key));
+    } catch (ConfigException.WrongType e) {
+      throw invalid(key, "a list of strings", raw(key));
+    }
+  }
+
+  /** A list of integers, each at least {@code min}. */
+  public List<Integer> integerList(String key, int min) {
+    List<Integer> values = new ArrayList<>();
+    try {
+      for (Number n : config.getNumberList(key)) {
+        if (n.doubleValue() != Math.rint(n.doubleValue()) || n.doubleValue() < min) {
+          throw invalid(key, "a list of integers >= " + min, raw(key));
+        }
+        values.add(n.intValue());
+      }
+    } catch (ConfigException.WrongType e) {
+      throw invalid(key, "a list of integers >= " + min, raw(key));
+    }
+    return List.copyOf(values);
+  }
+}

@@ -1,0 +1,9 @@
+package dev.sparkdistill.common.config;
+
+/** What a job does when its output already exists. */
+public enum WriteMode {
+  /** Refuse, unless the output is complete for the same inputs and config: then skip the job. */
+  ERROR,
+  /** Replace the output. */
+  OVERWRITE
+}

@@ -1,0 +1,366 @@
+package dev.sparkdistill.jobs.prepare;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.expr;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.max;
+import static org.apache.spark.sql.functions.udf;
+import static org.apache.spark.sql.functions.when;
+
+import dev.sparkdistill.common.DistillException;
+import dev.sparkdistill.common.ProjectVersion;
+import dev.sparkdistill.common.config.PrepareConfig;
+import dev.sparkdistill.common.config.Settings;
+import dev.sparkdistill.common.config.WriteMode;
+import dev.sparkdistill.common.data.FeatureScaling;
+import dev.sparkdistill.common.data.RejectReason;
+import dev.sparkdistill.common.data.Split;
+import dev.sparkdistill.common.data.SplitDraw;
+import dev.sparkdistill.common.manifest.ExamplesManifest;
+import dev.sparkdistill.common.manifest.InputFingerprint;
+import dev.sparkdistill.common.manifest.RowTally;
+import dev.sparkdistill.jobs.SparkPhases;
+import dev.sparkdistill.jobs.io.HadoopFiles;
+import dev.sparkdistill.jobs.io.OutputDirectory;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.TreeMap;
+import java.util.stream.IntStream;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.sql.api.java.UDF1;
+import org.apache.spark.sql.api.java.UDF2;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.expressions.UserDefinedFunction;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.storage.StorageLevel;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@code prepare} job: raw data (IDX, CSV, Parquet) to the examples table of the data
+ * contract, with {@code _rejected}, {@code _manifest.json} and {@code _SUCCESS}.
+ *
+ * <p>Operational facts: parsed rows are persisted (memory and disk) for the checks and the two
+ * writes. The driver receives only aggregates: counts per split, reason and label presence, and
+ * one sampling threshold per class. Ids from a user column are checked for repeats with a
+ * shuffle of the ids alone. Every input row is written or rejected; the job verifies that from
+ * the written files before marking the output complete.
+ */
+public final class PrepareJob {
+  private static final Logger LOG = LoggerFactory.getLogger(PrepareJob.class);
+  private static final String CODE = "code";
+  /** Rank accuracy of the per-class sampling thresholds: within 1/ACCURACY of a class's size. */
+  private static final int ACCURACY = 100_000;
+
+  private final PrepareConfig config;
+
+  public PrepareJob(PrepareConfig config) {
+    this.config = config;
+  }
+
+  public ExamplesManifest run(SparkSession spark) {
+    String started = Instant.now().toString();
+    Configuration conf = spark.sparkContext().hadoopConfiguration();
+    OutputDirectory out = new OutputDirectory(config.output(), conf);
+    ExamplesManifest.Source source = describeInputs(conf);
+    Optional<ExamplesManifest> done = existingOutput(out, source);
+    if (done.isPresent()) {
+      return done.get();
+    }
+
+    List<SourceRows> parts = readSplits(spark);
+    List<Integer> shape = commonShape(parts);
+    Dataset<Row> checked = checkIds(parts)
+        .withColumn(CODE, expr("substring_index(reason, ':', 1)"))
+        .persist(StorageLevel.MEMORY_AND_DISK());
+    try {
+      List<Row> groups = SparkPhases.run(spark, "prepare: parsing and checking input rows",
+          () -> checked.groupBy(col(ParsedRows.SPLIT), col(CODE), col(ParsedRows.LABEL).isNull())
+              .agg(count(lit(1)), max(col(ParsedRows.LABEL))).collectAsList());
+      RowTally parsedTally = tally(groups);
+      LOG.info("read {} rows: {} usable, {} rejected {}", parsedTally.input(),
+          parsedTally.written(), parsedTally.rejected(), parsedTally.rejectedByReason());
+      int classCount = classCount(groups);
+      Dataset<Row> rejected = checked.filter(col(ParsedRows.REASON).isNotNull())
+          .select(ParsedRows.ID, ParsedRows.SPLIT, ParsedRows.REASON, ParsedRows.RAW);
+      failOnTooManyRejected(spark, parsedTally, rejected, out);
+
+      Dataset<Row> examples = scale(keepLabels(carveValidation(
+          checked.filter(col(ParsedRows.REASON).isNull())
+              .select(ParsedRows.ID, ParsedRows.FEATURES, ParsedRows.LABEL, ParsedRows.SPLIT))));
+      SparkPhases.run(spark, "prepare: writing " + parsedTally.written() + " examples to "
+          + out.path(), () -> examples.write().mode("overwrite").partitionBy(ParsedRows.SPLIT)
+              .option("mapreduce.fileoutputcommitter.marksuccessfuljobs", "false")
+              .parquet(out.path().toString()));
+      writeRejected(spark, rejected, out);
+      RowTally written = countWritten(spark, out, parsedTally);
+      ExamplesManifest manifest = new ExamplesManifest(ExamplesManifest.SCHEMA_VERSION,
+          ExamplesManifest.KIND, ProjectVersion.get(), started, Instant.now().toString(), shape,
+          shape.stream().reduce(1, Math::multiplyExact), classCount, classNames(classCount),
+          config.scaling(), source, written.toCounts(),
+          new ExamplesManifest.SplitPolicy(config.carvesValidation(),
+              config.carvesValidation() ? config.validationFraction() : 0,
+              config.labeledFraction(), config.seed()),
+          config.configDigest());
+      out.markComplete(manifest);
+      LOG.info("examples table complete at {}: {}", out.path(), manifest.rows().bySplit());
+      return manifest;
+    } finally {
+      checked.unpersist();
+    }
+  }
+
+  private ExamplesManifest.Source describeInputs(Configuration conf) {
+    try {
+      return listInputs(conf);
+    } catch (DistillException e) {
+      if (config.missingInputHint().isEmpty()) {
+        throw e;
+      }
+      throw new DistillException(e.getMessage() + ". " + config.missingInputHint(), e);
+    }
+  }
+
+  private ExamplesManifest.Source listInputs(Configuration conf) {
+    List<InputFingerprint.FileFacts> facts = new ArrayList<>();
+    Map<String, String> inputs = new TreeMap<>();
+    config.inputs().forEach((split, path) -> {
+      inputs.put(split.value(), path);
+      facts.addAll(HadoopFiles.facts(
+          HadoopFiles.dataFiles(path, "prepare.input." + split.value(), conf)));
+    });
+    config.idxLabels().forEach((split, path) -> {
+      inputs.put(split.value() + "-labels", path);
+      facts.addAll(HadoopFiles.facts(
+          HadoopFiles.dataFiles(path, "prepare.idx." + split.value() + "-labels", conf)));
+    });
+    return new ExamplesManifest.Source(Settings.spelling(config.format()), inputs, facts.size(),
+        InputFingerprint.of(facts));
+  }
+
+  /**
+   * The manifest of an output that is already complete for the same inputs and config (so the
+   * run is skipped); clears the output when it may be replaced; refuses otherwise.
+   */
+  private Optional<ExamplesManifest> existingOutput(OutputDirectory out,
+      ExamplesManifest.Source source) {
+    if (!out.exists()) {
+      return Optional.empty();
+    }
+    if (config.mode() == WriteMode.ERROR) {
+      Optional<ExamplesManifest> previous = out.completeManifest(ExamplesManifest.class);
+      if (previous.isPresent()) {
+        ExamplesManifest manifest = previous.get();
+        if (manifest.configDigest().equals(config.configDigest())
+            && manifest.source().inputFingerprint().equals(source.inputFingerprint())) {
+          LOG.info("{} is already complete for these inputs and this config; nothing to do",
+              out.path());
+          return previous;
+        }
+        throw new DistillException("output " + out.path() + " holds a complete examples table "
+            + "made from other inputs or another config; use --mode overwrite to replace it");
+      }
+      if (!out.holdsOnly(PrepareJob::isOwnLeftover)) {
+        throw new DistillException("output " + out.path() + " exists and is not an examples "
+            + "table; choose another prepare.output or use --mode overwrite");
+      }
+      LOG.warn("{} holds an incomplete examples table from a failed run; replacing it",
+          out.path());
+    }
+    out.delete();
+    return Optional.empty();
+  }
+
+  private static boolean isOwnLeftover(String name) {
+    return name.startsWith(ParsedRows.SPLIT + "=") || name.equals("_temporary")
+        || name.equals("_rejected") || name.startsWith(".");
+  }
+
+  private List<SourceRows> readSplits(SparkSession spark) {
+    ExampleSource source = switch (config.format()) {
+      case IDX -> new IdxSource(config);
+      case CSV -> new CsvSource(config);
+      case PARQUET -> new ParquetSource(config);
+    };
+    OptionalInt classCount = config.classCount() > 0 ? OptionalInt.of(config.classCount())
+        : OptionalInt.empty();
+    List<SourceRows> parts = new ArrayList<>();
+    for (Split split : Split.values()) {
+      if (config.input(split).isPresent()) {
+        parts.add(source.read(spark, split, classCount));
+      }
+    }
+    return parts;
+  }
+
+  private List<Integer> commonShape(List<SourceRows> parts) {
+    List<Integer> shape = config.featureShape().isEmpty() ? parts.get(0).featureShape()
+        : config.featureShape();
+    int count = shape.stream().reduce(1, Math::multiplyExact);
+    for (SourceRows part : parts) {
+      if (part.featureCount() != count) {
+        throw new DistillException("inputs disagree on the feature count: expected " + count
+            + " values per row (" + shape + ") but an input has " + part.featureCount()
+            + " (" + part.featureShape() + ")");
+      }
+    }
+    return shape;
+  }
+
+  /**
+   * All rows of every split. Where ids come from a user column, every row whose id occurs more
+   * than once is rejected: keeping one of them would be an arbitrary choice, and the same id in
+   * two splits would leak training rows into evaluation.
+   */
+  private static Dataset<Row> checkIds(List<SourceRows> parts) {
+    Dataset<Row> all = parts.stream().map(SourceRows::rows).reduce(Dataset::union).orElseThrow();
+    if (parts.stream().noneMatch(SourceRows::idsFromColumn)) {
+      return all;
+    }
+    Dataset<Row> repeated = all.groupBy(ParsedRows.ID).count().filter(col("count").gt(1))
+        .withColumnRenamed("count", "occurrences");
+    Dataset<Row> joined = all.join(org.apache.spark.sql.functions.broadcast(repeated),
+        all.col(ParsedRows.ID).equalTo(repeated.col(ParsedRows.ID)), "left");
+    Column reason = when(col(ParsedRows.REASON).isNull().and(col("occurrences").isNotNull()),
+        expr("concat('" + RejectReason.DUPLICATE_ID.code() + ": id occurs ', occurrences, ' times')"))
+        .otherwise(col(ParsedRows.REASON));
+    return joined.select(all.col(ParsedRows.ID), col(ParsedRows.SPLIT), col(ParsedRows.FEATURES),
+        col(ParsedRows.LABEL), reason.as(ParsedRows.REASON), col(ParsedRows.RAW));
+  }
+
+  private static RowTally tally(List<Row> groups) {
+    RowTally tally = new RowTally();
+    for (Row group : groups) {
+      long rows = group.getLong(3);
+      if (group.isNullAt(1)) {
+        tally.addWritten(group.getString(0), !group.getBoolean(2), rows);
+      } else {
+        tally.addRejected(group.getString(1), rows);
+      }
+    }
+    return tally;
+  }
+
+  private int classCount(List<Row> groups) {
+    if (config.classCount() > 0) {
+      return config.classCount();
+    }
+    int largest = groups.stream().filter(g -> g.isNullAt(1) && !g.isNullAt(4))
+        .mapToInt(g -> g.getInt(4)).max().orElse(-1);
+    if (largest < 1) {
+      throw new DistillException("cannot infer the number of classes: the input has "
+          + (largest < 0 ? "no labeled rows" : "only label 0")
+          + "; set prepare.class-count or prepare.class-names");
+    }
+    LOG.info("class count inferred from the largest label: {}", largest + 1);
+    return largest + 1;
+  }
+
+  private List<String> classNames(int classCount) {
+    return config.classNames().isEmpty()
+        ? IntStream.range(0, classCount).mapToObj(Integer::toString).toList()
+        : config.classNames();
+  }
+
+  private void failOnTooManyRejected(SparkSession spark, RowTally tally, Dataset<Row> rejected,
+      OutputDirectory out) {
+    if (tally.rejectedShare() <= config.maxRejectedFraction()) {
+      return;
+    }
+    writeRejected(spark, rejected, out);
+    throw new DistillException(String.format(java.util.Locale.ROOT,
+        "%d of %d input rows (%.2f%%) were rejected, more than prepare.max-rejected-fraction = %s;"
+            + " reasons %s; the rows are in %s", tally.rejected(), tally.input(),
+        100.0 * tally.rejectedShare(), config.maxRejectedFraction(), tally.rejectedByReason(),
+        out.child("_rejected")));
+  }
+
+  private static void writeRejected(SparkSession spark, Dataset<Row> rejected,
+      OutputDirectory out) {
+    SparkPhases.run(spark, "prepare: writing rejected rows to " + out.child("_rejected"),
+        () -> rejected.write().mode("overwrite").parquet(out.child("_rejected").toString()));
+  }
+
+  /** Moves a seeded share of each class's training rows to the validation split. */
+  private Dataset<Row> carveValidation(Dataset<Row> examples) {
+    if (!config.carvesValidation()) {
+      return examples;
+    }
+    Column train = col(ParsedRows.SPLIT).equalTo(Split.TRAIN.value());
+    UserDefinedFunction chosen = drawBelowThreshold(examples.filter(train), SplitDraw.VALIDATION,
+        config.validationFraction());
+    return examples.withColumn(ParsedRows.SPLIT,
+        when(train.and(chosen.apply(col(ParsedRows.ID), col(ParsedRows.LABEL))),
+            lit(Split.VALIDATION.value())).otherwise(col(ParsedRows.SPLIT)));
+  }
+
+  /** Keeps the labels of a seeded share of each class's training rows; the rest lose them. */
+  private Dataset<Row> keepLabels(Dataset<Row> examples) {
+    if (config.labeledFraction() >= 1.0) {
+      return examples;
+    }
+    Column labeledTrain = col(ParsedRows.SPLIT).equalTo(Split.TRAIN.value())
+        .and(col(ParsedRows.LABEL).isNotNull());
+    UserDefinedFunction kept = drawBelowThreshold(examples.filter(labeledTrain),
+        SplitDraw.LABELED, config.labeledFraction());
+    return examples.withColumn(ParsedRows.LABEL,
+        when(labeledTrain.and(kept.apply(col(ParsedRows.ID), col(ParsedRows.LABEL)).unary_$bang()),
+            lit(null).cast(DataTypes.IntegerType)).otherwise(col(ParsedRows.LABEL)));
+  }
+
+  /**
+   * A (id, label) -> boolean function that is true for about {@code fraction} of each label's
+   * rows in {@code rows}: those whose seeded draw lies below the label's draw quantile.
+   */
+  private UserDefinedFunction drawBelowThreshold(Dataset<Row> rows, String salt,
+      double fraction) {
+    long seed = config.seed();
+    UserDefinedFunction draw = udf((UDF1<String, Double>)
+        id -> SplitDraw.unit(seed, salt, id), DataTypes.DoubleType);
+    Map<Integer, Double> thresholds = new HashMap<>();
+    rows.withColumn("u", draw.apply(col(ParsedRows.ID))).groupBy(ParsedRows.LABEL)
+        .agg(expr("percentile_approx(u, " + fraction + ", " + ACCURACY + ")"))
+        .collectAsList()
+        .forEach(r -> thresholds.put(r.isNullAt(0) ? null : r.getInt(0), r.getDouble(1)));
+    return udf((UDF2<String, Integer, Boolean>) (id, label) -> {
+      Double threshold = thresholds.get(label);
+      return threshold != null && SplitDraw.unit(seed, salt, id) <= threshold;
+    }, DataTypes.BooleanType);
+  }
+
+  private Dataset<Row> scale(Dataset<Row> examples) {
+    FeatureScaling scaling = config.scaling();
+    if (scaling.isIdentity()) {
+      return examples;
+    }
+    return examples.withColumn(ParsedRows.FEATURES, expr("transform(features, x -> CAST(x * "
+        + scaling.multiply() + "D + " + scaling.add() + "D AS FLOAT))"));
+  }
+
+  /** Counts the rows in the written files and checks input = written + rejected. */
+  private static RowTally countWritten(SparkSession spark, OutputDirectory out,
+      RowTally parsedTally) {
+    List<Row> groups = SparkPhases.run(spark, "prepare: counting written rows",
+        () -> spark.read().parquet(out.path().toString())
+            .groupBy(col(ParsedRows.SPLIT), col(ParsedRows.LABEL).isNotNull()).count()
+            .collectAsList());
+    RowTally written = new RowTally();
+    groups.forEach(g -> written.addWritten(g.getString(0), g.getBoolean(1), g.getLong(2)));
+    parsedTally.rejectedByReason().forEach(written::addRejected);
+    if (written.input() != parsedTally.input()) {
+      throw new DistillException("row accounting failed for " + out.path() + ": read "
+          + parsedTally.input() + " rows but wrote " + written.written() + " and rejected "
+          + written.rejected());
+    }
+    return written;
+  }
+}

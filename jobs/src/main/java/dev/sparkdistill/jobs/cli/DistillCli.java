@@ -3,6 +3,7 @@ package dev.sparkdistill.jobs.cli;
 import dev.sparkdistill.common.DistillException;
 import dev.sparkdistill.common.ProjectVersion;
 import java.io.InputStream;
+import java.io.PrintWriter;
 import java.util.Properties;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,11 +42,17 @@ public final class DistillCli implements Runnable {
 
   /** Runs the CLI and returns its exit code (for tests and embedding). */
   public static int execute(String... args) {
+    return execute(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args);
+  }
+
+  public static int execute(PrintWriter out, PrintWriter err, String... args) {
     CommandLine cli = new CommandLine(new DistillCli()).setCaseInsensitiveEnumValuesAllowed(true);
     addPending(cli, "train", "Train a teacher (alpha = 0) or a distilled student.");
     addPending(cli, "infer", "Score examples with one or more teachers into soft targets.");
     addPending(cli, "evaluate", "Compare models on the test split and write a report.");
     addPending(cli, "run", "Run every stage of a pipeline config in order.");
+    cli.setOut(out);
+    cli.setErr(err);
     cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
       String cause = oneLineCause(e);
       if (!(userFacing(e) instanceof DistillException)) {

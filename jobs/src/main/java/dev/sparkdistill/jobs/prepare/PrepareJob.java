@@ -91,7 +91,8 @@ public final class PrepareJob {
           parsedTally.written(), parsedTally.rejected(), parsedTally.rejectedByReason());
       int classCount = classCount(groups);
       Dataset<Row> rejected = checked.filter(col(ParsedRows.REASON).isNotNull())
-          .select(ParsedRows.ID, ParsedRows.SPLIT, ParsedRows.REASON, ParsedRows.RAW);
+          .select(ParsedRows.ID, ParsedRows.SPLIT, ParsedRows.REASON, ParsedRows.RAW,
+              ParsedRows.FEATURES, ParsedRows.LABEL);
       failOnTooManyRejected(spark, parsedTally, rejected, out);
 
       Dataset<Row> examples = scale(keepLabels(carveValidation(
@@ -226,14 +227,14 @@ public final class PrepareJob {
     if (parts.stream().noneMatch(SourceRows::idsFromColumn)) {
       return all;
     }
-    Dataset<Row> repeated = all.groupBy(ParsedRows.ID).count().filter(col("count").gt(1))
-        .withColumnRenamed("count", "occurrences");
+    Dataset<Row> repeated = all.groupBy(col(ParsedRows.ID).as("repeated_id")).count()
+        .filter(col("count").gt(1)).withColumnRenamed("count", "occurrences");
     Dataset<Row> joined = all.join(org.apache.spark.sql.functions.broadcast(repeated),
-        all.col(ParsedRows.ID).equalTo(repeated.col(ParsedRows.ID)), "left");
+        col(ParsedRows.ID).equalTo(col("repeated_id")), "left");
     Column reason = when(col(ParsedRows.REASON).isNull().and(col("occurrences").isNotNull()),
         expr("concat('" + RejectReason.DUPLICATE_ID.code() + ": id occurs ', occurrences, ' times')"))
         .otherwise(col(ParsedRows.REASON));
-    return joined.select(all.col(ParsedRows.ID), col(ParsedRows.SPLIT), col(ParsedRows.FEATURES),
+    return joined.select(col(ParsedRows.ID), col(ParsedRows.SPLIT), col(ParsedRows.FEATURES),
         col(ParsedRows.LABEL), reason.as(ParsedRows.REASON), col(ParsedRows.RAW));
   }
 

@@ -1,0 +1,164 @@
+package dev.sparkdistill.jobs.prepare;
+
+import static dev.sparkdistill.jobs.prepare.PrepareFixtures.config;
+import static dev.sparkdistill.jobs.prepare.PrepareFixtures.rejected;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.sparkdistill.common.DistillException;
+import dev.sparkdistill.common.manifest.ExamplesManifest;
+import dev.sparkdistill.jobs.SparkTestBase;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.apache.spark.sql.Row;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** prepare on generated CSV files with every kind of bad row planted. */
+class PrepareCsvTest extends SparkTestBase {
+  private static final String PLANTED = String.join("\n",
+      "id,label,f0,f1,f2,f3",
+      "r1,0,0.1,0.2,0.3,0.4",
+      "r2,1,1,2,3,4",
+      "r3,,1,2,3,4",
+      "r4,2,1,2,3",
+      "r5,2,1,2,3,4,5",
+      "r6,1,1,abc,3,4",
+      "r7,1,1,NaN,3,4",
+      "r8,1,1,2,Infinity,4",
+      "r9,1.5,1,2,3,4",
+      "r10,x,1,2,3,4",
+      "r11,7,1,2,3,4",
+      "r12,-1,1,2,3,4",
+      "r1,2,5,5,5,5",
+      ",1,1,2,3,4",
+      "r13,\"2\",1,2,3,4",
+      "",
+      "r14,2.0,1,2,3,4",
+      "");
+
+  @TempDir
+  Path tmp;
+
+  private Path write(String name, String text) throws IOException {
+    Path file = tmp.resolve(name);
+    Files.createDirectories(file.getParent());
+    Files.writeString(file, text);
+    return file;
+  }
+
+  @Test
+  void rejectsEveryKindOfBadRowWithItsReasonAndKeepsTheRest() throws IOException {
+    Path input = write("in/train.csv", PLANTED);
+    Path output = tmp.resolve("examples");
+    ExamplesManifest manifest = new PrepareJob(config("prepare.format=csv",
+        "prepare.output=" + output, "prepare.input.train=" + input, "prepare.csv.id-column=id",
+        "prepare.class-count=3", "prepare.validation-fraction=0",
+        "prepare.max-rejected-fraction=1")).run(spark);
+
+    Map<String, String> reasons = rejected(spark, output).stream().collect(Collectors.toMap(
+        r -> r.getString(0) + (r.getString(1).equals("duplicate_id") ? "#" + r.getList(4) : ""),
+        r -> r.getString(2)));
+    assertThat(reasons).containsOnly(
+        Map.entry("r4", "wrong_feature_count: expected 4 values, got 3"),
+        Map.entry("r5", "wrong_feature_count: expected 4 values, got 5"),
+        Map.entry("r6", "non_numeric_feature: column 3 is 'abc', not a number"),
+        Map.entry("r7", "non_finite_feature: column 3 is NaN"),
+        Map.entry("r8", "non_finite_feature: column 4 is Infinity"),
+        Map.entry("r9", "label_not_integer: label '1.5' is not an integer"),
+        Map.entry("r10", "label_not_integer: label 'x' is not an integer"),
+        Map.entry("r11", "label_out_of_range: label 7 is outside [0, 3)"),
+        Map.entry("r12", "label_out_of_range: label -1 is negative or too large"),
+        Map.entry("r1#[0.1, 0.2, 0.3, 0.4]", "duplicate_id: id occurs 2 times"),
+        Map.entry("r1#[5.0, 5.0, 5.0, 5.0]", "duplicate_id: id occurs 2 times"),
+        Map.entry("train/train.csv:" + (PLANTED.indexOf("\n,1,1,2,3,4") + 1),
+            "missing_id: column 0 is empty"));
+
+    List<Row> kept = spark.read().parquet(output.toString()).orderBy("id").collectAsList();
+    assertThat(kept).extracting(r -> r.getString(0)).containsExactly("r13", "r14", "r2", "r3");
+    assertThat(kept).extracting(r -> r.isNullAt(2) ? null : r.getInt(2))
+        .containsExactly(2, 2, 1, null);
+    assertThat(kept.get(2).<Float>getList(1)).containsExactly(1f, 2f, 3f, 4f);
+
+    assertThat(manifest.rows().input()).isEqualTo(16);
+    assertThat(manifest.rows().written()).isEqualTo(4);
+    assertThat(manifest.rows().rejected()).isEqualTo(12);
+    assertThat(manifest.rows().unlabeled()).isEqualTo(1);
+    assertThat(manifest.rows().rejectedByReason()).containsOnly(
+        Map.entry("wrong_feature_count", 2L), Map.entry("non_numeric_feature", 1L),
+        Map.entry("non_finite_feature", 2L), Map.entry("label_not_integer", 2L),
+        Map.entry("label_out_of_range", 2L), Map.entry("duplicate_id", 2L),
+        Map.entry("missing_id", 1L));
+    assertThat(manifest.featureShape()).containsExactly(4);
+  }
+
+  @Test
+  void readsHeaderlessFilesByColumnIndexAndMakesIdsFromFileAndOffset() throws IOException {
+    Path train = write("train/part-1.csv", "3;0.5;0.25\n1;1.5;2.5\n");
+    Path test = write("test/part-1.csv", "0;9;9\n");
+    Path output = tmp.resolve("examples");
+    ExamplesManifest manifest = new PrepareJob(config("prepare.format=csv",
+        "prepare.output=" + output, "prepare.input.train=" + train.getParent(),
+        "prepare.input.test=" + test.getParent(), "prepare.csv.header=false",
+        "prepare.csv.delimiter=;", "prepare.csv.label-column=0",
+        "prepare.validation-fraction=0")).run(spark);
+
+    List<Row> rows = spark.read().parquet(output.toString()).orderBy("id").collectAsList();
+    assertThat(rows).extracting(r -> r.getString(0)).containsExactly(
+        "test/part-1.csv:0", "train/part-1.csv:0", "train/part-1.csv:11");
+    assertThat(rows).extracting(r -> r.getString(3)).containsExactly("test", "train", "train");
+    assertThat(rows.get(1).<Float>getList(1)).containsExactly(0.5f, 0.25f);
+    assertThat(manifest.classCount()).isEqualTo(4);
+    assertThat(manifest.classNames()).containsExactly("0", "1", "2", "3");
+  }
+
+  @Test
+  void namesALabelColumnTheHeaderDoesNotHave() throws IOException {
+    Path input = write("in/train.csv", "a,b\n1,2\n");
+    assertThatThrownBy(() -> new PrepareJob(config("prepare.format=csv",
+        "prepare.output=" + tmp.resolve("examples"), "prepare.input.train=" + input,
+        "prepare.csv.label-column=target")).run(spark))
+        .isInstanceOf(DistillException.class)
+        .hasMessage("prepare.csv.label-column = 'target' is not a column of file:" + input
+            + "; it has columns [a, b]");
+  }
+
+  @Test
+  void namesAnInputThatDoesNotExist() {
+    Path missing = tmp.resolve("missing.csv");
+    assertThatThrownBy(() -> new PrepareJob(config("prepare.format=csv",
+        "prepare.output=" + tmp.resolve("examples"), "prepare.input.train=" + missing))
+        .run(spark))
+        .isInstanceOf(DistillException.class)
+        .hasMessage("prepare.input.train = " + missing + " does not exist");
+  }
+
+  @Test
+  void refusesToWriteIntoADirectoryThatIsNotAnExamplesTable() throws IOException {
+    Path input = write("in/train.csv", "label,a\n1,2\n0,3\n");
+    Path output = tmp.resolve("precious");
+    write("precious/notes.txt", "keep me");
+    assertThatThrownBy(() -> new PrepareJob(config("prepare.format=csv",
+        "prepare.output=" + output, "prepare.input.train=" + input)).run(spark))
+        .isInstanceOf(DistillException.class)
+        .hasMessage("output " + output + " exists and is not an examples table; choose another"
+            + " prepare.output or use --mode overwrite");
+    assertThat(output.resolve("notes.txt")).exists();
+  }
+
+  @Test
+  void replacesTheLeftoversOfAFailedRun() throws IOException {
+    Path input = write("in/train.csv", "label,a\n1,2\n0,3\n");
+    Path output = tmp.resolve("examples");
+    write("examples/split=train/part-0.parquet", "half-written");
+    ExamplesManifest manifest = new PrepareJob(config("prepare.format=csv",
+        "prepare.output=" + output, "prepare.input.train=" + input,
+        "prepare.validation-fraction=0")).run(spark);
+    assertThat(manifest.rows().written()).isEqualTo(2);
+    assertThat(spark.read().parquet(output.toString()).count()).isEqualTo(2);
+  }
+}

@@ -53,7 +53,7 @@ public final class IdxReader implements Closeable {
     try {
       in.skipNBytes((index - next) * item.length);
     } catch (java.io.EOFException e) {
-      throw truncated(index);
+      throw truncated();
     }
     next = index;
   }
@@ -65,16 +65,15 @@ public final class IdxReader implements Closeable {
     }
     int read = in.readNBytes(item, 0, item.length);
     if (read < item.length) {
-      throw truncated(next);
+      throw truncated();
     }
     next++;
     return item;
   }
 
-  private DistillException truncated(long missingItem) {
+  private DistillException truncated() {
     return new DistillException("file " + header.file() + " is truncated: its header declares "
-        + header.itemCount() + " items of " + item.length + " bytes but the data ends before item "
-        + missingItem + " is complete");
+        + header.itemCount() + " items of " + item.length + " bytes, more than the file holds");
   }
 
   @Override

@@ -1,0 +1,110 @@
+package dev.sparkdistill.jobs.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.sparkdistill.common.manifest.ExamplesManifest;
+import dev.sparkdistill.common.manifest.ManifestJson;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Runs the shaded application jar the way a user does: {@code submit/distill prepare} on the
+ * embedded Spark, as a separate process, on the real Fashion-MNIST from Debian's
+ * dataset-fashion-mnist (which .ci/run installs).
+ */
+class DistillLauncherIT {
+  private static final Path PROJECT = Path.of(System.getProperty("distill.project.dir", ".."))
+      .toAbsolutePath().normalize();
+  private static final Path DATASET = Path.of("/usr/share/datasets/fashion-mnist");
+
+  @TempDir
+  Path tmp;
+
+  record Result(int exitCode, String stdout, String stderr) {
+    String lastErrLine() {
+      List<String> lines = stderr.lines().toList();
+      return lines.isEmpty() ? "" : lines.get(lines.size() - 1);
+    }
+  }
+
+  @BeforeAll
+  static void datasetIsInstalled() {
+    assertThat(DATASET.resolve("train-images-idx3-ubyte.gz"))
+        .as("Fashion-MNIST: apt-get install dataset-fashion-mnist (.ci/run does this)").exists();
+  }
+
+  private Result distill(String... args) throws IOException, InterruptedException {
+    List<String> command = new ArrayList<>(List.of(PROJECT.resolve("submit/distill").toString()));
+    command.addAll(List.of(args));
+    ProcessBuilder builder = new ProcessBuilder(command).directory(tmp.toFile())
+        .redirectOutput(tmp.resolve("stdout.txt").toFile())
+        .redirectError(tmp.resolve("stderr.txt").toFile());
+    builder.environment().put("DISTILL_SPARK", "embedded");
+    builder.environment().put("DISTILL_DRIVER_MEMORY", "2g");
+    Process process = builder.start();
+    assertThat(process.waitFor(5, TimeUnit.MINUTES)).as("distill finished in 5 minutes").isTrue();
+    return new Result(process.exitValue(),
+        Files.readString(tmp.resolve("stdout.txt"), StandardCharsets.UTF_8),
+        Files.readString(tmp.resolve("stderr.txt"), StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void preparesFashionMnistWithTheReadmeCommandAndSkipsTheRerun() throws Exception {
+    Path output = tmp.resolve("examples");
+    String conf = PROJECT.resolve("conf/fashion-mnist.conf").toString();
+    Result first = distill("prepare", "--config", conf, "--set", "prepare.output=" + output);
+    assertThat(first.exitCode()).as(first.stderr()).isZero();
+    assertThat(first.stderr()).contains("examples table complete at " + output);
+
+    ExamplesManifest manifest = ManifestJson.read(Files.readString(
+        output.resolve("_manifest.json")), ExamplesManifest.class, "_manifest.json");
+    assertThat(manifest.rows().bySplit().get("train").total()
+        + manifest.rows().bySplit().get("validation").total()).isEqualTo(60_000);
+    assertThat(manifest.rows().bySplit().get("validation").total()).isBetween(5_900L, 6_100L);
+    assertThat(manifest.rows().bySplit().get("test").total()).isEqualTo(10_000);
+    assertThat(manifest.rows().rejected()).isZero();
+    assertThat(manifest.classNames()).hasSize(10).startsWith("T-shirt/top");
+    assertThat(output.resolve("_SUCCESS")).exists();
+
+    Result again = distill("prepare", "--config", conf, "--set", "prepare.output=" + output);
+    assertThat(again.exitCode()).as(again.stderr()).isZero();
+    assertThat(again.stderr()).contains("is already complete for these inputs and this config");
+  }
+
+  @Test
+  void exitsOneWithAOneLineCauseWhenTheJobFails() throws Exception {
+    Result result = distill("prepare", "--config",
+        PROJECT.resolve("conf/fashion-mnist.conf").toString(),
+        "--set", "prepare.input.train=/nonexistent/train-images-idx3-ubyte.gz",
+        "--set", "prepare.output=" + tmp.resolve("examples"));
+    assertThat(result.exitCode()).isEqualTo(1);
+    assertThat(result.lastErrLine()).isEqualTo("distill prepare failed: prepare.input.train = "
+        + "/nonexistent/train-images-idx3-ubyte.gz does not exist. Fashion-MNIST is packaged by"
+        + " Debian: sudo apt-get install dataset-fashion-mnist");
+  }
+
+  @Test
+  void exitsTwoOnBadUsage() throws Exception {
+    Result result = distill("prepair");
+    assertThat(result.exitCode()).isEqualTo(2);
+    assertThat(result.stderr()).contains("Unmatched argument at index 0: 'prepair'");
+  }
+
+  @Test
+  void passesOptionsAfterTheDoubleDashToSparkSubmit() throws Exception {
+    Result result = distill("--version", "--", "--conf", "spark.ui.enabled=false");
+    assertThat(result.exitCode()).as(result.stderr()).isZero();
+    assertThat(result.stdout()).startsWith("distill 0.").contains("(Spark 3.5.9)");
+    Result bad = distill("--version", "--", "--not-a-spark-option");
+    assertThat(bad.exitCode()).isNotZero();
+    assertThat(bad.stderr()).contains("--not-a-spark-option");
+  }
+}

@@ -3,8 +3,11 @@ package dev.sparkdistill.common.config;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigObject;
+import com.typesafe.config.ConfigOriginFactory;
 import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigSyntax;
+import com.typesafe.config.ConfigUtil;
 import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueFactory;
 import java.util.Comparator;
@@ -73,7 +76,13 @@ public final class ConfigLayers {
     }
     String key = setting.substring(0, eq).trim();
     String value = setting.substring(eq + 1).trim();
-    return ConfigFactory.empty().withValue(key, parseValue(key, value));
+    try {
+      return ConfigFactory.empty().withValue(key, parseValue(key, value)
+          .withOrigin(ConfigOriginFactory.newSimple("--set " + key)));
+    } catch (ConfigException.BadPath e) {
+      throw new InvalidConfigException("--set has a malformed key '" + key
+          + "'; keys are names joined by '.', e.g. prepare.output");
+    }
   }
 
   /** Lists and objects are HOCON; anything else is a plain string (so s3a://b/x keeps its //). */
@@ -93,7 +102,7 @@ public final class ConfigLayers {
   private static void rejectUnknownKeys(Config user, Config reference) {
     Set<String> known = reference.entrySet().stream()
         .map(Map.Entry::getKey).collect(Collectors.toSet());
-    for (Map.Entry<String, ConfigValue> entry : user.entrySet()) {
+    for (Map.Entry<String, ConfigValue> entry : leaves(user.root(), List.of()).entrySet()) {
       String key = entry.getKey();
       if (!reference.hasPathOrNull(key)) {
         String origin = entry.getValue().origin().description();
@@ -102,6 +111,21 @@ public final class ConfigLayers {
             .orElse(""));
       }
     }
+  }
+
+  /** Every leaf under {@code object} by path, nulls included (entrySet() leaves them out). */
+  private static Map<String, ConfigValue> leaves(ConfigObject object, List<String> parents) {
+    Map<String, ConfigValue> leaves = new java.util.TreeMap<>();
+    object.forEach((name, value) -> {
+      List<String> path = new java.util.ArrayList<>(parents);
+      path.add(name);
+      if (value instanceof ConfigObject child) {
+        leaves.putAll(leaves(child, path));
+      } else {
+        leaves.put(ConfigUtil.joinPath(path), value);
+      }
+    });
+    return leaves;
   }
 
   private static Optional<String> nearest(String key, Set<String> known) {

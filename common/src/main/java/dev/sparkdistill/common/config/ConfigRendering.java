@@ -46,9 +46,10 @@ public final class ConfigRendering {
     for (String key : ignoredKeys) {
       relevant = relevant.withoutPath(key);
     }
+    // Unwrapped values, so 7 from a file and "7" from --set digest alike.
     Map<String, String> sorted = new TreeMap<>();
     relevant.entrySet().forEach(e ->
-        sorted.put(e.getKey(), e.getValue().render(ConfigRenderOptions.concise())));
+        sorted.put(e.getKey(), String.valueOf(e.getValue().unwrapped())));
     return sha256(sorted.toString());
   }
 

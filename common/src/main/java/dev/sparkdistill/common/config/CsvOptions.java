@@ -9,7 +9,7 @@ public record CsvOptions(boolean header, char delimiter, Optional<ColumnRef> lab
 
   static CsvOptions from(Settings settings, String prefix) {
     boolean header = settings.bool(prefix + ".header");
-    String delimiter = settings.string(prefix + ".delimiter");
+    String delimiter = settings.untrimmed(prefix + ".delimiter");
     if (delimiter.equals("\\t")) {
       delimiter = "\t";
     }

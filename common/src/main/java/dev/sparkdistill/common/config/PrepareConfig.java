@@ -97,8 +97,8 @@ public record PrepareConfig(
   }
 
   private static double labeledFraction(Settings s, String key) {
-    double value = s.fraction(key, 0, 1, false);
-    if (value == 0) {
+    double value = s.number(key);
+    if (value <= 0 || value > 1) {
       throw Settings.invalid(key, "in (0, 1]", value);
     }
     return value;

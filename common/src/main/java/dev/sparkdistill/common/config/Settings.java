@@ -40,16 +40,25 @@ public final class Settings {
     return value.valueType() == ConfigValueType.NULL ? null : value.unwrapped();
   }
 
+  /** A string with surrounding blanks removed; null reads as empty. */
   public String string(String key) {
+    return untrimmed(key).trim();
+  }
+
+  /** A string exactly as written (for separators such as a tab); null reads as empty. */
+  public String untrimmed(String key) {
+    if (config.getIsNull(key)) {
+      return "";
+    }
     try {
-      return config.getString(key).trim();
+      return config.getString(key);
     } catch (ConfigException.WrongType e) {
       throw invalid(key, "a string", raw(key));
     }
   }
 
   public String required(String key, String what) {
-    String value = config.getIsNull(key) ? "" : string(key);
+    String value = string(key);
     if (value.isEmpty()) {
       throw new InvalidConfigException(key + " is required: " + what);
     }
@@ -87,11 +96,17 @@ public final class Settings {
   }
 
   public long integer(String key) {
+    Number value;
     try {
-      return config.getLong(key);
+      value = config.getNumber(key);
     } catch (ConfigException.WrongType e) {
       throw invalid(key, "an integer", raw(key));
     }
+    if (value.doubleValue() != Math.rint(value.doubleValue())
+        || Double.isInfinite(value.doubleValue())) {
+      throw invalid(key, "an integer", value.doubleValue());
+    }
+    return value.longValue();
   }
 
   public int integerAtLeast(String key, int min) {

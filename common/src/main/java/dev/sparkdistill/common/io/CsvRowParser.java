@@ -43,6 +43,9 @@ public final class CsvRowParser implements Serializable {
   public ParsedRow parse(String line, String positionId) {
     List<String> fields = CsvLine.split(line, delimiter);
     String id = idIndex >= 0 && idIndex < fields.size() ? fields.get(idIndex).trim() : positionId;
+    if (id.isEmpty() && fields.size() != fieldCount) {
+      id = positionId;
+    }
     if (fields.size() != fieldCount) {
       return ParsedRow.rejected(id, RowChecks.wrongCount(featureCount(),
           fields.size() - (fieldCount - featureCount())), line);

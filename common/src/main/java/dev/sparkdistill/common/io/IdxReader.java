@@ -47,8 +47,9 @@ public final class IdxReader implements Closeable {
 
   /** Moves to item {@code index} (forward only). */
   public void skipTo(long index) throws IOException {
-    if (index < next) {
-      throw new IllegalArgumentException("cannot move back from item " + next + " to " + index);
+    if (index < next || index > header.itemCount()) {
+      throw new IllegalArgumentException("cannot move from item " + next + " to " + index
+          + " of " + header.itemCount());
     }
     try {
       in.skipNBytes((index - next) * item.length);

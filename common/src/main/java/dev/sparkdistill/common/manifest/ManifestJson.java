@@ -24,7 +24,12 @@ public final class ManifestJson {
 
   public static <T> T read(String json, Class<T> type, String file) {
     try {
-      return MAPPER.readValue(json, type);
+      T manifest = MAPPER.readValue(json, type);
+      if (manifest == null) {
+        throw new DistillException("manifest " + file + " is not a valid " + type.getSimpleName()
+            + ": it holds null");
+      }
+      return manifest;
     } catch (JsonProcessingException e) {
       throw new DistillException("manifest " + file + " is not a valid " + type.getSimpleName()
           + ": " + e.getOriginalMessage());

@@ -1,0 +1,48 @@
+package dev.sparkdistill.common.data;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import org.junit.jupiter.api.Test;
+
+class FeatureScalingTest {
+
+  @Test
+  void noneKeepsTheRawValue() {
+    assertThat(FeatureScaling.NONE.apply(255f)).isEqualTo(255f);
+    assertThat(FeatureScaling.NONE.apply(-1.5f)).isEqualTo(-1.5f);
+  }
+
+  @Test
+  void noneIgnoresMultiplyAndAdd() {
+    FeatureScaling none = new FeatureScaling(FeatureScaling.Kind.NONE, 2.0, 3.0);
+
+    assertThat(none.apply(5f)).isEqualTo(5f);
+    assertThat(none.isIdentity()).isTrue();
+  }
+
+  @Test
+  void linearMultipliesThenAdds() {
+    FeatureScaling scaling = new FeatureScaling(FeatureScaling.Kind.LINEAR, 2.0, -1.0);
+
+    assertThat(scaling.apply(3f)).isEqualTo(5f);
+    assertThat(scaling.apply(0f)).isEqualTo(-1f);
+  }
+
+  @Test
+  void linearPixelScalingMapsBytesToUnitInterval() {
+    FeatureScaling pixels = new FeatureScaling(FeatureScaling.Kind.LINEAR, 1.0 / 255, 0.0);
+
+    assertThat(pixels.apply(0f)).isZero();
+    assertThat(pixels.apply(255f)).isCloseTo(1f, within(1e-7f));
+    assertThat(pixels.apply(51f)).isCloseTo(0.2f, within(1e-7f));
+  }
+
+  @Test
+  void identityOnlyWhenScalingChangesNothing() {
+    assertThat(FeatureScaling.NONE.isIdentity()).isTrue();
+    assertThat(new FeatureScaling(FeatureScaling.Kind.LINEAR, 1.0, 0.0).isIdentity()).isTrue();
+    assertThat(new FeatureScaling(FeatureScaling.Kind.LINEAR, 1.0, 0.5).isIdentity()).isFalse();
+    assertThat(new FeatureScaling(FeatureScaling.Kind.LINEAR, 0.5, 0.0).isIdentity()).isFalse();
+  }
+}

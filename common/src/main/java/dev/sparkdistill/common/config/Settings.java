@@ -142,6 +142,14 @@ public final class Settings {
     }
   }
 
+  public List<Double> numberList(String key) {
+    try {
+      return config.getNumberList(key).stream().map(Number::doubleValue).toList();
+    } catch (ConfigException.WrongType e) {
+      throw invalid(key, "a list of numbers", raw(key));
+    }
+  }
+
   /** A list of integers, each at least {@code min}. */
   public List<Integer> integerList(String key, int min) {
     List<Integer> values = new ArrayList<>();

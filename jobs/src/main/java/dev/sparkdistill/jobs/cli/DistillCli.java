@@ -20,7 +20,7 @@ import picocli.CommandLine.Spec;
     versionProvider = DistillCli.Version.class,
     description = "Knowledge distillation as Spark jobs: prepare data, train teachers and "
         + "students, score soft targets, evaluate.",
-    subcommands = {PrepareCommand.class})
+    subcommands = {PrepareCommand.class, TrainCommand.class})
 public final class DistillCli implements Runnable {
   private static final Logger LOG = LoggerFactory.getLogger(DistillCli.class);
 
@@ -47,7 +47,6 @@ public final class DistillCli implements Runnable {
 
   public static int execute(PrintWriter out, PrintWriter err, String... args) {
     CommandLine cli = new CommandLine(new DistillCli()).setCaseInsensitiveEnumValuesAllowed(true);
-    addPending(cli, "train", "Train a teacher (alpha = 0) or a distilled student.");
     addPending(cli, "infer", "Score examples with one or more teachers into soft targets.");
     addPending(cli, "evaluate", "Compare models on the test split and write a report.");
     addPending(cli, "run", "Run every stage of a pipeline config in order.");

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Optional;
 import java.util.function.Predicate;
+import dev.sparkdistill.common.config.WriteMode;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
@@ -67,6 +68,43 @@ public final class OutputDirectory {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot list " + path, e);
     }
+  }
+
+  /**
+   * Decides what to do with an existing output before a job writes it. Returns the manifest of
+   * a complete output made by the same run (same inputs and config) when {@code mode} is
+   * {@code ERROR}: the job is then done already. Otherwise clears the way: nothing exists, or the
+   * output is replaced ({@code OVERWRITE}, or the leftovers of a failed run), or, when
+   * {@code keep} is true, left as it is for the job to continue. Refuses anything else.
+   *
+   * @param what the kind of output, for messages ("examples table", "model")
+   * @param ownLeftover names a failed run of this job leaves behind
+   */
+  public <T> Optional<T> prepareForWrite(WriteMode mode, Class<T> manifestType,
+      Predicate<T> sameRun, Predicate<String> ownLeftover, String what, boolean keep) {
+    if (!exists()) {
+      return Optional.empty();
+    }
+    if (mode == WriteMode.ERROR) {
+      Optional<T> previous = completeManifest(manifestType);
+      if (previous.isPresent()) {
+        if (sameRun.test(previous.get())) {
+          return previous;
+        }
+        throw new DistillException("output " + path + " holds a complete " + what + " made "
+            + "from other inputs or another config; use --mode overwrite to replace it");
+      }
+      if (!holdsOnly(name -> ownLeftover.test(name) || name.startsWith("."))) {
+        throw new DistillException("output " + path + " exists and is not "
+            + (what.matches("[aeiou].*") ? "an " : "a ") + what
+            + "; choose another output or use --mode overwrite");
+      }
+      if (keep) {
+        return Optional.empty();
+      }
+    }
+    delete();
+    return Optional.empty();
   }
 
   public void delete() {

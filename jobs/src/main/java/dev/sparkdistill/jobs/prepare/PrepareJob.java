@@ -149,41 +149,20 @@ public final class PrepareJob {
   }
 
   /**
-   * The manifest of an output that is already complete for the same inputs and config (so the
-   * run is skipped); clears the output when it may be replaced; refuses otherwise.
+   * The manifest of an output already complete for the same inputs and config (the run is then
+   * skipped); otherwise clears the way for the write, or refuses.
    */
   private Optional<ExamplesManifest> existingOutput(OutputDirectory out,
       ExamplesManifest.Source source) {
-    if (!out.exists()) {
-      return Optional.empty();
-    }
-    if (config.mode() == WriteMode.ERROR) {
-      Optional<ExamplesManifest> previous = out.completeManifest(ExamplesManifest.class);
-      if (previous.isPresent()) {
-        ExamplesManifest manifest = previous.get();
-        if (manifest.configDigest().equals(config.configDigest())
-            && manifest.source().inputFingerprint().equals(source.inputFingerprint())) {
-          LOG.info("{} is already complete for these inputs and this config; nothing to do",
-              out.path());
-          return previous;
-        }
-        throw new DistillException("output " + out.path() + " holds a complete examples table "
-            + "made from other inputs or another config; use --mode overwrite to replace it");
-      }
-      if (!out.holdsOnly(PrepareJob::isOwnLeftover)) {
-        throw new DistillException("output " + out.path() + " exists and is not an examples "
-            + "table; choose another prepare.output or use --mode overwrite");
-      }
-      LOG.warn("{} holds an incomplete examples table from a failed run; replacing it",
-          out.path());
-    }
-    out.delete();
-    return Optional.empty();
-  }
-
-  private static boolean isOwnLeftover(String name) {
-    return name.startsWith(ParsedRows.SPLIT + "=") || name.equals("_temporary")
-        || name.equals("_rejected") || name.startsWith(".");
+    Optional<ExamplesManifest> done = out.prepareForWrite(config.mode(), ExamplesManifest.class,
+        previous -> previous.configDigest().equals(config.configDigest())
+            && previous.source().inputFingerprint().equals(source.inputFingerprint()),
+        name -> name.startsWith(ParsedRows.SPLIT + "=") || name.equals("_temporary")
+            || name.equals("_rejected"),
+        "examples table", false);
+    done.ifPresent(manifest -> LOG.info(
+        "{} is already complete for these inputs and this config; nothing to do", out.path()));
+    return done;
   }
 
   private List<SourceRows> readSplits(SparkSession spark) {

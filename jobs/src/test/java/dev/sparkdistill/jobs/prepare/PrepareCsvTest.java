@@ -146,7 +146,7 @@ class PrepareCsvTest extends SparkTestBase {
         "prepare.output=" + output, "prepare.input.train=" + input)).run(spark))
         .isInstanceOf(DistillException.class)
         .hasMessage("output " + output + " exists and is not an examples table; choose another"
-            + " prepare.output or use --mode overwrite");
+            + " output or use --mode overwrite");
     assertThat(output.resolve("notes.txt")).exists();
   }
 

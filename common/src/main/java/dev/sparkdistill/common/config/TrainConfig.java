@@ -1,0 +1,110 @@
+package dev.sparkdistill.common.config;
+
+import com.typesafe.config.Config;
+import dev.sparkdistill.common.model.ModelSpec;
+import java.io.Serializable;
+import java.util.List;
+
+/** The validated configuration of the {@code train} job (section {@code train}). */
+public record TrainConfig(
+    String input,
+    String output,
+    WriteMode mode,
+    boolean resume,
+    double alpha,
+    double temperature,
+    double unlabeledWeight,
+    List<Double> classWeights,
+    int epochs,
+    long seed,
+    int earlyStoppingPatience,
+    double earlyStoppingMinDelta,
+    Updater updater,
+    ModelSpec model,
+    int batchSizePerWorker,
+    int averagingFrequency,
+    int prefetchBatches,
+    String exportDirectory,
+    String configDigest) implements Serializable {
+
+  public static final String SECTION = "train";
+
+  public enum UpdaterKind { ADAM, NESTEROVS, SGD }
+
+  public record Updater(UpdaterKind kind, double learningRate, double decayPerEpoch)
+      implements Serializable {}
+
+  public static TrainConfig from(Config config) {
+    Settings s = new Settings(config);
+    String p = SECTION + ".";
+    double temperature = s.number(p + "temperature");
+    if (temperature <= 0) {
+      throw Settings.invalid(p + "temperature", "> 0", temperature);
+    }
+    double unlabeledWeight = s.number(p + "unlabeled-weight");
+    if (unlabeledWeight < 0) {
+      throw Settings.invalid(p + "unlabeled-weight", ">= 0", unlabeledWeight);
+    }
+    List<Double> classWeights = numberList(s, p + "class-weights");
+    double learningRate = s.number(p + "updater.learning-rate");
+    if (learningRate <= 0) {
+      throw Settings.invalid(p + "updater.learning-rate", "> 0", learningRate);
+    }
+    double decay = s.number(p + "updater.decay-per-epoch");
+    if (decay <= 0 || decay > 1) {
+      throw Settings.invalid(p + "updater.decay-per-epoch", "in (0, 1]", decay);
+    }
+    double minDelta = s.number(p + "early-stopping-min-delta");
+    if (minDelta < 0) {
+      throw Settings.invalid(p + "early-stopping-min-delta", ">= 0", minDelta);
+    }
+    return new TrainConfig(
+        s.required(p + "input", "the examples or targets table to train on"),
+        s.required(p + "output", "where to write the model (a directory)"),
+        s.choice(p + "mode", WriteMode.class),
+        s.bool(p + "resume"),
+        s.fraction(p + "alpha", 0, 1, false),
+        temperature,
+        unlabeledWeight,
+        classWeights,
+        s.integerAtLeast(p + "epochs", 1),
+        s.integer(p + "seed"),
+        s.integerAtLeast(p + "early-stopping-patience", 0),
+        minDelta,
+        new Updater(s.choice(p + "updater.kind", UpdaterKind.class), learningRate, decay),
+        ModelSpec.from(s, p + "model."),
+        s.integerAtLeast(p + "spark.batch-size-per-worker", 1),
+        s.integerAtLeast(p + "spark.averaging-frequency", 1),
+        s.integerAtLeast(p + "spark.prefetch-batches", 0),
+        s.string(p + "spark.export-directory"),
+        ConfigRendering.digest(config, SECTION, "mode", "resume", "spark.export-directory"));
+  }
+
+  private static List<Double> numberList(Settings s, String key) {
+    List<Double> values = s.numberList(key);
+    for (double value : values) {
+      if (!(value >= 0) || Double.isInfinite(value)) {
+        throw Settings.invalid(key, "a list of finite numbers >= 0", values);
+      }
+    }
+    return values;
+  }
+
+  /** The weight of each class in the hard-label term. */
+  public float[] classWeightsFor(int classCount) {
+    if (classWeights.isEmpty()) {
+      float[] ones = new float[classCount];
+      java.util.Arrays.fill(ones, 1f);
+      return ones;
+    }
+    if (classWeights.size() != classCount) {
+      throw new InvalidConfigException("train.class-weights lists " + classWeights.size()
+          + " weights but the input has " + classCount + " classes");
+    }
+    float[] weights = new float[classCount];
+    for (int i = 0; i < classCount; i++) {
+      weights[i] = classWeights.get(i).floatValue();
+    }
+    return weights;
+  }
+}

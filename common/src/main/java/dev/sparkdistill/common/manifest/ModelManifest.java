@@ -1,0 +1,29 @@
+package dev.sparkdistill.common.manifest;
+
+import java.util.List;
+
+/** {@code _manifest.json} of a trained model's directory. */
+public record ModelManifest(
+    int schemaVersion,
+    String kind,
+    String projectVersion,
+    String startedAt,
+    String finishedAt,
+    String input,
+    String inputManifestDigest,
+    String configDigest,
+    String architecture,
+    long parameterCount,
+    List<Integer> featureShape,
+    int classCount,
+    List<String> classNames,
+    double alpha,
+    double temperature,
+    int epochs,
+    int bestEpoch,
+    TrainingLogEntry best,
+    String modelFile) {
+
+  public static final int SCHEMA_VERSION = 1;
+  public static final String KIND = "model";
+}

@@ -1,0 +1,256 @@
+package dev.sparkdistill.jobs.train;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sparkdistill.common.DistillException;
+import dev.sparkdistill.common.ProjectVersion;
+import dev.sparkdistill.common.config.TrainConfig;
+import dev.sparkdistill.common.data.Split;
+import dev.sparkdistill.common.loss.DistillationLoss;
+import dev.sparkdistill.common.manifest.ManifestJson;
+import dev.sparkdistill.common.manifest.ModelManifest;
+import dev.sparkdistill.common.manifest.TableShape;
+import dev.sparkdistill.common.manifest.TrainingLogEntry;
+import dev.sparkdistill.common.model.ModelFactory;
+import dev.sparkdistill.common.train.BatchMetrics;
+import dev.sparkdistill.common.train.Minibatches;
+import dev.sparkdistill.jobs.SparkPhases;
+import dev.sparkdistill.jobs.io.HadoopFiles;
+import dev.sparkdistill.jobs.io.OutputDirectory;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.storage.StorageLevel;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.dataset.DataSet;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@code train} job: a teacher (alpha = 0, hard labels) or a distilled student (teacher
+ * scores, alpha > 0) trained across the executors by a {@link TrainingEngine}.
+ *
+ * <p>Operational facts: minibatches are packed on the executors from the input table and
+ * persisted (memory and disk) for all epochs. Per epoch the driver holds the network, receives
+ * one metrics object per validation partition, and writes a checkpoint (parameters and updater
+ * state) to {@code output/checkpoints}. The output's {@code model.zip} is the epoch with the best
+ * validation loss; {@code _manifest.json} and {@code _SUCCESS} are written last.
+ */
+public final class TrainJob {
+  private static final Logger LOG = LoggerFactory.getLogger(TrainJob.class);
+  static final String MODEL_FILE = "model.zip";
+  static final String LOG_FILE = "training-log.json";
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final TrainConfig config;
+
+  public TrainJob(TrainConfig config) {
+    this.config = config;
+  }
+
+  public ModelManifest run(SparkSession spark) {
+    String started = Instant.now().toString();
+    Configuration conf = spark.sparkContext().hadoopConfiguration();
+    TrainingInput input = TrainingInput.open(spark, config.input());
+    TableShape shape = input.shape();
+    checkInputSuitsConfig(input);
+    OutputDirectory out = new OutputDirectory(config.output(), conf);
+    Optional<ModelManifest> done = out.prepareForWrite(config.mode(), ModelManifest.class,
+        previous -> previous.configDigest().equals(config.configDigest())
+            && previous.inputManifestDigest().equals(input.manifestDigest()),
+        name -> name.equals("checkpoints") || name.equals(LOG_FILE) || name.equals("_export")
+            || name.equals(MODEL_FILE), "model", config.resume());
+    if (done.isPresent()) {
+      LOG.info("{} is already complete for this input and config; nothing to do", out.path());
+      return done.get();
+    }
+
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    Minibatches packer = new Minibatches(shape.featureCount(), shape.classCount(),
+        config.classWeightsFor(shape.classCount()), (float) config.unlabeledWeight());
+    JavaRDD<DataSet> train = input.batches(Split.TRAIN, packer, config.batchSizePerWorker())
+        .persist(StorageLevel.MEMORY_AND_DISK());
+    JavaRDD<DataSet> validation = input.batches(Split.VALIDATION, packer,
+        config.batchSizePerWorker()).persist(StorageLevel.MEMORY_AND_DISK());
+    long trainRows = SparkPhases.run(spark, "train: checking and packing the training rows of "
+        + input, () -> {
+          input.checkTeacherScores();
+          return train.map(DataSet::numExamples).fold(0, Integer::sum).longValue();
+        });
+    if (trainRows == 0) {
+      throw new DistillException("train.input = " + config.input()
+          + " has no rows in its train split; nothing to train on");
+    }
+
+    Checkpoints checkpoints = new Checkpoints(out.child("checkpoints"), conf);
+    List<TrainingLogEntry> log = new ArrayList<>();
+    MultiLayerNetwork network = startingNetwork(checkpoints, log, conf, shape);
+    String exportDir = config.exportDirectory().isEmpty() ? out.child("_export").toString()
+        : config.exportDirectory();
+    try (TrainingEngine engine = new ParameterAveragingEngine(jsc, network,
+        config.batchSizePerWorker(), config.averagingFrequency(), config.prefetchBatches(),
+        exportDir, config.seed())) {
+      network = trainEpochs(spark, jsc, engine, network, train, validation, trainRows, log,
+          checkpoints, out, conf);
+    } finally {
+      train.unpersist();
+      validation.unpersist();
+    }
+    return finish(network, log, checkpoints, out, conf, input, started);
+  }
+
+  private void checkInputSuitsConfig(TrainingInput input) {
+    if (config.alpha() > 0 && input.teacher() == TrainingInput.TeacherForm.NONE) {
+      throw new DistillException("train.alpha = " + config.alpha() + " needs teacher scores, but "
+          + config.input() + " has none (no teacher_logits or topk_* columns); set train.alpha "
+          + "= 0 to train on hard labels, or score the examples with infer first");
+    }
+    config.classWeightsFor(input.shape().classCount());
+  }
+
+  /** A new network, the newest checkpoint (--resume), or the model given by init-from. */
+  private MultiLayerNetwork startingNetwork(Checkpoints checkpoints, List<TrainingLogEntry> log,
+      Configuration conf, TableShape shape) {
+    if (config.resume()) {
+      Optional<Integer> newest = checkpoints.newestEpoch();
+      if (newest.isPresent()) {
+        log.addAll(readLog(conf));
+        log.removeIf(entry -> entry.epoch() > newest.get());
+        LOG.info("resuming from the checkpoint of epoch {}", newest.get());
+        return checkOutputWidth(checkpoints.load(newest.get()), shape, "checkpoint");
+      }
+      LOG.info("--resume: no checkpoint in {} yet; starting a new training", config.output());
+    }
+    DistillationLoss loss = new DistillationLoss(config.alpha(), config.temperature());
+    if (!config.model().initFrom().isEmpty()) {
+      MultiLayerNetwork initial = Checkpoints.read(new Path(config.model().initFrom()), conf);
+      // Fine-tuning keeps the weights but trains on this run's loss (alpha, T).
+      ((org.deeplearning4j.nn.conf.layers.BaseOutputLayer) initial.getOutputLayer().conf()
+          .getLayer()).setLossFn(loss);
+      return checkOutputWidth(initial, shape, "train.model.init-from = "
+          + config.model().initFrom());
+    }
+    return ModelFactory.create(config.model(), shape.featureShape(), shape.classCount(), loss,
+        config.updater(), config.seed());
+  }
+
+  private static MultiLayerNetwork checkOutputWidth(MultiLayerNetwork network, TableShape shape,
+      String what) {
+    long width = ModelFactory.outputWidth(network);
+    if (width != shape.classCount()) {
+      throw new DistillException(what + " has " + width + " outputs but the input has "
+          + shape.classCount() + " classes");
+    }
+    return network;
+  }
+
+  private MultiLayerNetwork trainEpochs(SparkSession spark, JavaSparkContext jsc,
+      TrainingEngine engine, MultiLayerNetwork start, JavaRDD<DataSet> train,
+      JavaRDD<DataSet> validation, long trainRows, List<TrainingLogEntry> log,
+      Checkpoints checkpoints, OutputDirectory out, Configuration conf) {
+    MultiLayerNetwork network = start;
+    double elapsedBefore = log.isEmpty() ? 0 : log.get(log.size() - 1).elapsedSeconds();
+    long begin = System.nanoTime();
+    for (int epoch = log.size() + 1; epoch <= config.epochs(); epoch++) {
+      if (stopEarly(log)) {
+        LOG.info("early stop: validation loss has not improved for {} epochs",
+            config.earlyStoppingPatience());
+        break;
+      }
+      network.getLayerWiseConfigurations().setEpochCount(epoch - 1);
+      long epochStart = System.nanoTime();
+      int current = epoch;
+      network = SparkPhases.run(spark, "train: epoch " + epoch + " of " + config.epochs()
+          + " on " + trainRows + " rows", () -> engine.fitEpoch(train));
+      double seconds = (System.nanoTime() - epochStart) / 1e9;
+      MultiLayerNetwork fitted = network;
+      BatchMetrics metrics = SparkPhases.run(spark, "train: validating epoch " + current,
+          () -> DistributedEvaluation.evaluate(jsc, fitted, validation));
+      TrainingLogEntry entry = new TrainingLogEntry(epoch, engine.lastScore(),
+          TrainingLogEntry.orNull(metrics.loss()), TrainingLogEntry.orNull(metrics.accuracy()),
+          TrainingLogEntry.orNull(metrics.teacherAgreement()), trainRows, trainRows / seconds,
+          seconds, elapsedBefore + (System.nanoTime() - begin) / 1e9);
+      checkpoints.save(network, epoch);
+      log.add(entry);
+      HadoopFiles.writeText(out.child(LOG_FILE), ManifestJson.write(log), conf);
+      LOG.info(progressLine(entry));
+    }
+    return network;
+  }
+
+  static String progressLine(TrainingLogEntry e) {
+    return String.format(Locale.ROOT, "epoch %d: train loss %.4f, validation loss %s, validation"
+            + " accuracy %s, teacher agreement %s, %.0f rows/s, epoch %.1f s, elapsed %.1f s",
+        e.epoch(), e.trainScore(), show(e.validationLoss(), "%.4f"),
+        show(e.validationAccuracy(), "%.4f"), show(e.teacherAgreement(), "%.4f"),
+        e.rowsPerSecond(), e.epochSeconds(), e.elapsedSeconds());
+  }
+
+  private static String show(Double value, String format) {
+    return value == null ? "n/a" : String.format(Locale.ROOT, format, value);
+  }
+
+  private boolean stopEarly(List<TrainingLogEntry> log) {
+    int patience = config.earlyStoppingPatience();
+    if (patience == 0 || log.size() <= patience || bestEpoch(log) == 0) {
+      return false;
+    }
+    return log.size() - bestEpoch(log) >= patience;
+  }
+
+  /** The epoch with the lowest validation loss (by at least min-delta), else the last one. */
+  int bestEpoch(List<TrainingLogEntry> log) {
+    int best = 0;
+    double bestLoss = Double.POSITIVE_INFINITY;
+    for (TrainingLogEntry entry : log) {
+      if (entry.validationLoss() == null) {
+        return log.isEmpty() ? 0 : log.get(log.size() - 1).epoch();
+      }
+      if (entry.validationLoss() < bestLoss - config.earlyStoppingMinDelta()) {
+        bestLoss = entry.validationLoss();
+        best = entry.epoch();
+      }
+    }
+    return best;
+  }
+
+  private ModelManifest finish(MultiLayerNetwork last, List<TrainingLogEntry> log,
+      Checkpoints checkpoints, OutputDirectory out, Configuration conf, TrainingInput input,
+      String started) {
+    int best = bestEpoch(log);
+    MultiLayerNetwork model = best == log.get(log.size() - 1).epoch() ? last
+        : checkpoints.load(best);
+    Checkpoints.write(model, out.child(MODEL_FILE), HadoopFiles.fs(out.path(), conf));
+    TableShape shape = input.shape();
+    ModelManifest manifest = new ModelManifest(ModelManifest.SCHEMA_VERSION, ModelManifest.KIND,
+        ProjectVersion.get(), started, Instant.now().toString(), config.input(),
+        input.manifestDigest(), config.configDigest(),
+        config.model().kind().name().toLowerCase(Locale.ROOT), model.numParams(),
+        shape.featureShape(), shape.classCount(), shape.classNames(), config.alpha(),
+        config.temperature(), log.size(), best, log.get(best - 1), MODEL_FILE);
+    out.markComplete(manifest);
+    LOG.info("model complete at {}: best epoch {} of {}, {} parameters", out.child(MODEL_FILE),
+        best, log.size(), model.numParams());
+    return manifest;
+  }
+
+  private List<TrainingLogEntry> readLog(Configuration conf) {
+    Path file = new OutputDirectory(config.output(), conf).child(LOG_FILE);
+    if (!HadoopFiles.exists(file, conf)) {
+      return List.of();
+    }
+    try {
+      return JSON.readValue(HadoopFiles.readText(file.toString(), conf),
+          new TypeReference<List<TrainingLogEntry>>() {});
+    } catch (java.io.IOException e) {
+      throw new DistillException("training log " + file + " is not readable: " + e.getMessage());
+    }
+  }
+}

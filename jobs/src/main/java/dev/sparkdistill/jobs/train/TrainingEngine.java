@@ -1,0 +1,24 @@
+package dev.sparkdistill.jobs.train;
+
+import org.apache.spark.api.java.JavaRDD;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.dataset.DataSet;
+
+/**
+ * Fits a network on minibatches spread over the executors. The only place that knows how the
+ * distributed fitting is done: DL4J has deprecated its Spark module, so a faster engine can
+ * replace {@link ParameterAveragingEngine} behind this interface.
+ */
+interface TrainingEngine extends AutoCloseable {
+  /**
+   * One pass over {@code batches}; pass the same RDD every epoch so an engine may reuse work
+   * done on it. Returns the driver's network after the pass.
+   */
+  MultiLayerNetwork fitEpoch(JavaRDD<DataSet> batches);
+
+  /** The mean minibatch loss the engine saw last (before averaging), for progress lines. */
+  double lastScore();
+
+  @Override
+  void close();
+}

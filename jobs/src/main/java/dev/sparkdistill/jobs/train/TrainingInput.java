@@ -1,0 +1,195 @@
+package dev.sparkdistill.jobs.train;
+
+import static org.apache.spark.sql.functions.col;
+
+import dev.sparkdistill.common.DistillException;
+import dev.sparkdistill.common.config.ConfigRendering;
+import dev.sparkdistill.common.data.Split;
+import dev.sparkdistill.common.manifest.ManifestJson;
+import dev.sparkdistill.common.manifest.TableShape;
+import dev.sparkdistill.common.targets.SoftTargets;
+import dev.sparkdistill.common.train.Minibatches;
+import dev.sparkdistill.jobs.io.HadoopFiles;
+import dev.sparkdistill.jobs.io.OutputDirectory;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.List;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.nd4j.linalg.dataset.DataSet;
+
+/**
+ * The table a model trains on: an examples table (hard labels only) or a targets table (teacher
+ * scores as dense {@code teacher_logits} or top-k {@code topk_index}, {@code topk_logit},
+ * {@code rest_logit}). Its manifest gives the feature shape and class count. Rows become
+ * minibatch DataSets on the executors; nothing is collected to the driver.
+ */
+final class TrainingInput {
+  enum TeacherForm { NONE, DENSE, TOP_K }
+
+  private final String location;
+  private final Dataset<Row> table;
+  private final TableShape shape;
+  private final String manifestDigest;
+  private final TeacherForm teacher;
+
+  private TrainingInput(String location, Dataset<Row> table, TableShape shape,
+      String manifestDigest, TeacherForm teacher) {
+    this.location = location;
+    this.table = table;
+    this.shape = shape;
+    this.manifestDigest = manifestDigest;
+    this.teacher = teacher;
+  }
+
+  static TrainingInput open(SparkSession spark, String location) {
+    Configuration conf = spark.sparkContext().hadoopConfiguration();
+    OutputDirectory dir = new OutputDirectory(location, conf);
+    if (!dir.isComplete()) {
+      throw new DistillException("train.input = " + location + " is not a complete examples or "
+          + "targets table (no _manifest.json and _SUCCESS); run prepare or infer first");
+    }
+    Path manifestPath = dir.child(OutputDirectory.MANIFEST);
+    String manifestText = HadoopFiles.readText(manifestPath.toString(), conf);
+    TableShape shape = ManifestJson.read(manifestText, TableShape.class, manifestPath.toString());
+    Dataset<Row> table = spark.read().parquet(location);
+    List<String> columns = Arrays.asList(table.columns());
+    for (String required : List.of("features", "label", "split")) {
+      if (!columns.contains(required)) {
+        throw new DistillException("train.input = " + location + " has no '" + required
+            + "' column; its columns are " + columns);
+      }
+    }
+    TeacherForm teacher = columns.contains("teacher_logits") ? TeacherForm.DENSE
+        : columns.contains("topk_index") ? TeacherForm.TOP_K : TeacherForm.NONE;
+    return new TrainingInput(location, table, shape, ConfigRendering.sha256(manifestText),
+        teacher);
+  }
+
+  TableShape shape() {
+    return shape;
+  }
+
+  String manifestDigest() {
+    return manifestDigest;
+  }
+
+  TeacherForm teacher() {
+    return teacher;
+  }
+
+  String location() {
+    return location;
+  }
+
+  long count(Split split) {
+    return rows(split).count();
+  }
+
+  private Dataset<Row> rows(Split split) {
+    return table.filter(col("split").equalTo(split.value()));
+  }
+
+  /**
+   * Refuses, before any training step, teacher scores that cannot be used: the wrong number of
+   * logits, or NaN/Inf. Names the first offending row. One pass over the teacher columns.
+   */
+  void checkTeacherScores() {
+    int classes = shape.classCount();
+    String problem = switch (teacher) {
+      case NONE -> null;
+      case DENSE -> "CASE WHEN teacher_logits IS NULL THEN NULL "
+          + "WHEN size(teacher_logits) != " + classes + " THEN concat('has ', "
+          + "size(teacher_logits), ' teacher logits but the table has " + classes + " classes') "
+          + "WHEN exists(teacher_logits, x -> isnan(x) OR abs(x) = float('inf')) "
+          + "THEN 'has a NaN or infinite teacher logit' END";
+      case TOP_K -> "CASE WHEN topk_index IS NULL THEN NULL "
+          + "WHEN size(topk_index) != size(topk_logit) THEN 'has topk_index and topk_logit of "
+          + "different lengths' WHEN exists(topk_index, i -> i < 0 OR i >= " + classes + ") "
+          + "THEN 'has a topk_index outside [0, " + classes + ")' "
+          + "WHEN exists(topk_logit, x -> isnan(x) OR abs(x) = float('inf')) OR isnan(rest_logit)"
+          + " OR abs(rest_logit) = float('inf') THEN 'has a NaN or infinite teacher logit' END";
+    };
+    if (problem == null) {
+      return;
+    }
+    List<Row> bad = table.selectExpr("id", problem + " AS problem")
+        .filter(col("problem").isNotNull()).takeAsList(1);
+    if (!bad.isEmpty()) {
+      throw new DistillException("train.input = " + location + ": row '" + bad.get(0).getString(0)
+          + "' " + bad.get(0).getString(1));
+    }
+  }
+
+  /** Minibatches of {@code split}, packed on the executors. */
+  JavaRDD<DataSet> batches(Split split, Minibatches packer, int batchSize) {
+    int classes = shape.classCount();
+    TeacherForm form = teacher;
+    List<String> columns = new ArrayList<>(List.of("features", "label"));
+    switch (form) {
+      case DENSE -> columns.add("teacher_logits");
+      case TOP_K -> columns.addAll(List.of("topk_index", "topk_logit", "rest_logit"));
+      default -> { }
+    }
+    return rows(split).select(columns.stream().map(c -> col(c)).toArray(
+            org.apache.spark.sql.Column[]::new))
+        .javaRDD()
+        .mapPartitions(it -> pack(it, packer, batchSize, form, classes));
+  }
+
+  private static Iterator<DataSet> pack(Iterator<Row> rows, Minibatches packer, int batchSize,
+      TeacherForm form, int classes) {
+    return new Iterator<>() {
+      @Override
+      public boolean hasNext() {
+        return rows.hasNext();
+      }
+
+      @Override
+      public DataSet next() {
+        List<Minibatches.Example> batch = new ArrayList<>(batchSize);
+        while (rows.hasNext() && batch.size() < batchSize) {
+          batch.add(example(rows.next(), form, classes));
+        }
+        return packer.pack(batch);
+      }
+    };
+  }
+
+  static Minibatches.Example example(Row row, TeacherForm form, int classes) {
+    Integer label = row.isNullAt(1) ? null : row.getInt(1);
+    float[] teacher = switch (form) {
+      case NONE -> null;
+      case DENSE -> row.isNullAt(2) ? null : floats(row.getList(2));
+      case TOP_K -> row.isNullAt(2) ? null : SoftTargets.fromTopK(ints(row.getList(2)),
+          floats(row.getList(3)), row.getFloat(4), classes);
+    };
+    return new Minibatches.Example(floats(row.getList(0)), label, teacher);
+  }
+
+  private static float[] floats(List<Float> values) {
+    float[] out = new float[values.size()];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = values.get(i);
+    }
+    return out;
+  }
+
+  private static int[] ints(List<Integer> values) {
+    return values.stream().mapToInt(Integer::intValue).toArray();
+  }
+
+  @Override
+  public String toString() {
+    return location + switch (teacher) {
+      case NONE -> " (hard labels only)";
+      case DENSE -> " (dense teacher logits)";
+      case TOP_K -> " (top-k teacher logits)";
+    };
+  }
+}

@@ -54,7 +54,7 @@ class DistillCliTest extends SparkTestBase {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"train", "infer", "evaluate", "run"})
+  @ValueSource(strings = {"infer", "evaluate", "run"})
   void saysThatACommandIsNotAvailableYet(String command) {
     assertThat(distill(command)).isEqualTo(1);
     assertThat(err.toString()).isEqualTo("distill " + command

@@ -1,0 +1,212 @@
+package dev.sparkdistill.jobs.train;
+
+import static dev.sparkdistill.jobs.train.TrainFixtures.config;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sparkdistill.common.DistillException;
+import dev.sparkdistill.common.config.ConfigLayers;
+import dev.sparkdistill.common.config.PrepareConfig;
+import dev.sparkdistill.common.manifest.ModelManifest;
+import dev.sparkdistill.common.manifest.TrainingLogEntry;
+import dev.sparkdistill.jobs.SparkTestBase;
+import dev.sparkdistill.jobs.prepare.PrepareJob;
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.util.ModelSerializer;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.factory.Nd4j;
+
+/** The train job on local Spark: tiny seeded data, tolerance-based quality bars. */
+class TrainJobTest extends SparkTestBase {
+  private static final Path SLICE = resource("fashion-mnist-slice");
+
+  @TempDir
+  static Path shared;
+
+  @TempDir
+  Path tmp;
+
+  private static Path examples;
+  private static Path targets;
+
+  @BeforeAll
+  static void tables() {
+    examples = shared.resolve("examples");
+    new PrepareJob(PrepareConfig.from(ConfigLayers.resolve(Optional.empty(), "", List.of(
+        "prepare.format=idx", "prepare.output=" + examples,
+        "prepare.input.train=" + SLICE.resolve("train-images-idx3-ubyte.gz"),
+        "prepare.idx.train-labels=" + SLICE.resolve("train-labels-idx1-ubyte.gz"),
+        "prepare.scaling.kind=linear", "prepare.scaling.multiply=0.00392156862745098",
+        "prepare.validation-fraction=0.2")))).run(spark);
+    targets = TrainFixtures.syntheticTargets(spark, shared, 1500, 7);
+  }
+
+  private static List<TrainingLogEntry> log(Path output) throws Exception {
+    return new ObjectMapper().readValue(output.resolve(TrainJob.LOG_FILE).toFile(),
+        new TypeReference<List<TrainingLogEntry>>() {});
+  }
+
+  @Test
+  void trainsATeacherOnHardLabelsWhoseValidationLossFallsAndAccuracyBeatsTheBar()
+      throws Exception {
+    Path output = tmp.resolve("teacher");
+    ModelManifest manifest = new TrainJob(config("train.input=" + examples,
+        "train.output=" + output, "train.alpha=0", "train.epochs=6", "train.model.hidden=[64]",
+        "train.spark.batch-size-per-worker=16", "train.spark.averaging-frequency=2",
+        "train.updater.learning-rate=0.003")).run(spark);
+
+    List<TrainingLogEntry> log = log(output);
+    assertThat(log).hasSize(6);
+    assertThat(log.get(5).validationLoss()).isLessThan(log.get(0).validationLoss() * 0.9);
+    // 240 training images of 10 classes: chance is 0.10.
+    assertThat(manifest.best().validationAccuracy()).isGreaterThan(0.5);
+    assertThat(manifest.parameterCount()).isEqualTo(784 * 64 + 64 + 64 * 10 + 10);
+    assertThat(manifest.classNames()).hasSize(10);
+    assertThat(output.resolve("_SUCCESS")).exists();
+    assertThat(output.resolve("checkpoints/epoch-0006.zip")).exists();
+
+    MultiLayerNetwork model = ModelSerializer.restoreMultiLayerNetwork(
+        output.resolve("model.zip").toFile(), true);
+    assertThat(model.output(Nd4j.rand(3, 784)).shape()).containsExactly(3L, 10L);
+  }
+
+  @Test
+  void distilsAStudentThatAgreesWithAFixedTeacher() throws Exception {
+    Path output = tmp.resolve("student");
+    ModelManifest manifest = new TrainJob(config("train.input=" + targets,
+        "train.output=" + output, "train.alpha=0.9", "train.temperature=2", "train.epochs=8",
+        "train.model.hidden=[32]", "train.spark.batch-size-per-worker=32",
+        "train.updater.learning-rate=0.01")).run(spark);
+
+    // The teacher is linear in 12 features over 4 classes; chance agreement is about 0.25.
+    assertThat(manifest.best().teacherAgreement()).isGreaterThan(0.85);
+    assertThat(log(output).get(0).teacherAgreement())
+        .isLessThan(manifest.best().teacherAgreement());
+  }
+
+  @Test
+  void resumesFromTheNewestCheckpointAndFinishesThePlannedEpochs() throws Exception {
+    Path output = tmp.resolve("resumed");
+    String[] settings = {"train.input=" + targets, "train.output=" + output, "train.alpha=0.5",
+        "train.epochs=4", "train.model.hidden=[16]", "train.spark.batch-size-per-worker=32"};
+    new TrainJob(config(settings)).run(spark);
+    List<TrainingLogEntry> full = log(output);
+    // What a driver killed during epoch 3 leaves behind: checkpoints 1-2, the log, no markers.
+    for (String name : List.of("checkpoints/epoch-0003.zip", "checkpoints/epoch-0004.zip",
+        "model.zip", "_SUCCESS", "_manifest.json")) {
+      Files.delete(output.resolve(name));
+    }
+
+    String[] resume = java.util.stream.Stream.concat(java.util.Arrays.stream(settings),
+        java.util.stream.Stream.of("train.resume=true")).toArray(String[]::new);
+    ModelManifest resumed = new TrainJob(config(resume)).run(spark);
+
+    List<TrainingLogEntry> log = log(output);
+    assertThat(log).extracting(TrainingLogEntry::epoch).containsExactly(1, 2, 3, 4);
+    assertThat(log.subList(0, 2)).isEqualTo(full.subList(0, 2));
+    assertThat(resumed.epochs()).isEqualTo(4);
+    assertThat(output.resolve("_SUCCESS")).exists();
+    MultiLayerNetwork model = ModelSerializer.restoreMultiLayerNetwork(
+        new File(output.resolve("model.zip").toString()), true);
+    assertThat(model.numParams()).isEqualTo(resumed.parameterCount());
+  }
+
+  @Test
+  void skipsARerunWhoseModelIsComplete() {
+    Path output = tmp.resolve("once");
+    String[] settings = {"train.input=" + targets, "train.output=" + output, "train.epochs=1",
+        "train.model.hidden=[8]"};
+    ModelManifest first = new TrainJob(config(settings)).run(spark);
+    assertThat(new TrainJob(config(settings)).run(spark).startedAt()).isEqualTo(first.startedAt());
+  }
+
+  @Test
+  void refusesDistillationOnATableWithoutTeacherScores() {
+    assertThatThrownBy(() -> new TrainJob(config("train.input=" + examples,
+        "train.output=" + tmp.resolve("m"), "train.alpha=0.5")).run(spark))
+        .isInstanceOf(DistillException.class)
+        .hasMessage("train.alpha = 0.5 needs teacher scores, but " + examples + " has none (no "
+            + "teacher_logits or topk_* columns); set train.alpha = 0 to train on hard labels, or"
+            + " score the examples with infer first");
+  }
+
+  @Test
+  void namesARowWithTeacherLogitsOfTheWrongLength() throws Exception {
+    Path table = tmp.resolve("short-logits");
+    spark.read().parquet(targets.toString())
+        .selectExpr("id", "features", "label",
+            "CASE WHEN id = 'row-7' THEN slice(teacher_logits, 1, 3) ELSE teacher_logits END"
+                + " AS teacher_logits", "split")
+        .write().partitionBy("split").parquet(table.toString());
+    TrainFixtures.writeManifest(table, "targets", List.of(TrainFixtures.FEATURES),
+        TrainFixtures.CLASSES);
+    assertThatThrownBy(() -> new TrainJob(config("train.input=" + table,
+        "train.output=" + tmp.resolve("m"))).run(spark))
+        .isInstanceOf(DistillException.class)
+        .hasMessage("train.input = " + table + ": row 'row-7' has 3 teacher logits but the table"
+            + " has 4 classes");
+    assertThat(tmp.resolve("m/_SUCCESS")).doesNotExist();
+  }
+
+  @Test
+  void namesARowWithANonFiniteTeacherLogit() throws Exception {
+    Path table = tmp.resolve("nan-logits");
+    spark.read().parquet(targets.toString())
+        .selectExpr("id", "features", "label",
+            "CASE WHEN id = 'row-9' THEN array(float('NaN'), 0f, 0f, 0f) ELSE teacher_logits END"
+                + " AS teacher_logits", "split")
+        .write().partitionBy("split").parquet(table.toString());
+    TrainFixtures.writeManifest(table, "targets", List.of(TrainFixtures.FEATURES),
+        TrainFixtures.CLASSES);
+    assertThatThrownBy(() -> new TrainJob(config("train.input=" + table,
+        "train.output=" + tmp.resolve("m"))).run(spark))
+        .isInstanceOf(DistillException.class)
+        .hasMessage("train.input = " + table + ": row 'row-9' has a NaN or infinite teacher logit");
+  }
+
+  @Test
+  void refusesATableWithAnEmptyTrainSplit() throws Exception {
+    Path table = tmp.resolve("no-train");
+    spark.read().parquet(targets.toString()).filter("split = 'validation'")
+        .write().partitionBy("split").parquet(table.toString());
+    TrainFixtures.writeManifest(table, "targets", List.of(TrainFixtures.FEATURES),
+        TrainFixtures.CLASSES);
+    assertThatThrownBy(() -> new TrainJob(config("train.input=" + table,
+        "train.output=" + tmp.resolve("m"))).run(spark))
+        .isInstanceOf(DistillException.class)
+        .hasMessage("train.input = " + table + " has no rows in its train split; nothing to "
+            + "train on");
+  }
+
+  @Test
+  void refusesAnInputThatIsNotACompleteTable() {
+    Path missing = tmp.resolve("nothing");
+    assertThatThrownBy(() -> new TrainJob(config("train.input=" + missing,
+        "train.output=" + tmp.resolve("m"))).run(spark))
+        .isInstanceOf(DistillException.class)
+        .hasMessage("train.input = " + missing + " is not a complete examples or targets table "
+            + "(no _manifest.json and _SUCCESS); run prepare or infer first");
+  }
+
+  @Test
+  void refusesAnInitialModelWithTheWrongNumberOfOutputs() {
+    Path teacher = tmp.resolve("ten-classes");
+    new TrainJob(config("train.input=" + examples, "train.output=" + teacher, "train.alpha=0",
+        "train.epochs=1", "train.model.hidden=[8]")).run(spark);
+    assertThatThrownBy(() -> new TrainJob(config("train.input=" + targets,
+        "train.output=" + tmp.resolve("m"),
+        "train.model.init-from=" + teacher.resolve("model.zip"))).run(spark))
+        .isInstanceOf(DistillException.class)
+        .hasMessage("train.model.init-from = " + teacher.resolve("model.zip") + " has 10 outputs "
+            + "but the input has 4 classes");
+  }
+}

@@ -155,7 +155,8 @@ public final class Settings {
     List<Integer> values = new ArrayList<>();
     try {
       for (Number n : config.getNumberList(key)) {
-        if (n.doubleValue() != Math.rint(n.doubleValue()) || n.doubleValue() < min) {
+        if (n.doubleValue() != Math.rint(n.doubleValue()) || n.doubleValue() < min
+            || n.doubleValue() > Integer.MAX_VALUE) {
           throw invalid(key, "a list of integers >= " + min, raw(key));
         }
         values.add(n.intValue());

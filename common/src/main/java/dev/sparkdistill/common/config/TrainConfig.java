@@ -21,6 +21,9 @@ public record TrainConfig(
     double earlyStoppingMinDelta,
     Updater updater,
     ModelSpec model,
+    Engine engine,
+    int workers,
+    int averagingPort,
     int batchSizePerWorker,
     int averagingFrequency,
     int prefetchBatches,
@@ -30,6 +33,9 @@ public record TrainConfig(
   public static final String SECTION = "train";
 
   public enum UpdaterKind { ADAM, NESTEROVS, SGD }
+
+  /** How training is spread over the executors. */
+  public enum Engine { BARRIER, DL4J }
 
   public record Updater(UpdaterKind kind, double learningRate, double decayPerEpoch)
       implements Serializable {}
@@ -73,11 +79,30 @@ public record TrainConfig(
         minDelta,
         new Updater(s.choice(p + "updater.kind", UpdaterKind.class), learningRate, decay),
         ModelSpec.from(s, p + "model."),
+        s.choice(p + "spark.engine", Engine.class),
+        s.integerAtLeast(p + "spark.workers", 0),
+        port(s, p + "spark.averaging-port"),
         s.integerAtLeast(p + "spark.batch-size-per-worker", 1),
         s.integerAtLeast(p + "spark.averaging-frequency", 1),
         s.integerAtLeast(p + "spark.prefetch-batches", 0),
         s.string(p + "spark.export-directory"),
-        ConfigRendering.digest(config, SECTION, "mode", "resume", "spark.export-directory"));
+        ConfigRendering.digest(config, SECTION, "mode", "resume", "spark.export-directory",
+            "spark.workers", "spark.averaging-port"));
+  }
+
+  private void classWeightsChecked(int classCount) {
+    if (!classWeights.isEmpty() && classWeights.size() != classCount) {
+      throw new InvalidConfigException("train.class-weights lists " + classWeights.size()
+          + " weights but the input has " + classCount + " classes");
+    }
+  }
+
+  private static int port(Settings s, String key) {
+    int port = s.integerAtLeast(key, 0);
+    if (port > 65535) {
+      throw Settings.invalid(key, "a port from 0 to 65535", port);
+    }
+    return port;
   }
 
   private static List<Double> numberList(Settings s, String key) {
@@ -92,14 +117,16 @@ public record TrainConfig(
 
   /** The weight of each class in the hard-label term. */
   public float[] classWeightsFor(int classCount) {
-    if (classWeights.isEmpty()) {
+    return classWeightsFor(classCount, false);
+  }
+
+  /** The class weights, or all ones when {@code unit} (for validation metrics). */
+  public float[] classWeightsFor(int classCount, boolean unit) {
+    classWeightsChecked(classCount);
+    if (classWeights.isEmpty() || unit) {
       float[] ones = new float[classCount];
       java.util.Arrays.fill(ones, 1f);
       return ones;
-    }
-    if (classWeights.size() != classCount) {
-      throw new InvalidConfigException("train.class-weights lists " + classWeights.size()
-          + " weights but the input has " + classCount + " classes");
     }
     float[] weights = new float[classCount];
     for (int i = 0; i < classCount; i++) {

@@ -77,7 +77,10 @@ public final class TrainJob {
         config.classWeightsFor(shape.classCount()), (float) config.unlabeledWeight());
     JavaRDD<DataSet> train = input.batches(Split.TRAIN, packer, config.batchSizePerWorker())
         .persist(StorageLevel.MEMORY_AND_DISK());
-    JavaRDD<DataSet> validation = input.batches(Split.VALIDATION, packer,
+    // Validation is measured without class weights: they shape training, not the metrics.
+    Minibatches unweighted = new Minibatches(shape.featureCount(), shape.classCount(),
+        config.classWeightsFor(shape.classCount(), true), (float) config.unlabeledWeight());
+    JavaRDD<DataSet> validation = input.batches(Split.VALIDATION, unweighted,
         config.batchSizePerWorker()).persist(StorageLevel.MEMORY_AND_DISK());
     long trainRows = SparkPhases.run(spark, "train: checking and packing the training rows of "
         + input, () -> {
@@ -94,9 +97,7 @@ public final class TrainJob {
     MultiLayerNetwork network = startingNetwork(checkpoints, log, conf, shape);
     String exportDir = config.exportDirectory().isEmpty() ? out.child("_export").toString()
         : config.exportDirectory();
-    try (TrainingEngine engine = new ParameterAveragingEngine(jsc, network,
-        config.batchSizePerWorker(), config.averagingFrequency(), config.prefetchBatches(),
-        exportDir, config.seed())) {
+    try (TrainingEngine engine = engine(jsc, network, exportDir)) {
       network = trainEpochs(spark, jsc, engine, network, train, validation, trainRows, log,
           checkpoints, out, conf);
     } finally {
@@ -104,6 +105,16 @@ public final class TrainJob {
       validation.unpersist();
     }
     return finish(network, log, checkpoints, out, conf, input, started);
+  }
+
+  private TrainingEngine engine(JavaSparkContext jsc, MultiLayerNetwork network,
+      String exportDir) {
+    return switch (config.engine()) {
+      case BARRIER -> new BarrierAveragingEngine(jsc, network, config.workers(),
+          config.averagingFrequency(), config.averagingPort());
+      case DL4J -> new ParameterAveragingEngine(jsc, network, config.batchSizePerWorker(),
+          config.averagingFrequency(), config.prefetchBatches(), exportDir, config.seed());
+    };
   }
 
   private void checkInputSuitsConfig(TrainingInput input) {

@@ -94,6 +94,17 @@ class TrainJobTest extends SparkTestBase {
   }
 
   @Test
+  void trainsWithDl4jParameterAveragingBehindTheSameInterface() throws Exception {
+    Path output = tmp.resolve("dl4j");
+    ModelManifest manifest = new TrainJob(config("train.input=" + targets,
+        "train.output=" + output, "train.alpha=0.9", "train.temperature=2", "train.epochs=4",
+        "train.model.hidden=[32]", "train.spark.engine=dl4j",
+        "train.spark.batch-size-per-worker=32", "train.updater.learning-rate=0.01")).run(spark);
+    assertThat(manifest.best().teacherAgreement()).isGreaterThan(0.8);
+    assertThat(log(output).get(3).validationLoss()).isLessThan(log(output).get(0).validationLoss());
+  }
+
+  @Test
   void resumesFromTheNewestCheckpointAndFinishesThePlannedEpochs() throws Exception {
     Path output = tmp.resolve("resumed");
     String[] settings = {"train.input=" + targets, "train.output=" + output, "train.alpha=0.5",

@@ -1,0 +1,217 @@
+package dev.sparkdistill.jobs.train;
+
+import dev.sparkdistill.common.train.WorkerState;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.Socket;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.spark.SparkConf;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.storage.StorageLevel;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+import scala.collection.JavaConverters;
+
+/**
+ * Synchronous parameter averaging in one Spark barrier stage per epoch. Each of W tasks builds
+ * the network once per epoch and fits {@code averagingFrequency} minibatches per round; at the
+ * end of a round all tasks send their parameters to an {@link AveragingServer} on the driver and
+ * continue from the average (weighted by rows fitted). The updater state is averaged in the last
+ * round, and task 0 returns the final state to the driver.
+ *
+ * <p>Why not DL4J's ParameterAveragingTrainingMaster: it runs a Spark job, a broadcast and a
+ * network rebuild per averaging round; and not Spark's own barrier allGather: it polls for
+ * completion once a second. Operational facts: the barrier stage needs W task slots at once;
+ * executors must reach the driver on the averaging port ({@code train.spark.averaging-port},
+ * ephemeral by default), as they reach its RPC port. The minibatches are repartitioned once into
+ * W partitions and kept in memory and on disk.
+ */
+final class BarrierAveragingEngine implements TrainingEngine {
+  private final JavaSparkContext jsc;
+  private final int workers;
+  private final int averagingFrequency;
+  private final int port;
+  private MultiLayerNetwork network;
+  private JavaRDD<DataSet> source;
+  private JavaRDD<DataSet> partitioned;
+  private int rounds;
+  private double lastScore = Double.NaN;
+
+  BarrierAveragingEngine(JavaSparkContext jsc, MultiLayerNetwork network, int workers,
+      int averagingFrequency, int port) {
+    this.jsc = jsc;
+    this.network = network;
+    this.workers = workers > 0 ? workers : jsc.defaultParallelism();
+    this.averagingFrequency = averagingFrequency;
+    this.port = port;
+  }
+
+  @Override
+  public MultiLayerNetwork fitEpoch(JavaRDD<DataSet> batches) {
+    if (source != batches) {
+      repartition(batches);
+    }
+    SparkConf conf = jsc.getConf();
+    String host = conf.get("spark.driver.host", "127.0.0.1");
+    try (AveragingServer server = new AveragingServer(
+        conf.get("spark.driver.bindAddress", host), port, workers, rounds)) {
+      Broadcast<String> json = jsc.broadcast(network.getLayerWiseConfigurations().toJson());
+      Broadcast<WorkerState> start = jsc.broadcast(new WorkerState(0, 0,
+          network.params().toFloatVector(), updaterState(network)));
+      EpochTask task = new EpochTask(json, start, averagingFrequency, rounds, host,
+          server.port());
+      List<WorkerState> results;
+      try {
+        results = new JavaRDD<>(partitioned.rdd().barrier().mapPartitions(task, false,
+            scala.reflect.ClassTag$.MODULE$.apply(WorkerState.class)),
+            scala.reflect.ClassTag$.MODULE$.apply(WorkerState.class)).collect();
+      } finally {
+        json.destroy();
+        start.destroy();
+      }
+      server.awaitDone();
+      apply(results);
+      return network;
+    }
+  }
+
+  private void repartition(JavaRDD<DataSet> batches) {
+    close();
+    source = batches;
+    partitioned = batches.repartition(workers).persist(StorageLevel.MEMORY_AND_DISK());
+    int frequency = averagingFrequency;
+    rounds = partitioned.mapPartitions(it -> {
+      int count = 0;
+      for (; it.hasNext(); it.next()) {
+        count++;
+      }
+      return List.of((count + frequency - 1) / frequency).iterator();
+    }).collect().stream().mapToInt(Integer::intValue).max().orElse(0);
+  }
+
+  private void apply(List<WorkerState> results) {
+    WorkerState end = results.stream().filter(r -> r.updater() != null || r.params() != null)
+        .findFirst().orElseThrow();
+    long rows = results.stream().mapToLong(WorkerState::rows).sum();
+    lastScore = rows == 0 ? Double.NaN
+        : results.stream().mapToDouble(WorkerState::scoreSum).sum() / rows;
+    network.setParams(Nd4j.create(end.params()).reshape(1, end.params().length));
+    INDArray updater = network.getUpdater().getStateViewArray();
+    if (end.updater() != null && updater != null) {
+      updater.assign(Nd4j.create(end.updater()).reshape(updater.shape()));
+    }
+    var conf = network.getLayerWiseConfigurations();
+    conf.setIterationCount(conf.getIterationCount() + rounds * averagingFrequency);
+  }
+
+  private static float[] updaterState(MultiLayerNetwork network) {
+    INDArray state = network.getUpdater().getStateViewArray();
+    return state == null ? null : state.toFloatVector();
+  }
+
+  /** The barrier task, a Scala function since only the Scala RDD API has barrier(). */
+  private static final class EpochTask extends scala.runtime.AbstractFunction1<
+      scala.collection.Iterator<DataSet>, scala.collection.Iterator<WorkerState>>
+      implements java.io.Serializable {
+    private final Broadcast<String> json;
+    private final Broadcast<WorkerState> start;
+    private final int frequency;
+    private final int rounds;
+    private final String host;
+    private final int port;
+
+    EpochTask(Broadcast<String> json, Broadcast<WorkerState> start, int frequency, int rounds,
+        String host, int port) {
+      this.json = json;
+      this.start = start;
+      this.frequency = frequency;
+      this.rounds = rounds;
+      this.host = host;
+      this.port = port;
+    }
+
+    @Override
+    public scala.collection.Iterator<WorkerState> apply(scala.collection.Iterator<DataSet> data) {
+      List<DataSet> batches = new ArrayList<>();
+      JavaConverters.asJavaIteratorConverter(data).asJava().forEachRemaining(batches::add);
+      WorkerState result;
+      try (Socket socket = new Socket(host, port)) {
+        socket.setTcpNoDelay(true);
+        result = work(batches, socket);
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot average parameters with the driver at " + host
+            + ":" + port, e);
+      }
+      return JavaConverters.asScalaIteratorConverter(List.of(result).iterator()).asScala();
+    }
+
+    private WorkerState work(List<DataSet> batches, Socket socket) throws IOException {
+      DataOutputStream out = new DataOutputStream(new BufferedOutputStream(
+          socket.getOutputStream(), 1 << 16));
+      DataInputStream in = new DataInputStream(new BufferedInputStream(
+          socket.getInputStream(), 1 << 16));
+      WorkerState initial = start.value();
+      MultiLayerNetwork network = new MultiLayerNetwork(
+          MultiLayerConfiguration.fromJson(json.value()));
+      network.init(Nd4j.create(initial.params()).reshape(1, initial.params().length), true);
+      setUpdater(network, initial.updater());
+      long epochRows = 0;
+      double epochScore = 0;
+      WorkerState average = initial;
+      for (int round = 0; round < rounds; round++) {
+        long rows = 0;
+        double score = 0;
+        int end = Math.min(batches.size(), (round + 1) * frequency);
+        for (int b = round * frequency; b < end; b++) {
+          DataSet batch = batches.get(b);
+          network.fit(batch);
+          rows += batch.numExamples();
+          score += network.score() * batch.numExamples();
+        }
+        epochRows += rows;
+        epochScore += score;
+        boolean last = round == rounds - 1;
+        new WorkerState(rows, score, network.params().toFloatVector(),
+            last ? updaterState(network) : null).writeTo(out);
+        average = WorkerState.readFrom(in);
+        network.setParams(Nd4j.create(average.params()).reshape(1, network.numParams()));
+        if (last) {
+          setUpdater(network, average.updater());
+        }
+      }
+      boolean first = org.apache.spark.TaskContext.getPartitionId() == 0;
+      return new WorkerState(epochRows, epochScore, first ? average.params() : null,
+          first ? average.updater() : null);
+    }
+
+    private static void setUpdater(MultiLayerNetwork network, float[] state) {
+      INDArray view = network.getUpdater().getStateViewArray();
+      if (state != null && view != null) {
+        view.assign(Nd4j.create(state).reshape(view.shape()));
+      }
+    }
+  }
+
+  @Override
+  public double lastScore() {
+    return lastScore;
+  }
+
+  @Override
+  public void close() {
+    if (partitioned != null) {
+      partitioned.unpersist();
+      partitioned = null;
+    }
+  }
+}

@@ -20,7 +20,7 @@ import picocli.CommandLine.Spec;
     versionProvider = DistillCli.Version.class,
     description = "Knowledge distillation as Spark jobs: prepare data, train teachers and "
         + "students, score soft targets, evaluate.",
-    subcommands = {PrepareCommand.class, TrainCommand.class})
+    subcommands = {PrepareCommand.class, TrainCommand.class, BenchmarkCommand.class})
 public final class DistillCli implements Runnable {
   private static final Logger LOG = LoggerFactory.getLogger(DistillCli.class);
 

@@ -40,7 +40,7 @@ class DistillCliTest extends SparkTestBase {
   @Test
   void exitsWithUsageWhenNoCommandIsGiven() {
     assertThat(distill()).isEqualTo(2);
-    assertThat(err.toString()).contains("missing command: one of [prepare, train, infer, evaluate, run]")
+    assertThat(err.toString()).contains("missing command: one of [prepare, train, benchmark, infer, evaluate, run]")
         .contains("Usage: distill");
   }
 

@@ -132,6 +132,20 @@ class TrainJobTest extends SparkTestBase {
   }
 
   @Test
+  void benchmarkPrintsEachEngineAgainstThePlainFit() {
+    java.io.StringWriter text = new java.io.StringWriter();
+    new TrainBenchmark(config("train.input=" + targets, "train.output=" + tmp.resolve("unused"),
+        "train.epochs=1", "train.model.hidden=[8]"), new java.io.PrintWriter(text, true))
+        .run(spark, new int[] {1});
+    assertThat(text.toString())
+        .contains("baseline: plain fit, 1 thread (fastest single-JVM fit)")
+        .containsPattern("plain fit, 1 thread +[0-9.]+ +1\\.00x")
+        .containsPattern("barrier engine +[0-9.]+ +[0-9.]+x")
+        .containsPattern("dl4j engine +[0-9.]+ +[0-9.]+x");
+    assertThat(tmp.resolve("unused")).doesNotExist();
+  }
+
+  @Test
   void skipsARerunWhoseModelIsComplete() {
     Path output = tmp.resolve("once");
     String[] settings = {"train.input=" + targets, "train.output=" + output, "train.epochs=1",

@@ -20,7 +20,8 @@ import picocli.CommandLine.Spec;
     versionProvider = DistillCli.Version.class,
     description = "Knowledge distillation as Spark jobs: prepare data, train teachers and "
         + "students, score soft targets, evaluate.",
-    subcommands = {PrepareCommand.class, TrainCommand.class, BenchmarkCommand.class})
+    subcommands = {PrepareCommand.class, TrainCommand.class, InferCommand.class,
+        BenchmarkCommand.class})
 public final class DistillCli implements Runnable {
   private static final Logger LOG = LoggerFactory.getLogger(DistillCli.class);
 
@@ -47,7 +48,6 @@ public final class DistillCli implements Runnable {
 
   public static int execute(PrintWriter out, PrintWriter err, String... args) {
     CommandLine cli = new CommandLine(new DistillCli()).setCaseInsensitiveEnumValuesAllowed(true);
-    addPending(cli, "infer", "Score examples with one or more teachers into soft targets.");
     addPending(cli, "evaluate", "Compare models on the test split and write a report.");
     addPending(cli, "run", "Run every stage of a pipeline config in order.");
     cli.setOut(out);

@@ -1,0 +1,70 @@
+package dev.sparkdistill.common.config;
+
+import com.typesafe.config.Config;
+import dev.sparkdistill.common.data.Split;
+import dev.sparkdistill.common.targets.Ensemble;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.List;
+
+/** The validated configuration of the {@code infer} job (section {@code infer}). */
+public record InferConfig(
+    String input,
+    String output,
+    WriteMode mode,
+    List<String> teachers,
+    Ensemble.Rule ensemble,
+    boolean keepTeacherLogits,
+    Form form,
+    int topK,
+    boolean includeFeatures,
+    int batchSize,
+    List<Split> splits,
+    double minConfidence,
+    String configDigest) implements Serializable {
+
+  public static final String SECTION = "infer";
+
+  /** How teacher scores are stored. */
+  public enum Form { DENSE, TOP_K }
+
+  public static InferConfig from(Config config) {
+    Settings s = new Settings(config);
+    String p = SECTION + ".";
+    List<String> teachers = s.stringList(p + "teachers");
+    if (teachers.isEmpty() || teachers.stream().anyMatch(String::isBlank)) {
+      throw Settings.invalid(p + "teachers", "a list of one or more model files", teachers);
+    }
+    return new InferConfig(
+        s.required(p + "input", "the examples table to score"),
+        s.required(p + "output", "where to write the targets table (a directory)"),
+        s.choice(p + "mode", WriteMode.class),
+        teachers,
+        s.choice(p + "ensemble", Ensemble.Rule.class),
+        s.bool(p + "keep-teacher-logits"),
+        s.choice(p + "form", Form.class),
+        s.integerAtLeast(p + "top-k", 1),
+        s.bool(p + "include-features"),
+        s.integerAtLeast(p + "batch-size", 1),
+        splits(s, p + "splits"),
+        s.fraction(p + "min-confidence", 0, 1, false),
+        ConfigRendering.digest(config, SECTION, "mode", "batch-size"));
+  }
+
+  private static List<Split> splits(Settings s, String key) {
+    List<Split> splits = new ArrayList<>();
+    for (String name : s.stringList(key)) {
+      Split split = null;
+      for (Split candidate : Split.values()) {
+        if (candidate.value().equals(name)) {
+          split = candidate;
+        }
+      }
+      if (split == null) {
+        throw Settings.invalid(key, "a list of train, validation, test", s.stringList(key));
+      }
+      splits.add(split);
+    }
+    return List.copyOf(splits);
+  }
+}

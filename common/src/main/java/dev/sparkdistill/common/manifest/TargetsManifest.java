@@ -1,0 +1,37 @@
+package dev.sparkdistill.common.manifest;
+
+import java.util.List;
+
+/**
+ * {@code _manifest.json} of a targets table: the examples' shape and classes, the teachers that
+ * scored it and how they were combined, and the row accounting
+ * {@code input == scored + filtered}.
+ */
+public record TargetsManifest(
+    int schemaVersion,
+    String kind,
+    String projectVersion,
+    String startedAt,
+    String finishedAt,
+    List<Integer> featureShape,
+    int featureCount,
+    int classCount,
+    List<String> classNames,
+    String examples,
+    String examplesManifestDigest,
+    List<Teacher> teachers,
+    String ensembleRule,
+    String form,
+    int topK,
+    boolean includesFeatures,
+    Rows rows,
+    String configDigest) {
+
+  public static final int SCHEMA_VERSION = 1;
+  public static final String KIND = "targets";
+
+  /** One teacher: where it came from, the SHA-256 of its file, its size. */
+  public record Teacher(String path, String sha256, long parameterCount) {}
+
+  public record Rows(long input, long scored, long filtered, java.util.Map<String, Long> bySplit) {}
+}

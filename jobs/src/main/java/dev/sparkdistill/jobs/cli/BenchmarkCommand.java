@@ -1,6 +1,8 @@
 package dev.sparkdistill.jobs.cli;
 
+import dev.sparkdistill.common.config.InferConfig;
 import dev.sparkdistill.common.config.TrainConfig;
+import dev.sparkdistill.jobs.infer.InferBenchmark;
 import dev.sparkdistill.jobs.train.TrainBenchmark;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -11,7 +13,7 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "benchmark", mixinStandardHelpOptions = true,
     description = "Measure performance side by side in one run and print the ratios.",
-    subcommands = {BenchmarkCommand.Train.class})
+    subcommands = {BenchmarkCommand.Train.class, BenchmarkCommand.Infer.class})
 final class BenchmarkCommand implements Runnable {
   @Spec
   CommandSpec spec;
@@ -43,6 +45,38 @@ final class BenchmarkCommand implements Runnable {
       return JobRunner.run(TrainConfig.SECTION, options, spec.commandLine().getOut(),
           TrainConfig::from, (spark, config) ->
               new TrainBenchmark(config, spec.commandLine().getOut()).run(spark, plainThreads));
+    }
+  }
+
+  @Command(name = "infer", mixinStandardHelpOptions = true,
+      description = {"The infer job's rows/s against a bare ND4J loop over the same rows in "
+          + "memory (same teacher, same threads), and targets bytes per row, dense vs top-k, for "
+          + "the teacher's classes and a synthetic 1,000-class teacher.",
+          "Takes the infer job's configuration (section 'infer'); writes only under --work."})
+  static final class Infer implements Callable<Integer> {
+    @Mixin
+    JobOptions options;
+
+    @Option(names = "--work", required = true, paramLabel = "DIR",
+        description = "Directory for the benchmark's own tables (replaced).")
+    String work;
+
+    @Option(names = "--repeats", defaultValue = "3",
+        description = "Runs of the speed comparison; the median ratio is printed (default: 3).")
+    int repeats;
+
+    @Option(names = "--top-k-1000", defaultValue = "20",
+        description = "k of the top-k form for the 1,000-class teacher (default: 20).")
+    int topK1000;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+      return JobRunner.run(InferConfig.SECTION, options, spec.commandLine().getOut(),
+          InferConfig::from, (spark, config) -> new InferBenchmark(config, work,
+              spec.commandLine().getOut()).run(spark, repeats, topK1000));
     }
   }
 }

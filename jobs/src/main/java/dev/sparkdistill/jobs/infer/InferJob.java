@@ -23,7 +23,10 @@ import java.util.TreeMap;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.storage.StorageLevel;
@@ -90,8 +93,10 @@ public final class InferJob {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     Broadcast<List<Teacher>> shipped = jsc.broadcast(teachers);
     Scoring scoring = new Scoring(shipped, config, shape.featureCount());
-    Dataset<Row> scored = spark.createDataFrame(
-        examples.javaRDD().mapPartitions(scoring::score), scoring.schema());
+    Dataset<Row> scored = examples.as(Encoders.bean(ExampleRecord.class))
+        .mapPartitions((MapPartitionsFunction<ExampleRecord, TargetRecord>) scoring::score,
+            Encoders.bean(TargetRecord.class))
+        .select(scoring.columns().toArray(Column[]::new));
     long startNanos = System.nanoTime();
     try {
       write(spark, scored, out, input, teachers.size());

@@ -1,5 +1,7 @@
 package dev.sparkdistill.jobs.infer;
 
+import static org.apache.spark.sql.functions.col;
+
 import dev.sparkdistill.common.config.InferConfig;
 import dev.sparkdistill.common.targets.Ensemble;
 import dev.sparkdistill.common.targets.SoftTargets;
@@ -9,17 +11,14 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import org.apache.spark.broadcast.Broadcast;
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructType;
+import org.apache.spark.sql.Column;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Scores one partition of examples in batches with every teacher and builds the targets rows.
- * Input rows are (id, features, label, split); output rows follow {@link #schema()}, with a
- * {@code filter_reason} that is null for kept rows.
+ * Rows travel as beans with primitive arrays; {@link #columns()} shapes them into the targets
+ * table, with a {@code filter_reason} that is null for kept rows.
  */
 final class Scoring implements Serializable {
   static final String FILTER_REASON = "filter_reason";
@@ -37,32 +36,32 @@ final class Scoring implements Serializable {
     this.featureCount = featureCount;
   }
 
-  StructType schema() {
-    StructType schema = new StructType().add("id", DataTypes.StringType, false);
+  /** The columns of the targets table, in order, as expressions over {@link TargetRecord}. */
+  List<Column> columns() {
+    List<Column> columns = new ArrayList<>(List.of(col("id")));
     if (config.includeFeatures()) {
-      schema = schema.add("features", DataTypes.createArrayType(DataTypes.FloatType, false));
+      columns.add(col("features"));
     }
-    schema = schema.add("label", DataTypes.IntegerType, true);
+    columns.add(col("label"));
     if (config.form() == InferConfig.Form.DENSE) {
-      schema = schema.add("teacher_logits", DataTypes.createArrayType(DataTypes.FloatType, false));
+      columns.add(col("teacherLogits").as("teacher_logits"));
     } else {
-      schema = schema.add("topk_index", DataTypes.createArrayType(DataTypes.IntegerType, false))
-          .add("topk_logit", DataTypes.createArrayType(DataTypes.FloatType, false))
-          .add("rest_logit", DataTypes.FloatType, false);
+      columns.addAll(List.of(col("topkIndex").as("topk_index"), col("topkLogit").as("topk_logit"),
+          col("restLogit").as("rest_logit")));
     }
     if (config.keepTeacherLogits() && teacherCount > 1) {
       for (int t = 0; t < teacherCount; t++) {
-        schema = schema.add("teacher_" + t + "_logits",
-            DataTypes.createArrayType(DataTypes.FloatType, false));
+        columns.add(col("eachTeacherLogits").getItem(t).as("teacher_" + t + "_logits"));
       }
     }
-    return schema.add(FILTER_REASON, DataTypes.StringType, true)
-        .add("split", DataTypes.StringType, false);
+    columns.add(col("filterReason").as(FILTER_REASON));
+    columns.add(col("split"));
+    return columns;
   }
 
-  Iterator<Row> score(Iterator<Row> rows) {
+  Iterator<TargetRecord> score(Iterator<ExampleRecord> rows) {
     return new Iterator<>() {
-      private Iterator<Row> batch = java.util.Collections.emptyIterator();
+      private Iterator<TargetRecord> batch = java.util.Collections.emptyIterator();
 
       @Override
       public boolean hasNext() {
@@ -73,7 +72,7 @@ final class Scoring implements Serializable {
       }
 
       @Override
-      public Row next() {
+      public TargetRecord next() {
         if (!hasNext()) {
           throw new java.util.NoSuchElementException();
         }
@@ -82,17 +81,14 @@ final class Scoring implements Serializable {
     };
   }
 
-  private List<Row> scoreBatch(Iterator<Row> rows) {
-    List<Row> inputs = new ArrayList<>(config.batchSize());
+  private List<TargetRecord> scoreBatch(Iterator<ExampleRecord> rows) {
+    List<ExampleRecord> inputs = new ArrayList<>(config.batchSize());
     while (rows.hasNext() && inputs.size() < config.batchSize()) {
       inputs.add(rows.next());
     }
     float[] features = new float[inputs.size() * featureCount];
     for (int i = 0; i < inputs.size(); i++) {
-      List<Float> values = inputs.get(i).getList(1);
-      for (int j = 0; j < featureCount; j++) {
-        features[i * featureCount + j] = values.get(j);
-      }
+      System.arraycopy(inputs.get(i).getFeatures(), 0, features, i * featureCount, featureCount);
     }
     INDArray x = Nd4j.create(features, new long[] {inputs.size(), featureCount}, 'c');
     List<Teacher> teachers = broadcast.value();
@@ -100,7 +96,7 @@ final class Scoring implements Serializable {
     for (int t = 0; t < teachers.size(); t++) {
       perTeacher[t] = teachers.get(t).network().output(x, false).toFloatMatrix();
     }
-    List<Row> out = new ArrayList<>(inputs.size());
+    List<TargetRecord> out = new ArrayList<>(inputs.size());
     for (int i = 0; i < inputs.size(); i++) {
       float[][] logits = new float[teachers.size()][];
       for (int t = 0; t < teachers.size(); t++) {
@@ -111,30 +107,27 @@ final class Scoring implements Serializable {
     return out;
   }
 
-  private Row toRow(Row input, float[][] logits) {
+  private TargetRecord toRow(ExampleRecord input, float[][] logits) {
     float[] combined = Ensemble.combine(logits, config.ensemble());
-    List<Object> values = new ArrayList<>();
-    values.add(input.getString(0));
-    if (config.includeFeatures()) {
-      values.add(input.get(1));
-    }
-    Integer label = input.isNullAt(2) ? null : input.getInt(2);
-    values.add(label);
+    TargetRecord row = new TargetRecord();
+    row.setId(input.getId());
+    row.setFeatures(config.includeFeatures() ? input.getFeatures() : null);
+    row.setLabel(input.getLabel());
     if (config.form() == InferConfig.Form.DENSE) {
-      values.add(combined);
+      row.setTeacherLogits(combined);
     } else {
       SoftTargets.TopK top = SoftTargets.toTopK(combined, Math.min(config.topK(),
           combined.length));
-      values.add(top.index());
-      values.add(top.logit());
-      values.add(top.restLogit());
+      row.setTopkIndex(top.index());
+      row.setTopkLogit(top.logit());
+      row.setRestLogit(top.restLogit());
     }
     if (config.keepTeacherLogits() && logits.length > 1) {
-      values.addAll(List.of((Object[]) logits));
+      row.setEachTeacherLogits(logits);
     }
-    values.add(filterReason(label, combined));
-    values.add(input.getString(3));
-    return RowFactory.create(values.toArray());
+    row.setFilterReason(filterReason(input.getLabel(), combined));
+    row.setSplit(input.getSplit());
+    return row;
   }
 
   private String filterReason(Integer label, float[] combined) {

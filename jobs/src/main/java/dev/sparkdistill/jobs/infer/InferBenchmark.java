@@ -1,0 +1,200 @@
+package dev.sparkdistill.jobs.infer;
+
+import dev.sparkdistill.common.config.ConfigLayers;
+import dev.sparkdistill.common.config.InferConfig;
+import dev.sparkdistill.common.loss.DistillationLoss;
+import dev.sparkdistill.common.manifest.ManifestJson;
+import dev.sparkdistill.common.manifest.TableShape;
+import dev.sparkdistill.common.model.ModelFactory;
+import dev.sparkdistill.common.model.ModelSpec;
+import dev.sparkdistill.common.config.TrainConfig;
+import dev.sparkdistill.jobs.io.HadoopFiles;
+import dev.sparkdistill.jobs.io.OutputDirectory;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.ContentSummary;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.util.ModelSerializer;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.activations.Activation;
+import org.deeplearning4j.nn.weights.WeightInit;
+
+/**
+ * Measures in one run: the infer job's rows/s (Parquet read and write included) against a bare
+ * ND4J loop scoring the same rows already in memory with the same teacher and the same number of
+ * threads; and the bytes per row of the targets table, dense against top-k, for the teacher's
+ * classes and for a synthetic 1,000-class teacher. A benchmark: it collects the features to the
+ * driver for the bare loop and writes its tables under {@code work}.
+ */
+public final class InferBenchmark {
+  private final InferConfig config;
+  private final String work;
+  private final PrintWriter out;
+
+  public InferBenchmark(InferConfig config, String work, PrintWriter out) {
+    this.config = config;
+    this.work = work;
+    this.out = out;
+  }
+
+  public void run(SparkSession spark, int repeats, int topK1000) {
+    Configuration conf = spark.sparkContext().hadoopConfiguration();
+    TableShape shape = ManifestJson.read(HadoopFiles.readText(new OutputDirectory(config.input(),
+        conf).child(OutputDirectory.MANIFEST).toString(), conf), TableShape.class, config.input());
+    int threads = spark.sparkContext().defaultParallelism();
+    List<Row> rows = spark.read().parquet(config.input()).select("features").collectAsList();
+    float[][] features = new float[rows.size()][];
+    for (int i = 0; i < features.length; i++) {
+      List<Float> values = rows.get(i).getList(0);
+      features[i] = new float[values.size()];
+      for (int j = 0; j < features[i].length; j++) {
+        features[i][j] = values.get(j);
+      }
+    }
+    Teacher teacher = Teacher.load(config.teachers().get(0), shape, conf);
+    out.printf(Locale.ROOT, "%d rows x %d features, teacher %s (%d parameters), batch %d, "
+        + "%d threads%n", features.length, shape.featureCount(), teacher.path(),
+        teacher.parameterCount(), config.batchSize(), threads);
+
+    List<Double> ratios = new ArrayList<>();
+    for (int run = 1; run <= repeats; run++) {
+      double bare = bareLoop(teacher, features, threads);
+      double job = jobRowsPerSecond(spark, config, features.length, "dense-" + run,
+          InferConfig.Form.DENSE, true);
+      ratios.add(job / bare);
+      out.printf(Locale.ROOT, "run %d: bare ND4J loop %.0f rows/s, infer job %.0f rows/s, "
+          + "ratio %.2f%n", run, bare, job, job / bare);
+      out.flush();
+    }
+    ratios.sort(Double::compare);
+    out.printf(Locale.ROOT, "median ratio infer job / bare loop: %.2f%n%n",
+        ratios.get(ratios.size() / 2));
+
+    bytesPerRow(spark, config, shape.classCount(), Math.min(config.topK(), shape.classCount()));
+    String synthetic = syntheticTeacher(shape, conf);
+    InferConfig wide = with(config, "infer.teachers=[\"" + synthetic + "\"]",
+        "infer.input=" + thousandClassExamples(spark, shape));
+    bytesPerRow(spark, wide, 1000, topK1000);
+    out.flush();
+  }
+
+  private double bareLoop(Teacher teacher, float[][] features, int threads) {
+    int batch = config.batchSize();
+    int width = features[0].length;
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try {
+      long start = System.nanoTime();
+      List<Future<?>> work = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        int first = t;
+        work.add(pool.submit(() -> {
+          MultiLayerNetwork network = teacher.network();
+          for (int from = first * batch; from < features.length; from += threads * batch) {
+            int n = Math.min(batch, features.length - from);
+            float[] flat = new float[n * width];
+            for (int i = 0; i < n; i++) {
+              System.arraycopy(features[from + i], 0, flat, i * width, width);
+            }
+            INDArray x = Nd4j.create(flat, new long[] {n, width}, 'c');
+            network.output(x, false).toFloatMatrix();
+          }
+        }));
+      }
+      for (Future<?> f : work) {
+        f.get();
+      }
+      return features.length / ((System.nanoTime() - start) / 1e9);
+    } catch (Exception e) {
+      throw new IllegalStateException("bare scoring loop failed", e);
+    } finally {
+      pool.shutdown();
+    }
+  }
+
+  private double jobRowsPerSecond(SparkSession spark, InferConfig base, long rows, String name,
+      InferConfig.Form form, boolean features) {
+    InferConfig run = with(base, "infer.output=" + work + "/" + name, "infer.mode=overwrite",
+        "infer.form=" + (form == InferConfig.Form.DENSE ? "dense" : "top-k"),
+        "infer.include-features=" + features);
+    long start = System.nanoTime();
+    new InferJob(run).run(spark);
+    return rows / ((System.nanoTime() - start) / 1e9);
+  }
+
+  private void bytesPerRow(SparkSession spark, InferConfig base, int classes, int k) {
+    Configuration conf = spark.sparkContext().hadoopConfiguration();
+    long[] bytes = new long[2];
+    long rows = 0;
+    for (InferConfig.Form form : InferConfig.Form.values()) {
+      String name = "bytes-" + classes + "-" + form.name().toLowerCase(Locale.ROOT);
+      InferConfig run = with(base, "infer.output=" + work + "/" + name, "infer.mode=overwrite",
+          "infer.form=" + (form == InferConfig.Form.DENSE ? "dense" : "top-k"),
+          "infer.top-k=" + k, "infer.include-features=false");
+      rows = new InferJob(run).run(spark).rows().scored();
+      bytes[form.ordinal()] = dataBytes(new Path(work + "/" + name), conf);
+    }
+    out.printf(Locale.ROOT, "%d classes, targets only: dense %.1f bytes/row, top-%d %.1f "
+        + "bytes/row (%.1fx smaller)%n", classes, (double) bytes[0] / rows, k,
+        (double) bytes[1] / rows, (double) bytes[0] / bytes[1]);
+  }
+
+  private static long dataBytes(Path table, Configuration conf) {
+    try {
+      ContentSummary summary = HadoopFiles.fs(table, conf).getContentSummary(table);
+      return summary.getLength();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** The test split's rows as an unlabeled examples table that declares 1,000 classes. */
+  private String thousandClassExamples(SparkSession spark, TableShape shape) {
+    String table = work + "/examples-1000-classes";
+    spark.read().parquet(config.input()).filter("split = 'test'")
+        .selectExpr("id", "features", "CAST(NULL AS INT) AS label", "split")
+        .write().mode("overwrite").partitionBy("split").parquet(table);
+    List<String> names = java.util.stream.IntStream.range(0, 1000).mapToObj(Integer::toString)
+        .toList();
+    new OutputDirectory(table, spark.sparkContext().hadoopConfiguration()).markComplete(
+        new TableShape("examples", shape.featureShape(), shape.featureCount(), 1000, names));
+    return table;
+  }
+
+  /** A random-weight MLP with 1,000 outputs over the same features, saved under work. */
+  private String syntheticTeacher(TableShape shape, Configuration conf) {
+    ModelSpec spec = new ModelSpec(ModelSpec.Kind.MLP, List.of(64), Activation.RELU, 0,
+        WeightInit.RELU, List.of(), 3, 2, "");
+    MultiLayerNetwork network = ModelFactory.create(spec, List.of(shape.featureCount()), 1000,
+        new DistillationLoss(0, 1), new TrainConfig.Updater(TrainConfig.UpdaterKind.SGD, 0.1, 1),
+        7);
+    Path file = new Path(work + "/teacher-1000-classes.zip");
+    try (OutputStream stream = HadoopFiles.fs(file, conf).create(file, true)) {
+      ModelSerializer.writeModel(network, stream, false);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return file.toString();
+  }
+
+  private static InferConfig with(InferConfig base, String... settings) {
+    List<String> all = new ArrayList<>(List.of("infer.input=" + base.input(),
+        "infer.output=" + base.output(), "infer.batch-size=" + base.batchSize(),
+        "infer.teachers=" + base.teachers().stream().map(t -> "\"" + t + "\"").toList()));
+    all.addAll(List.of(settings));
+    return InferConfig.from(ConfigLayers.resolve(Optional.empty(), "", all));
+  }
+}

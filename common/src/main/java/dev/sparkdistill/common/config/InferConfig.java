@@ -21,9 +21,14 @@ public record InferConfig(
     int batchSize,
     List<Split> splits,
     double minConfidence,
+    String batchColumn,
     String configDigest) implements Serializable {
 
   public static final String SECTION = "infer";
+
+  public boolean incremental() {
+    return !batchColumn.isEmpty();
+  }
 
   /** How teacher scores are stored. */
   public enum Form { DENSE, TOP_K }
@@ -48,6 +53,7 @@ public record InferConfig(
         s.integerAtLeast(p + "batch-size", 1),
         splits(s, p + "splits"),
         s.fraction(p + "min-confidence", 0, 1, false),
+        s.string(p + "batch-column"),
         ConfigRendering.digest(config, SECTION, "mode", "batch-size"));
   }
 

@@ -4,8 +4,8 @@ import java.util.List;
 
 /**
  * {@code _manifest.json} of a targets table: the examples' shape and classes, the teachers that
- * scored it and how they were combined, and the row accounting
- * {@code input == scored + filtered}.
+ * scored it and how they were combined, the row accounting {@code input == scored + filtered},
+ * and, for incremental runs, the ingest batches scored so far (null otherwise).
  */
 public record TargetsManifest(
     int schemaVersion,
@@ -25,6 +25,7 @@ public record TargetsManifest(
     int topK,
     boolean includesFeatures,
     Rows rows,
+    List<String> batches,
     String configDigest) {
 
   public static final int SCHEMA_VERSION = 1;

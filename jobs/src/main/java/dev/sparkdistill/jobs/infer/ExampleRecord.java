@@ -11,6 +11,7 @@ public class ExampleRecord implements Serializable {
   private float[] features;
   private Integer label;
   private String split;
+  private String batch;
 
   public String getId() {
     return id;
@@ -42,5 +43,14 @@ public class ExampleRecord implements Serializable {
 
   public void setSplit(String split) {
     this.split = split;
+  }
+
+  /** The ingest batch for incremental runs, else null. */
+  public String getBatch() {
+    return batch;
+  }
+
+  public void setBatch(String batch) {
+    this.batch = batch;
   }
 }

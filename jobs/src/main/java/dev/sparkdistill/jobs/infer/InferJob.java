@@ -1,12 +1,14 @@
 package dev.sparkdistill.jobs.infer;
 
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
 
 import dev.sparkdistill.common.DistillException;
 import dev.sparkdistill.common.ProjectVersion;
 import dev.sparkdistill.common.config.ConfigRendering;
 import dev.sparkdistill.common.config.InferConfig;
 import dev.sparkdistill.common.config.Settings;
+import dev.sparkdistill.common.config.WriteMode;
 import dev.sparkdistill.common.data.Split;
 import dev.sparkdistill.common.manifest.ManifestJson;
 import dev.sparkdistill.common.manifest.TableShape;
@@ -14,16 +16,25 @@ import dev.sparkdistill.common.manifest.TargetsManifest;
 import dev.sparkdistill.jobs.SparkPhases;
 import dev.sparkdistill.jobs.io.HadoopFiles;
 import dev.sparkdistill.jobs.io.OutputDirectory;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
@@ -42,6 +53,11 @@ import org.slf4j.LoggerFactory;
  * copy, in batches of {@code infer.batch-size}. No row comes to the driver. With
  * {@code min-confidence} the scored rows are persisted (memory and disk) so the kept and the
  * filtered rows are written from one scoring pass.
+ *
+ * <p>Incremental runs ({@code infer.batch-column}): the targets are partitioned by split and
+ * batch, and the manifest lists the batches scored. A rerun scores only the batches the manifest
+ * lacks and appends them; while it appends, {@code _SUCCESS} is absent, and the leftovers of an
+ * interrupted append (batches not in the manifest) are removed before scoring again.
  */
 public final class InferJob {
   private static final Logger LOG = LoggerFactory.getLogger(InferJob.class);
@@ -53,9 +69,33 @@ public final class InferJob {
     this.config = config;
   }
 
+  /** What the run works from: the examples' shape, the checked teachers, the examples rows. */
+  private record Inputs(TableShape shape, String examplesDigest, List<Teacher> teachers,
+      List<TargetsManifest.Teacher> described, Dataset<Row> examples) {}
+
   public TargetsManifest run(SparkSession spark) {
     String started = Instant.now().toString();
     Configuration conf = spark.sparkContext().hadoopConfiguration();
+    Inputs inputs = readInputs(spark, conf);
+    OutputDirectory out = new OutputDirectory(config.output(), conf);
+    if (config.incremental()) {
+      return runIncremental(spark, inputs, out, started);
+    }
+    Optional<TargetsManifest> done = out.prepareForWrite(config.mode(), TargetsManifest.class,
+        previous -> sameScoring(previous, inputs)
+            && previous.examplesManifestDigest().equals(inputs.examplesDigest()),
+        InferJob::isOwnLeftover, "targets table", false);
+    if (done.isPresent()) {
+      LOG.info("{} is already complete for these examples, teachers and config; nothing to do",
+          out.path());
+      return done.get();
+    }
+    long input = inputs.examples().count();
+    score(spark, inputs, inputs.examples(), out, input, false);
+    return complete(spark, out, inputs, started, countWritten(spark, out, input), null);
+  }
+
+  private Inputs readInputs(SparkSession spark, Configuration conf) {
     OutputDirectory examplesDir = new OutputDirectory(config.input(), conf);
     if (!examplesDir.isComplete()) {
       throw new DistillException("infer.input = " + config.input() + " is not a complete "
@@ -64,86 +104,182 @@ public final class InferJob {
     String manifestText = HadoopFiles.readText(
         examplesDir.child(OutputDirectory.MANIFEST).toString(), conf);
     TableShape shape = ManifestJson.read(manifestText, TableShape.class, config.input());
-    String examplesDigest = ConfigRendering.sha256(manifestText);
     List<Teacher> teachers = config.teachers().stream()
         .map(path -> Teacher.load(path, shape, conf)).toList();
     List<TargetsManifest.Teacher> described = teachers.stream()
         .map(t -> new TargetsManifest.Teacher(t.path(), t.sha256(), t.parameterCount())).toList();
-
-    OutputDirectory out = new OutputDirectory(config.output(), conf);
-    Optional<TargetsManifest> done = out.prepareForWrite(config.mode(), TargetsManifest.class,
-        previous -> previous.configDigest().equals(config.configDigest())
-            && previous.examplesManifestDigest().equals(examplesDigest)
-            && previous.teachers().equals(described),
-        name -> name.startsWith("split=") || name.equals("_temporary") || name.equals(FILTERED),
-        "targets table", false);
-    if (done.isPresent()) {
-      LOG.info("{} is already complete for these examples, teachers and config; nothing to do",
-          out.path());
-      return done.get();
+    Dataset<Row> table = spark.read().parquet(config.input());
+    if (config.incremental() && !Arrays.asList(table.columns()).contains(config.batchColumn())) {
+      throw new DistillException("infer.batch-column = '" + config.batchColumn() + "' is not a "
+          + "column of " + config.input() + "; its columns are "
+          + Arrays.toString(table.columns()));
     }
-
-    Dataset<Row> examples = spark.read().parquet(config.input())
-        .select("id", "features", "label", "split");
+    Column batch = config.incremental() ? col(config.batchColumn()).cast("string")
+        : lit(null).cast("string");
+    Dataset<Row> examples = table.select(col("id"), col("features"), col("label"), col("split"),
+        batch.as("batch"));
     if (!config.splits().isEmpty()) {
       examples = examples.filter(col("split").isin(
           config.splits().stream().map(Split::value).toArray()));
     }
-    long input = examples.count();
+    return new Inputs(shape, ConfigRendering.sha256(manifestText), teachers, described, examples);
+  }
+
+  private boolean sameScoring(TargetsManifest previous, Inputs inputs) {
+    return previous.configDigest().equals(config.configDigest())
+        && previous.teachers().equals(inputs.described());
+  }
+
+  private static boolean isOwnLeftover(String name) {
+    return name.startsWith("split=") || name.equals("_temporary") || name.equals(FILTERED)
+        || name.equals(OutputDirectory.MANIFEST);
+  }
+
+  private TargetsManifest runIncremental(SparkSession spark, Inputs inputs, OutputDirectory out,
+      String started) {
+    Set<String> available = new TreeSet<>();
+    inputs.examples().select("batch").distinct().collectAsList()
+        .forEach(r -> available.add(r.getString(0)));
+    Set<String> done = scoredBatches(out, inputs);
+    if (done.containsAll(available) && out.isComplete()) {
+      LOG.info("{} already holds every batch of {} ({}); nothing to do", out.path(),
+          config.input(), done);
+      return out.completeManifest(TargetsManifest.class).orElseThrow();
+    }
+    Set<String> fresh = new TreeSet<>(available);
+    fresh.removeAll(done);
+    removeUnlistedBatches(out, done, spark.sparkContext().hadoopConfiguration());
+    LOG.info("scoring batches {} of {}; {} scored before", fresh, config.batchColumn(), done);
+    Dataset<Row> rows = inputs.examples().filter(col("batch").isin(fresh.toArray()));
+    score(spark, inputs, rows, out, rows.count(), true);
+    Set<String> all = new TreeSet<>(done);
+    all.addAll(fresh);
+    long input = inputs.examples().filter(col("batch").isin(all.toArray())).count();
+    return complete(spark, out, inputs, started, countWritten(spark, out, input),
+        List.copyOf(all));
+  }
+
+  /**
+   * The batches an existing output holds for the same teachers and config (from its manifest,
+   * complete or not); refuses a different scoring unless the mode is overwrite, which clears it.
+   */
+  private Set<String> scoredBatches(OutputDirectory out, Inputs inputs) {
+    Configuration conf = inputs.examples().sparkSession().sparkContext().hadoopConfiguration();
+    if (!out.exists()) {
+      return new TreeSet<>();
+    }
+    Path manifestPath = out.child(OutputDirectory.MANIFEST);
+    Optional<TargetsManifest> previous = HadoopFiles.exists(manifestPath, conf)
+        ? Optional.of(ManifestJson.read(HadoopFiles.readText(manifestPath.toString(), conf),
+            TargetsManifest.class, manifestPath.toString()))
+        : Optional.empty();
+    boolean same = previous.isPresent() && sameScoring(previous.get(), inputs)
+        && previous.get().batches() != null;
+    if (!same && config.mode() == WriteMode.ERROR
+        && (previous.isPresent() || !out.holdsOnly(InferJob::isOwnLeftover))) {
+      throw new DistillException("output " + out.path() + " holds targets scored by other "
+          + "teachers or another config; use --mode overwrite to replace it");
+    }
+    if (!same || config.mode() == WriteMode.OVERWRITE) {
+      out.delete();
+      return new TreeSet<>();
+    }
+    return new TreeSet<>(previous.get().batches());
+  }
+
+  /** Drops {@code _SUCCESS} and any batch directory the manifest does not list. */
+  private void removeUnlistedBatches(OutputDirectory out, Set<String> listed,
+      Configuration conf) {
+    FileSystem fs = HadoopFiles.fs(out.path(), conf);
+    String prefix = config.batchColumn() + "=";
+    try {
+      fs.delete(out.child(OutputDirectory.SUCCESS), false);
+      fs.delete(out.child("_temporary"), true);
+      for (Path table : List.of(out.path(), out.child(FILTERED))) {
+        if (!fs.exists(table)) {
+          continue;
+        }
+        for (FileStatus split : fs.listStatus(table, p -> p.getName().startsWith("split="))) {
+          for (FileStatus batch : fs.listStatus(split.getPath(),
+              p -> p.getName().startsWith(prefix))) {
+            String value = batch.getPath().getName().substring(prefix.length());
+            if (!listed.contains(value)) {
+              LOG.warn("removing {}: left by an interrupted run", batch.getPath());
+              fs.delete(batch.getPath(), true);
+            }
+          }
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot clean " + out.path(), e);
+    }
+  }
+
+  private void score(SparkSession spark, Inputs inputs, Dataset<Row> examples,
+      OutputDirectory out, long rows, boolean append) {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-    Broadcast<List<Teacher>> shipped = jsc.broadcast(teachers);
-    Scoring scoring = new Scoring(shipped, config, shape.featureCount());
+    Broadcast<List<Teacher>> shipped = jsc.broadcast(inputs.teachers());
+    Scoring scoring = new Scoring(shipped, config, inputs.shape().featureCount());
     Dataset<Row> scored = examples.as(Encoders.bean(ExampleRecord.class))
         .mapPartitions((MapPartitionsFunction<ExampleRecord, TargetRecord>) scoring::score,
             Encoders.bean(TargetRecord.class))
         .select(scoring.columns().toArray(Column[]::new));
-    long startNanos = System.nanoTime();
+    long start = System.nanoTime();
     try {
-      write(spark, scored, out, input, teachers.size());
+      write(spark, scored, out, rows, inputs.teachers().size(), append);
     } finally {
       shipped.destroy();
     }
-    double seconds = (System.nanoTime() - startNanos) / 1e9;
-    TargetsManifest.Rows rows = countWritten(spark, out, input);
-    LOG.info(String.format(Locale.ROOT, "scored %d rows with %d teacher(s) in %.1f s (%.0f rows/s);"
-        + " %d kept, %d filtered", input, teachers.size(), seconds, input / seconds,
-        rows.scored(), rows.filtered()));
+    double seconds = (System.nanoTime() - start) / 1e9;
+    LOG.info(String.format(Locale.ROOT, "scored %d rows with %d teacher(s) in %.1f s "
+        + "(%.0f rows/s)", rows, inputs.teachers().size(), seconds, rows / seconds));
+  }
+
+  private TargetsManifest complete(SparkSession spark, OutputDirectory out, Inputs inputs,
+      String started, TargetsManifest.Rows rows, List<String> batches) {
+    TableShape shape = inputs.shape();
     TargetsManifest manifest = new TargetsManifest(TargetsManifest.SCHEMA_VERSION,
         TargetsManifest.KIND, ProjectVersion.get(), started, Instant.now().toString(),
         shape.featureShape(), shape.featureCount(), shape.classCount(), shape.classNames(),
-        config.input(), examplesDigest, described, Settings.spelling(config.ensemble()),
-        Settings.spelling(config.form()), config.form() == InferConfig.Form.TOP_K
-            ? config.topK() : shape.classCount(), config.includeFeatures(), rows,
-        config.configDigest());
+        config.input(), inputs.examplesDigest(), inputs.described(),
+        Settings.spelling(config.ensemble()), Settings.spelling(config.form()),
+        config.form() == InferConfig.Form.TOP_K ? config.topK() : shape.classCount(),
+        config.includeFeatures(), rows, batches, config.configDigest());
     out.markComplete(manifest);
-    LOG.info("targets table complete at {}", out.path());
+    LOG.info("targets table complete at {}: {} rows kept, {} filtered", out.path(),
+        rows.scored(), rows.filtered());
     return manifest;
   }
 
   private void write(SparkSession spark, Dataset<Row> scored, OutputDirectory out, long input,
-      int teacherCount) {
+      int teacherCount, boolean append) {
     String description = "infer: scoring " + input + " rows with " + teacherCount
         + " teacher(s) into " + out.path();
     if (config.minConfidence() <= 0) {
-      SparkPhases.run(spark, description, () -> writeTargets(
-          scored.drop(Scoring.FILTER_REASON), out.path().toString()));
+      SparkPhases.run(spark, description, () -> writeTable(
+          scored.drop(Scoring.FILTER_REASON), out.path().toString(), append));
       return;
     }
     Dataset<Row> persisted = scored.persist(StorageLevel.MEMORY_AND_DISK());
     try {
-      SparkPhases.run(spark, description, () -> writeTargets(persisted
+      SparkPhases.run(spark, description, () -> writeTable(persisted
           .filter(col(Scoring.FILTER_REASON).isNull()).drop(Scoring.FILTER_REASON),
-          out.path().toString()));
+          out.path().toString(), append));
       SparkPhases.run(spark, "infer: writing filtered rows to " + out.child(FILTERED),
-          () -> persisted.filter(col(Scoring.FILTER_REASON).isNotNull()).write()
-              .mode("overwrite").parquet(out.child(FILTERED).toString()));
+          () -> writeTable(persisted.filter(col(Scoring.FILTER_REASON).isNotNull()),
+              out.child(FILTERED).toString(), append));
     } finally {
       persisted.unpersist();
     }
   }
 
-  private static void writeTargets(Dataset<Row> rows, String path) {
-    rows.write().mode("overwrite").partitionBy("split")
+  private void writeTable(Dataset<Row> rows, String path, boolean append) {
+    List<String> partitions = new ArrayList<>(List.of("split"));
+    if (config.incremental()) {
+      partitions.add(config.batchColumn());
+    }
+    rows.write().mode(append ? "append" : "overwrite")
+        .partitionBy(partitions.toArray(String[]::new))
         .option("mapreduce.fileoutputcommitter.marksuccessfuljobs", "false").parquet(path);
   }
 
@@ -154,8 +290,8 @@ public final class InferJob {
     spark.read().parquet(out.path().toString()).groupBy("split").count().collectAsList()
         .forEach(r -> bySplit.put(r.getString(0), r.getLong(1)));
     long scored = bySplit.values().stream().mapToLong(Long::longValue).sum();
-    long filtered = config.minConfidence() > 0 && HadoopFiles.exists(out.child(FILTERED), spark
-        .sparkContext().hadoopConfiguration())
+    long filtered = HadoopFiles.exists(out.child(FILTERED),
+        spark.sparkContext().hadoopConfiguration())
         ? spark.read().parquet(out.child(FILTERED).toString()).count() : 0;
     if (scored + filtered != input) {
       throw new DistillException("row accounting failed for " + out.path() + ": read " + input

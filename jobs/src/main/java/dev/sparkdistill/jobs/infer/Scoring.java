@@ -56,6 +56,9 @@ final class Scoring implements Serializable {
     }
     columns.add(col("filterReason").as(FILTER_REASON));
     columns.add(col("split"));
+    if (config.incremental()) {
+      columns.add(col("batch").as(config.batchColumn()));
+    }
     return columns;
   }
 
@@ -127,6 +130,7 @@ final class Scoring implements Serializable {
     }
     row.setFilterReason(filterReason(input.getLabel(), combined));
     row.setSplit(input.getSplit());
+    row.setBatch(input.getBatch());
     return row;
   }
 

@@ -17,6 +17,7 @@ public class TargetRecord implements Serializable {
   private float[][] eachTeacherLogits;
   private String filterReason;
   private String split;
+  private String batch;
 
   public String getId() {
     return id;
@@ -96,5 +97,14 @@ public class TargetRecord implements Serializable {
 
   public void setSplit(String split) {
     this.split = split;
+  }
+
+  /** The ingest batch for incremental runs, else null. */
+  public String getBatch() {
+    return batch;
+  }
+
+  public void setBatch(String batch) {
+    this.batch = batch;
   }
 }

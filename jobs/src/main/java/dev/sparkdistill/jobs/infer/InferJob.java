@@ -243,7 +243,8 @@ public final class InferJob {
         shape.featureShape(), shape.featureCount(), shape.classCount(), shape.classNames(),
         config.input(), inputs.examplesDigest(), inputs.described(),
         Settings.spelling(config.ensemble()), Settings.spelling(config.form()),
-        config.form() == InferConfig.Form.TOP_K ? config.topK() : shape.classCount(),
+        config.form() == InferConfig.Form.TOP_K ? Math.min(config.topK(), shape.classCount())
+            : shape.classCount(),
         config.includeFeatures(), rows, batches, config.configDigest());
     out.markComplete(manifest);
     LOG.info("targets table complete at {}: {} rows kept, {} filtered", out.path(),

@@ -260,16 +260,24 @@ class InferJobTest extends SparkTestBase {
     Files.copy(examples.resolve("_manifest.json"), many.resolve("_manifest.json"));
     Files.copy(examples.resolve("_SUCCESS"), many.resolve("_SUCCESS"),
         StandardCopyOption.REPLACE_EXISTING);
-    assertThat(spark.read().parquet(many.toString()).rdd().getNumPartitions())
-        .isGreaterThanOrEqualTo(8);
     // Teachers used by no other test, so no earlier run in this JVM has loaded them.
     Path first = save(network(List.of(FEATURES), CLASSES, 9001), tmp.resolve("t1.zip"));
     Path second = save(network(List.of(FEATURES), CLASSES, 9002), tmp.resolve("t2.zip"));
     Path output = tmp.resolve("targets");
 
-    Teacher.LOADS.set(0);
-    TargetsManifest manifest = new InferJob(config(settings(many, output, List.of(first, second),
-        "infer.batch-size=4"))).run(spark);
+    // Small files are otherwise packed into one read partition per core; each file counts as
+    // 4 MB (spark.sql.files.openCostInBytes), so 8 MB reads about two files per partition.
+    spark.conf().set("spark.sql.files.maxPartitionBytes", "8m");
+    TargetsManifest manifest;
+    try {
+      assertThat(spark.read().parquet(many.toString()).rdd().getNumPartitions())
+          .isGreaterThanOrEqualTo(8);
+      Teacher.LOADS.set(0);
+      manifest = new InferJob(config(settings(many, output, List.of(first, second),
+          "infer.batch-size=4"))).run(spark);
+    } finally {
+      spark.conf().unset("spark.sql.files.maxPartitionBytes");
+    }
 
     assertThat(Teacher.LOADS.get()).as("deserializations of 2 teachers").isEqualTo(2);
     assertThat(manifest.rows().scored()).isEqualTo(rows.size());
@@ -372,10 +380,10 @@ class InferJobTest extends SparkTestBase {
   }
 
   @Test
-  void topKAboveTheClassCountKeepsEveryClassAndSaysSoInTheManifest() {
+  void topKAboveTheClassCountKeepsEveryClassExactly() {
     Path output = tmp.resolve("targets");
-    TargetsManifest manifest = new InferJob(config(settings(examples, output, List.of(fileA),
-        "infer.form=top-k", "infer.top-k=5"))).run(spark);
+    new InferJob(config(settings(examples, output, List.of(fileA), "infer.form=top-k",
+        "infer.top-k=5"))).run(spark);
 
     Map<String, float[]> dense = logits(teacherA);
     for (Row r : spark.read().parquet(output.toString())
@@ -387,6 +395,14 @@ class InferJobTest extends SparkTestBase {
           .toArray(), floats(r.getList(2)), r.getFloat(3), CLASSES);
       assertClose(rebuilt, dense.get(r.getString(0)), r.getString(0));
     }
+  }
+
+  @Test
+  void topKAboveTheClassCountRecordsTheClassesKeptPerRowInTheManifest() {
+    Path output = tmp.resolve("targets");
+    TargetsManifest manifest = new InferJob(config(settings(examples, output, List.of(fileA),
+        "infer.form=top-k", "infer.top-k=5"))).run(spark);
+
     assertThat(manifest.topK()).as("classes kept per row").isEqualTo(CLASSES);
   }
 

@@ -27,6 +27,7 @@ public record PrepareConfig(
     double labeledFraction,
     long seed,
     double maxRejectedFraction,
+    int rowsPerFile,
     String configDigest) implements Serializable {
 
   public static final String SECTION = "prepare";
@@ -66,6 +67,7 @@ public record PrepareConfig(
         labeledFraction(s, p + "labeled-fraction"),
         s.integer(p + "seed"),
         s.fraction(p + "max-rejected-fraction", 0, 1, false),
+        s.integerAtLeast(p + "rows-per-file", 1),
         ConfigRendering.digest(config, SECTION, "mode"));
   }
 

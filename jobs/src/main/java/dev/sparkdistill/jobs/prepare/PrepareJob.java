@@ -100,6 +100,7 @@ public final class PrepareJob {
               .select(ParsedRows.ID, ParsedRows.FEATURES, ParsedRows.LABEL, ParsedRows.SPLIT))));
       SparkPhases.run(spark, "prepare: writing " + parsedTally.written() + " examples to "
           + out.path(), () -> examples.write().mode("overwrite").partitionBy(ParsedRows.SPLIT)
+              .option("maxRecordsPerFile", config.rowsPerFile())
               .option("mapreduce.fileoutputcommitter.marksuccessfuljobs", "false")
               .parquet(out.path().toString()));
       writeRejected(spark, rejected, out);

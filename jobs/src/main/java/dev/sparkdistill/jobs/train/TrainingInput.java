@@ -7,6 +7,7 @@ import dev.sparkdistill.common.config.ConfigRendering;
 import dev.sparkdistill.common.data.Split;
 import dev.sparkdistill.common.manifest.ManifestJson;
 import dev.sparkdistill.common.manifest.TableShape;
+import dev.sparkdistill.common.manifest.TargetsManifest;
 import dev.sparkdistill.common.targets.SoftTargets;
 import dev.sparkdistill.common.train.Minibatches;
 import dev.sparkdistill.jobs.io.HadoopFiles;
@@ -57,6 +58,10 @@ final class TrainingInput {
     Path manifestPath = dir.child(OutputDirectory.MANIFEST);
     String manifestText = HadoopFiles.readText(manifestPath.toString(), conf);
     TableShape shape = ManifestJson.read(manifestText, TableShape.class, manifestPath.toString());
+    if (TargetsManifest.KIND.equals(shape.kind())) {
+      checkStillMatchesExamples(location, ManifestJson.read(manifestText, TargetsManifest.class,
+          manifestPath.toString()), conf);
+    }
     Dataset<Row> table = spark.read().parquet(location);
     List<String> columns = Arrays.asList(table.columns());
     for (String required : List.of("features", "label", "split")) {
@@ -69,6 +74,36 @@ final class TrainingInput {
         : columns.contains("topk_index") ? TeacherForm.TOP_K : TeacherForm.NONE;
     return new TrainingInput(location, table, shape, ConfigRendering.sha256(manifestText),
         teacher);
+  }
+
+  /**
+   * A targets table names the examples it was scored from and their manifest's digest. When
+   * those examples have been prepared again since, the scores may not belong to the rows any
+   * more: refuse, rather than train on a mismatch.
+   */
+  private static void checkStillMatchesExamples(String location, TargetsManifest targets,
+      Configuration conf) {
+    if (targets.examples() == null || targets.examplesManifestDigest() == null) {
+      return;
+    }
+    OutputDirectory examples = new OutputDirectory(targets.examples(), conf);
+    if (!examples.isComplete()) {
+      return; // the examples may have been moved or removed; the targets carry what training needs
+    }
+    String text = HadoopFiles.readText(examples.child(OutputDirectory.MANIFEST).toString(), conf);
+    String digest = ConfigRendering.sha256(text);
+    if (!digest.equals(targets.examplesManifestDigest())) {
+      throw new DistillException("train.input = " + location + " was scored from the examples at "
+          + targets.examples() + ", which have been written again since (manifest digest "
+          + targets.examplesManifestDigest() + ", now " + digest + "); run infer again");
+    }
+    TableShape shape = ManifestJson.read(text, TableShape.class, targets.examples());
+    if (shape.featureCount() != targets.featureCount()
+        || shape.classCount() != targets.classCount()) {
+      throw new DistillException("train.input = " + location + " claims " + targets.featureCount()
+          + " features and " + targets.classCount() + " classes but its examples at "
+          + targets.examples() + " have " + shape.featureCount() + " and " + shape.classCount());
+    }
   }
 
   TableShape shape() {

@@ -213,6 +213,34 @@ class TrainJobTest extends SparkTestBase {
   }
 
   @Test
+  void refusesTargetsWhoseExamplesWereWrittenAgainSinceScoring() throws Exception {
+    Path copy = tmp.resolve("examples-copy");
+    spark.read().parquet(examples.toString()).write().partitionBy("split")
+        .parquet(copy.toString());
+    Files.copy(examples.resolve("_manifest.json"), copy.resolve("_manifest.json"));
+    Files.writeString(copy.resolve("_SUCCESS"), "");
+    Path teacher = tmp.resolve("teacher");
+    new TrainJob(config("train.input=" + copy, "train.output=" + teacher, "train.alpha=0",
+        "train.epochs=1", "train.model.hidden=[8]")).run(spark);
+    Path scored = tmp.resolve("scored");
+    new dev.sparkdistill.jobs.infer.InferJob(dev.sparkdistill.common.config.InferConfig.from(
+        ConfigLayers.resolve(Optional.empty(), "", List.of("infer.input=" + copy,
+            "infer.output=" + scored,
+            "infer.teachers=[\"" + teacher.resolve("model.zip") + "\"]")))).run(spark);
+    // The examples are prepared again: their manifest changes.
+    Files.writeString(copy.resolve("_manifest.json"),
+        Files.readString(copy.resolve("_manifest.json")).replace("\"seed\" : 42",
+            "\"seed\" : 43"));
+
+    assertThatThrownBy(() -> new TrainJob(config("train.input=" + scored,
+        "train.output=" + tmp.resolve("m"))).run(spark))
+        .isInstanceOf(DistillException.class)
+        .hasMessageStartingWith("train.input = " + scored + " was scored from the examples at "
+            + copy + ", which have been written again since (manifest digest sha256:")
+        .hasMessageEndingWith("); run infer again");
+  }
+
+  @Test
   void refusesAnInputThatIsNotACompleteTable() {
     Path missing = tmp.resolve("nothing");
     assertThatThrownBy(() -> new TrainJob(config("train.input=" + missing,

@@ -21,10 +21,16 @@ public record InferConfig(
     int batchSize,
     List<Split> splits,
     double minConfidence,
+    int maxPerClass,
     String batchColumn,
     String configDigest) implements Serializable {
 
   public static final String SECTION = "infer";
+
+  /** Whether some scored rows may be set aside in {@code _filtered}. */
+  public boolean setsRowsAside() {
+    return minConfidence > 0 || maxPerClass > 0;
+  }
 
   public boolean incremental() {
     return !batchColumn.isEmpty();
@@ -53,6 +59,7 @@ public record InferConfig(
         s.integerAtLeast(p + "batch-size", 1),
         splits(s, p + "splits"),
         s.fraction(p + "min-confidence", 0, 1, false),
+        s.integerAtLeast(p + "max-per-class", 0),
         s.string(p + "batch-column"),
         ConfigRendering.digest(config, SECTION, "mode", "batch-size"));
   }

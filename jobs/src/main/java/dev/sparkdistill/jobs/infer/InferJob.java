@@ -51,8 +51,9 @@ import org.slf4j.LoggerFactory;
  * <p>Operational facts: each teacher file is read and checked on the driver, then broadcast;
  * every executor JVM deserializes each teacher once, and every task thread scores with its own
  * copy, in batches of {@code infer.batch-size}. No row comes to the driver. With
- * {@code min-confidence} the scored rows are persisted (memory and disk) so the kept and the
- * filtered rows are written from one scoring pass.
+ * {@code min-confidence} or {@code max-per-class} the scored rows are persisted (memory and
+ * disk) so the kept and the filtered rows are written from one scoring pass; the per-class cap
+ * shuffles them by pseudo-label.
  *
  * <p>Incremental runs ({@code infer.batch-column}): the targets are partitioned by split and
  * batch, and the manifest lists the batches scored. A rerun scores only the batches the manifest
@@ -256,12 +257,13 @@ public final class InferJob {
       int teacherCount, boolean append) {
     String description = "infer: scoring " + input + " rows with " + teacherCount
         + " teacher(s) into " + out.path();
-    if (config.minConfidence() <= 0) {
+    if (!config.setsRowsAside()) {
       SparkPhases.run(spark, description, () -> writeTable(
           scored.drop(Scoring.FILTER_REASON), out.path().toString(), append));
       return;
     }
-    Dataset<Row> persisted = scored.persist(StorageLevel.MEMORY_AND_DISK());
+    Dataset<Row> persisted = capPerClass(scored)
+        .drop(Scoring.PSEUDO_LABEL, Scoring.CONFIDENCE).persist(StorageLevel.MEMORY_AND_DISK());
     try {
       SparkPhases.run(spark, description, () -> writeTable(persisted
           .filter(col(Scoring.FILTER_REASON).isNull()).drop(Scoring.FILTER_REASON),
@@ -272,6 +274,27 @@ public final class InferJob {
     } finally {
       persisted.unpersist();
     }
+  }
+
+  /**
+   * Keeps at most {@code max-per-class} unlabeled rows per pseudo-label, the most confident
+   * first (ties by id), as Noisy Student rebalances pseudo-labels; marks the rest filtered.
+   * Shuffles the scored rows by pseudo-label.
+   */
+  private Dataset<Row> capPerClass(Dataset<Row> scored) {
+    if (config.maxPerClass() <= 0) {
+      return scored;
+    }
+    Column eligible = col("label").isNull().and(col(Scoring.FILTER_REASON).isNull());
+    Column rank = org.apache.spark.sql.functions.row_number().over(
+        org.apache.spark.sql.expressions.Window.partitionBy(col(Scoring.PSEUDO_LABEL), eligible)
+            .orderBy(col(Scoring.CONFIDENCE).desc(), col("id")));
+    Column reason = org.apache.spark.sql.functions.concat(
+        lit("class_cap: pseudo-label "), col(Scoring.PSEUDO_LABEL).cast("string"),
+        lit(" keeps its " + config.maxPerClass() + " most confident unlabeled rows"));
+    return scored.withColumn(Scoring.FILTER_REASON,
+        org.apache.spark.sql.functions.when(eligible.and(rank.gt(config.maxPerClass())), reason)
+            .otherwise(col(Scoring.FILTER_REASON)));
   }
 
   private void writeTable(Dataset<Row> rows, String path, boolean append) {

@@ -22,6 +22,9 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 final class Scoring implements Serializable {
   static final String FILTER_REASON = "filter_reason";
+  /** Working columns for the per-class cap, dropped before writing. */
+  static final String PSEUDO_LABEL = "_pseudo_label";
+  static final String CONFIDENCE = "_confidence";
 
   private final Broadcast<List<Teacher>> broadcast;
   private final int teacherCount;
@@ -55,6 +58,10 @@ final class Scoring implements Serializable {
       }
     }
     columns.add(col("filterReason").as(FILTER_REASON));
+    if (config.maxPerClass() > 0) {
+      columns.add(col("pseudoLabel").as(PSEUDO_LABEL));
+      columns.add(col("confidence").as(CONFIDENCE));
+    }
     columns.add(col("split"));
     if (config.incremental()) {
       columns.add(col("batch").as(config.batchColumn()));
@@ -129,6 +136,15 @@ final class Scoring implements Serializable {
       row.setEachTeacherLogits(logits);
     }
     row.setFilterReason(filterReason(input.getLabel(), combined));
+    if (input.getLabel() == null && config.maxPerClass() > 0) {
+      double[] p = Ensemble.softmax(combined);
+      int top = 0;
+      for (int c = 1; c < p.length; c++) {
+        top = p[c] > p[top] ? c : top;
+      }
+      row.setPseudoLabel(top);
+      row.setConfidence(p[top]);
+    }
     row.setSplit(input.getSplit());
     row.setBatch(input.getBatch());
     return row;

@@ -12,6 +12,8 @@ public class TargetRecord extends ExampleRecord {
   private Float restLogit;
   private float[][] eachTeacherLogits;
   private String filterReason;
+  private Integer pseudoLabel;
+  private Double confidence;
 
   public float[] getTeacherLogits() {
     return teacherLogits;
@@ -59,5 +61,23 @@ public class TargetRecord extends ExampleRecord {
 
   public void setFilterReason(String filterReason) {
     this.filterReason = filterReason;
+  }
+
+  /** The teacher's top class for an unlabeled row, else null. */
+  public Integer getPseudoLabel() {
+    return pseudoLabel;
+  }
+
+  public void setPseudoLabel(Integer pseudoLabel) {
+    this.pseudoLabel = pseudoLabel;
+  }
+
+  /** The teacher's top probability for an unlabeled row, else null. */
+  public Double getConfidence() {
+    return confidence;
+  }
+
+  public void setConfidence(Double confidence) {
+    this.confidence = confidence;
   }
 }

@@ -476,6 +476,44 @@ class InferJobTest extends SparkTestBase {
   // ---- reruns ---------------------------------------------------------------------------------
 
   @Test
+  void capsUnlabeledRowsPerPseudoLabelKeepingTheMostConfident() {
+    Map<String, float[]> dense = logits(teacherA);
+    int cap = 3;
+    Map<Integer, List<String>> byClass = new HashMap<>();
+    rows.values().stream().filter(r -> r.isNullAt(2)).map(r -> r.getString(0))
+        .sorted(java.util.Comparator.comparingDouble(
+            (String id) -> -Ensemble.topProbability(dense.get(id))).thenComparing(id -> id))
+        .forEach(id -> {
+          double[] p = Ensemble.softmax(dense.get(id));
+          int top = 0;
+          for (int c = 1; c < p.length; c++) {
+            top = p[c] > p[top] ? c : top;
+          }
+          byClass.computeIfAbsent(top, k -> new java.util.ArrayList<>()).add(id);
+        });
+    Set<String> expectedKept = byClass.values().stream()
+        .flatMap(ids -> ids.stream().limit(cap)).collect(Collectors.toSet());
+    assertThat(byClass.values()).anyMatch(ids -> ids.size() > cap);
+
+    Path output = tmp.resolve("targets");
+    TargetsManifest manifest = new InferJob(config(settings(examples, output, List.of(fileA),
+        "infer.max-per-class=" + cap))).run(spark);
+
+    Set<String> keptUnlabeled = spark.read().parquet(output.toString()).filter("label IS NULL")
+        .select("id").collectAsList().stream().map(r -> r.getString(0))
+        .collect(Collectors.toSet());
+    assertThat(keptUnlabeled).isEqualTo(expectedKept);
+    List<Row> filtered = spark.read().parquet(output.resolve(InferJob.FILTERED).toString())
+        .select("filter_reason").collectAsList();
+    assertThat(filtered).isNotEmpty().allSatisfy(r -> assertThat(r.getString(0))
+        .matches("class_cap: pseudo-label [0-2] keeps its 3 most confident unlabeled rows"));
+    assertThat(spark.read().parquet(output.toString()).columns())
+        .doesNotContain("_pseudo_label", "_confidence");
+    assertThat(manifest.rows().input())
+        .isEqualTo(manifest.rows().scored() + manifest.rows().filtered());
+  }
+
+  @Test
   void skipsARerunRefusesAnotherTeacherAndReplacesWithOverwrite() throws Exception {
     Path teacher = tmp.resolve("teacher.zip");
     Files.copy(fileA, teacher);

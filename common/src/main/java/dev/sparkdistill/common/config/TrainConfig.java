@@ -87,7 +87,7 @@ public record TrainConfig(
         s.integerAtLeast(p + "spark.prefetch-batches", 0),
         s.string(p + "spark.export-directory"),
         ConfigRendering.digest(config, SECTION, "mode", "resume", "spark.export-directory",
-            "spark.workers", "spark.averaging-port"));
+            "spark.averaging-port"));
   }
 
   private void classWeightsChecked(int classCount) {

@@ -335,7 +335,8 @@ class TrainConfigTest {
     assertThat(train(MINIMAL, "train.resume=true").configDigest()).isEqualTo(base);
     assertThat(train(MINIMAL, "train.spark.export-directory=/tmp/x").configDigest())
         .isEqualTo(base);
-    assertThat(train(MINIMAL, "train.spark.workers=8").configDigest()).isEqualTo(base);
+    assertThat(train(MINIMAL, "train.spark.averaging-port=7100").configDigest())
+        .isEqualTo(base);
   }
 
   @Test
@@ -343,6 +344,8 @@ class TrainConfigTest {
     String base = train(MINIMAL).configDigest();
 
     assertThat(train(MINIMAL, "train.alpha=0.7").configDigest()).isNotEqualTo(base);
+    // The number of averaging workers changes the averaged model.
+    assertThat(train(MINIMAL, "train.spark.workers=8").configDigest()).isNotEqualTo(base);
     assertThat(train(MINIMAL, "train.temperature=2").configDigest()).isNotEqualTo(base);
     assertThat(train(MINIMAL, "train.model.hidden=[64]").configDigest()).isNotEqualTo(base);
     assertThat(train(MINIMAL, "train.input=other").configDigest()).isNotEqualTo(base);

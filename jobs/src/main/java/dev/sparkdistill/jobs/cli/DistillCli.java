@@ -21,7 +21,7 @@ import picocli.CommandLine.Spec;
     description = "Knowledge distillation as Spark jobs: prepare data, train teachers and "
         + "students, score soft targets, evaluate.",
     subcommands = {PrepareCommand.class, TrainCommand.class, InferCommand.class,
-        BenchmarkCommand.class})
+        EvaluateCommand.class, BenchmarkCommand.class})
 public final class DistillCli implements Runnable {
   private static final Logger LOG = LoggerFactory.getLogger(DistillCli.class);
 
@@ -48,7 +48,6 @@ public final class DistillCli implements Runnable {
 
   public static int execute(PrintWriter out, PrintWriter err, String... args) {
     CommandLine cli = new CommandLine(new DistillCli()).setCaseInsensitiveEnumValuesAllowed(true);
-    addPending(cli, "evaluate", "Compare models on the test split and write a report.");
     addPending(cli, "run", "Run every stage of a pipeline config in order.");
     cli.setOut(out);
     cli.setErr(err);

@@ -29,7 +29,7 @@ final class JobRunner {
   static <C> int run(String section, JobOptions options, PrintWriter out,
       Function<Config, C> typed, BiConsumer<SparkSession, C> job) {
     Optional<String> text = Optional.ofNullable(options.configFile)
-        .map(file -> HadoopFiles.readText(file, hadoopConfFromSparkConf()));
+        .map(file -> HadoopFiles.readConfigText(file, hadoopConfFromSparkConf()));
     Config resolved = ConfigLayers.resolve(text,
         options.configFile == null ? "" : options.configFile, options.settings(section));
     C config = typed.apply(resolved);

@@ -12,7 +12,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "train", mixinStandardHelpOptions = true,
     description = {
         "Train a teacher (train.alpha = 0, on an examples table) or a distilled student (on a "
-            + "targets table) with DL4J parameter averaging across the executors. Writes "
+            + "targets table) with synchronous parameter averaging across the executors. Writes "
             + "model.zip, checkpoints/, training-log.json, _manifest.json and _SUCCESS.",
         "Keys: section 'train' of the reference configuration."},
     exitCodeListHeading = "%nExit codes:%n",

@@ -1,5 +1,6 @@
 package dev.sparkdistill.jobs.infer;
 
+import dev.sparkdistill.jobs.model.ShippedModel;
 import dev.sparkdistill.common.config.ConfigLayers;
 import dev.sparkdistill.common.config.InferConfig;
 import dev.sparkdistill.common.loss.DistillationLoss;
@@ -65,7 +66,7 @@ public final class InferBenchmark {
         features[i][j] = values.get(j);
       }
     }
-    Teacher teacher = Teacher.load(config.teachers().get(0), shape, conf);
+    ShippedModel teacher = ShippedModel.load(config.teachers().get(0), shape, conf, "teacher");
     out.printf(Locale.ROOT, "%d rows x %d features, teacher %s (%d parameters), batch %d, "
         + "%d threads%n", features.length, shape.featureCount(), teacher.path(),
         teacher.parameterCount(), config.batchSize(), threads);
@@ -92,7 +93,7 @@ public final class InferBenchmark {
     out.flush();
   }
 
-  private double bareLoop(Teacher teacher, float[][] features, int threads) {
+  private double bareLoop(ShippedModel teacher, float[][] features, int threads) {
     int batch = config.batchSize();
     int width = features[0].length;
     ExecutorService pool = Executors.newFixedThreadPool(threads);

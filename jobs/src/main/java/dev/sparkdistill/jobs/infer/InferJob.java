@@ -14,6 +14,7 @@ import dev.sparkdistill.common.manifest.ManifestJson;
 import dev.sparkdistill.common.manifest.TableShape;
 import dev.sparkdistill.common.manifest.TargetsManifest;
 import dev.sparkdistill.jobs.SparkPhases;
+import dev.sparkdistill.jobs.model.ShippedModel;
 import dev.sparkdistill.jobs.io.HadoopFiles;
 import dev.sparkdistill.jobs.io.OutputDirectory;
 import java.io.IOException;
@@ -71,7 +72,7 @@ public final class InferJob {
   }
 
   /** What the run works from: the examples' shape, the checked teachers, the examples rows. */
-  private record Inputs(TableShape shape, String examplesDigest, List<Teacher> teachers,
+  private record Inputs(TableShape shape, String examplesDigest, List<ShippedModel> teachers,
       List<TargetsManifest.Teacher> described, Dataset<Row> examples) {}
 
   public TargetsManifest run(SparkSession spark) {
@@ -93,7 +94,7 @@ public final class InferJob {
     }
     long input = inputs.examples().count();
     score(spark, inputs, inputs.examples(), out, input, false);
-    return complete(spark, out, inputs, started, countWritten(spark, out, input), null);
+    return complete(out, inputs, started, countWritten(spark, out, input), null);
   }
 
   private Inputs readInputs(SparkSession spark, Configuration conf) {
@@ -105,8 +106,8 @@ public final class InferJob {
     String manifestText = HadoopFiles.readText(
         examplesDir.child(OutputDirectory.MANIFEST).toString(), conf);
     TableShape shape = ManifestJson.read(manifestText, TableShape.class, config.input());
-    List<Teacher> teachers = config.teachers().stream()
-        .map(path -> Teacher.load(path, shape, conf)).toList();
+    List<ShippedModel> teachers = config.teachers().stream()
+        .map(path -> ShippedModel.load(path, shape, conf, "teacher")).toList();
     List<TargetsManifest.Teacher> described = teachers.stream()
         .map(t -> new TargetsManifest.Teacher(t.path(), t.sha256(), t.parameterCount())).toList();
     Dataset<Row> table = spark.read().parquet(config.input());
@@ -139,8 +140,14 @@ public final class InferJob {
   private TargetsManifest runIncremental(SparkSession spark, Inputs inputs, OutputDirectory out,
       String started) {
     Set<String> available = new TreeSet<>();
-    inputs.examples().select("batch").distinct().collectAsList()
-        .forEach(r -> available.add(r.getString(0)));
+    for (Row row : inputs.examples().select("batch").distinct().collectAsList()) {
+      if (row.isNullAt(0)) {
+        throw new DistillException("infer.batch-column = '" + config.batchColumn() + "' is null"
+            + " in some rows of " + config.input() + "; every row needs a batch to be scored "
+            + "exactly once");
+      }
+      available.add(row.getString(0));
+    }
     Set<String> done = scoredBatches(out, inputs);
     if (done.containsAll(available) && out.isComplete()) {
       LOG.info("{} already holds every batch of {} ({}); nothing to do", out.path(),
@@ -156,8 +163,7 @@ public final class InferJob {
     Set<String> all = new TreeSet<>(done);
     all.addAll(fresh);
     long input = inputs.examples().filter(col("batch").isin(all.toArray())).count();
-    return complete(spark, out, inputs, started, countWritten(spark, out, input),
-        List.copyOf(all));
+    return complete(out, inputs, started, countWritten(spark, out, input), List.copyOf(all));
   }
 
   /**
@@ -219,7 +225,7 @@ public final class InferJob {
   private void score(SparkSession spark, Inputs inputs, Dataset<Row> examples,
       OutputDirectory out, long rows, boolean append) {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-    Broadcast<List<Teacher>> shipped = jsc.broadcast(inputs.teachers());
+    Broadcast<List<ShippedModel>> shipped = jsc.broadcast(inputs.teachers());
     Scoring scoring = new Scoring(shipped, config, inputs.shape().featureCount());
     Dataset<Row> scored = examples.as(Encoders.bean(ExampleRecord.class))
         .mapPartitions((MapPartitionsFunction<ExampleRecord, TargetRecord>) scoring::score,
@@ -236,7 +242,7 @@ public final class InferJob {
         + "(%.0f rows/s)", rows, inputs.teachers().size(), seconds, rows / seconds));
   }
 
-  private TargetsManifest complete(SparkSession spark, OutputDirectory out, Inputs inputs,
+  private TargetsManifest complete(OutputDirectory out, Inputs inputs,
       String started, TargetsManifest.Rows rows, List<String> batches) {
     TableShape shape = inputs.shape();
     TargetsManifest manifest = new TargetsManifest(TargetsManifest.SCHEMA_VERSION,

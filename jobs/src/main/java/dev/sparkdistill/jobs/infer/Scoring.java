@@ -1,5 +1,6 @@
 package dev.sparkdistill.jobs.infer;
 
+import dev.sparkdistill.jobs.model.ShippedModel;
 import static org.apache.spark.sql.functions.col;
 
 import dev.sparkdistill.common.config.InferConfig;
@@ -26,13 +27,13 @@ final class Scoring implements Serializable {
   static final String PSEUDO_LABEL = "_pseudo_label";
   static final String CONFIDENCE = "_confidence";
 
-  private final Broadcast<List<Teacher>> broadcast;
+  private final Broadcast<List<ShippedModel>> broadcast;
   private final int teacherCount;
   private final InferConfig config;
   private final int featureCount;
 
   /** @param teachers broadcast once, so the model bytes are not shipped with every task */
-  Scoring(Broadcast<List<Teacher>> teachers, InferConfig config, int featureCount) {
+  Scoring(Broadcast<List<ShippedModel>> teachers, InferConfig config, int featureCount) {
     this.broadcast = teachers;
     this.teacherCount = teachers.value().size();
     this.config = config;
@@ -101,7 +102,7 @@ final class Scoring implements Serializable {
       System.arraycopy(inputs.get(i).getFeatures(), 0, features, i * featureCount, featureCount);
     }
     INDArray x = Nd4j.create(features, new long[] {inputs.size(), featureCount}, 'c');
-    List<Teacher> teachers = broadcast.value();
+    List<ShippedModel> teachers = broadcast.value();
     float[][][] perTeacher = new float[teachers.size()][][];
     for (int t = 0; t < teachers.size(); t++) {
       perTeacher[t] = teachers.get(t).network().output(x, false).toFloatMatrix();

@@ -43,20 +43,29 @@ public final class HadoopFiles {
   }
 
   /**
-   * Reads a small text file. A path without a scheme that exists on the local disk is read from
+   * Reads a config file. A path without a scheme that exists on the local disk is read from
    * there, so {@code --config conf/x.conf} works even where the default file system is HDFS.
    */
-  public static String readText(String location, Configuration conf) {
+  public static String readConfigText(String location, Configuration conf) {
     java.nio.file.Path local = java.nio.file.Path.of(location);
     try {
       if (!location.contains(":") && Files.isRegularFile(local)) {
         return Files.readString(local);
       }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + location, e);
+    }
+    return readText(location, conf);
+  }
+
+  /** Reads a small text file from its Hadoop file system. */
+  public static String readText(String location, Configuration conf) {
+    try {
       Path path = new Path(location);
       try (InputStream in = fs(path, conf).open(path)) {
         return new String(in.readAllBytes(), StandardCharsets.UTF_8);
       }
-    } catch (FileNotFoundException | java.nio.file.NoSuchFileException e) {
+    } catch (FileNotFoundException e) {
       throw new DistillException("file " + location + " does not exist");
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read " + location, e);

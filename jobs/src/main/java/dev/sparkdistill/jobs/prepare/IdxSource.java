@@ -134,6 +134,11 @@ final class IdxSource implements ExampleSource {
       }
 
       private void openRange(long[] newRange) {
+        org.apache.spark.TaskContext task = org.apache.spark.TaskContext.get();
+        if (task != null && range == null) {
+          task.addTaskCompletionListener(
+              (org.apache.spark.util.TaskCompletionListener) context -> closeReaders());
+        }
         try {
           range = newRange;
           next = range[0];
@@ -142,11 +147,6 @@ final class IdxSource implements ExampleSource {
           labelReader = open(labels, conf);
           if (labelReader != null) {
             labelReader.skipTo(next);
-          }
-          org.apache.spark.TaskContext task = org.apache.spark.TaskContext.get();
-          if (task != null) {
-            task.addTaskCompletionListener(
-                (org.apache.spark.util.TaskCompletionListener) context -> closeReaders());
           }
         } catch (IOException e) {
           throw new UncheckedIOException("cannot read " + images, e);

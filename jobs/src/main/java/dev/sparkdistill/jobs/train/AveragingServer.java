@@ -73,6 +73,8 @@ final class AveragingServer implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("parameter averaging failed", e);
     } finally {
+      // A retried barrier stage must find the port closed and fail fast, not wait forever.
+      close();
       for (Socket connection : connections) {
         try {
           connection.close();

@@ -120,6 +120,9 @@ final class BarrierAveragingEngine implements TrainingEngine {
   }
 
   /** The barrier task, a Scala function since only the Scala RDD API has barrier(). */
+  private static final int CONNECT_TIMEOUT_MILLIS = 60_000;
+  private static final int ROUND_TIMEOUT_MILLIS = 10 * 60_000;
+
   private static final class EpochTask extends scala.runtime.AbstractFunction1<
       scala.collection.Iterator<DataSet>, scala.collection.Iterator<WorkerState>>
       implements java.io.Serializable {
@@ -145,7 +148,9 @@ final class BarrierAveragingEngine implements TrainingEngine {
       List<DataSet> batches = new ArrayList<>();
       JavaConverters.asJavaIteratorConverter(data).asJava().forEachRemaining(batches::add);
       WorkerState result;
-      try (Socket socket = new Socket(host, port)) {
+      try (Socket socket = new Socket()) {
+        socket.connect(new java.net.InetSocketAddress(host, port), CONNECT_TIMEOUT_MILLIS);
+        socket.setSoTimeout(ROUND_TIMEOUT_MILLIS);
         socket.setTcpNoDelay(true);
         result = work(batches, socket);
       } catch (IOException e) {

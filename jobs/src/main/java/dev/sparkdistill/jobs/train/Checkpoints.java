@@ -34,6 +34,26 @@ final class Checkpoints {
     this.fs = HadoopFiles.fs(directory, conf);
   }
 
+  /**
+   * Records which config and input the checkpoints belong to, and refuses to resume from
+   * checkpoints another config or input wrote (their weights would silently carry over).
+   */
+  void claim(String configDigest, String inputDigest, boolean resume) {
+    Path owner = new Path(directory, "_run.json");
+    String expected = "{\"configDigest\": \"" + configDigest + "\", \"inputManifestDigest\": \""
+        + inputDigest + "\"}\n";
+    if (resume && HadoopFiles.exists(owner, conf)) {
+      String found = HadoopFiles.readText(owner.toString(), conf);
+      if (!found.equals(expected)) {
+        throw new DistillException("--resume: the checkpoints in " + directory + " were written"
+            + " with another config or input; resume with the same ones, or use --mode "
+            + "overwrite to start again");
+      }
+      return;
+    }
+    HadoopFiles.writeText(owner, expected, conf);
+  }
+
   Path path(int epoch) {
     return new Path(directory, String.format("epoch-%04d.zip", epoch));
   }

@@ -82,29 +82,31 @@ public final class TrainJob {
         config.classWeightsFor(shape.classCount(), true), (float) config.unlabeledWeight());
     JavaRDD<DataSet> validation = input.batches(Split.VALIDATION, unweighted,
         config.batchSizePerWorker()).persist(StorageLevel.MEMORY_AND_DISK());
-    long trainRows = SparkPhases.run(spark, "train: checking and packing the training rows of "
-        + input, () -> {
-          input.checkTeacherScores();
-          return train.map(DataSet::numExamples).fold(0, Integer::sum).longValue();
-        });
-    if (trainRows == 0) {
-      throw new DistillException("train.input = " + config.input()
-          + " has no rows in its train split; nothing to train on");
-    }
-
-    Checkpoints checkpoints = new Checkpoints(out.child("checkpoints"), conf);
-    List<TrainingLogEntry> log = new ArrayList<>();
-    MultiLayerNetwork network = startingNetwork(checkpoints, log, conf, shape);
-    String exportDir = config.exportDirectory().isEmpty() ? out.child("_export").toString()
-        : config.exportDirectory();
-    try (TrainingEngine engine = engine(jsc, network, exportDir)) {
-      network = trainEpochs(spark, jsc, engine, network, train, validation, trainRows, log,
-          checkpoints, out, conf);
+    try {
+      long trainRows = SparkPhases.run(spark, "train: checking and packing the training rows "
+          + "of " + input, () -> {
+            input.checkTeacherScores();
+            return train.map(DataSet::numExamples).fold(0, Integer::sum).longValue();
+          });
+      if (trainRows == 0) {
+        throw new DistillException("train.input = " + config.input()
+            + " has no rows in its train split; nothing to train on");
+      }
+      Checkpoints checkpoints = new Checkpoints(out.child("checkpoints"), conf);
+      checkpoints.claim(config.configDigest(), input.manifestDigest(), config.resume());
+      List<TrainingLogEntry> log = new ArrayList<>();
+      MultiLayerNetwork network = startingNetwork(checkpoints, log, conf, shape);
+      String exportDir = config.exportDirectory().isEmpty() ? out.child("_export").toString()
+          : config.exportDirectory();
+      try (TrainingEngine engine = engine(jsc, network, exportDir)) {
+        network = trainEpochs(spark, jsc, engine, network, train, validation, trainRows, log,
+            checkpoints, out, conf);
+      }
+      return finish(network, log, checkpoints, out, conf, input, started);
     } finally {
       train.unpersist();
       validation.unpersist();
     }
-    return finish(network, log, checkpoints, out, conf, input, started);
   }
 
   private TrainingEngine engine(JavaSparkContext jsc, MultiLayerNetwork network,
@@ -188,9 +190,11 @@ public final class TrainJob {
           TrainingLogEntry.orNull(metrics.loss()), TrainingLogEntry.orNull(metrics.accuracy()),
           TrainingLogEntry.orNull(metrics.teacherAgreement()), trainRows, trainRows / seconds,
           seconds, elapsedBefore + (System.nanoTime() - begin) / 1e9);
-      checkpoints.save(network, epoch);
+      // The log first: a crash before the checkpoint then retrains this epoch on resume,
+      // never twice from its own weights.
       log.add(entry);
       HadoopFiles.writeText(out.child(LOG_FILE), ManifestJson.write(log), conf);
+      checkpoints.save(network, epoch);
       LOG.info(progressLine(entry));
     }
     return network;
@@ -210,26 +214,29 @@ public final class TrainJob {
 
   private boolean stopEarly(List<TrainingLogEntry> log) {
     int patience = config.earlyStoppingPatience();
-    if (patience == 0 || log.size() <= patience || bestEpoch(log) == 0) {
+    if (patience == 0 || log.size() <= patience) {
       return false;
     }
     return log.size() - bestEpoch(log) >= patience;
   }
 
-  /** The epoch with the lowest validation loss (by at least min-delta), else the last one. */
+  /**
+   * The epoch with the lowest validation loss (by at least min-delta); the last epoch when
+   * there is no validation split or no finite loss. 0 only for an empty log.
+   */
   int bestEpoch(List<TrainingLogEntry> log) {
     int best = 0;
     double bestLoss = Double.POSITIVE_INFINITY;
     for (TrainingLogEntry entry : log) {
       if (entry.validationLoss() == null) {
-        return log.isEmpty() ? 0 : log.get(log.size() - 1).epoch();
+        return log.get(log.size() - 1).epoch();
       }
       if (entry.validationLoss() < bestLoss - config.earlyStoppingMinDelta()) {
         bestLoss = entry.validationLoss();
         best = entry.epoch();
       }
     }
-    return best;
+    return best == 0 && !log.isEmpty() ? log.get(log.size() - 1).epoch() : best;
   }
 
   private ModelManifest finish(MultiLayerNetwork last, List<TrainingLogEntry> log,

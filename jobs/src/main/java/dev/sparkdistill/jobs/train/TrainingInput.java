@@ -118,14 +118,6 @@ final class TrainingInput {
     return teacher;
   }
 
-  String location() {
-    return location;
-  }
-
-  long count(Split split) {
-    return rows(split).count();
-  }
-
   private Dataset<Row> rows(Split split) {
     return table.filter(col("split").equalTo(split.value()));
   }
@@ -144,6 +136,8 @@ final class TrainingInput {
           + "WHEN exists(teacher_logits, x -> isnan(x) OR abs(x) = float('inf')) "
           + "THEN 'has a NaN or infinite teacher logit' END";
       case TOP_K -> "CASE WHEN topk_index IS NULL THEN NULL "
+          + "WHEN topk_logit IS NULL OR rest_logit IS NULL THEN 'has topk_index but no "
+          + "topk_logit or rest_logit' "
           + "WHEN size(topk_index) != size(topk_logit) THEN 'has topk_index and topk_logit of "
           + "different lengths' WHEN exists(topk_index, i -> i < 0 OR i >= " + classes + ") "
           + "THEN 'has a topk_index outside [0, " + classes + ")' "

@@ -1,5 +1,6 @@
 package dev.sparkdistill.jobs.infer;
 
+import dev.sparkdistill.jobs.model.ShippedModel;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
@@ -272,14 +273,14 @@ class InferJobTest extends SparkTestBase {
     try {
       assertThat(spark.read().parquet(many.toString()).rdd().getNumPartitions())
           .isGreaterThanOrEqualTo(8);
-      Teacher.LOADS.set(0);
+      ShippedModel.LOADS.set(0);
       manifest = new InferJob(config(settings(many, output, List.of(first, second),
           "infer.batch-size=4"))).run(spark);
     } finally {
       spark.conf().unset("spark.sql.files.maxPartitionBytes");
     }
 
-    assertThat(Teacher.LOADS.get()).as("deserializations of 2 teachers").isEqualTo(2);
+    assertThat(ShippedModel.LOADS.get()).as("deserializations of 2 teachers").isEqualTo(2);
     assertThat(manifest.rows().scored()).isEqualTo(rows.size());
     assertThat(spark.read().parquet(output.toString()).select("id").distinct().count())
         .isEqualTo(rows.size());

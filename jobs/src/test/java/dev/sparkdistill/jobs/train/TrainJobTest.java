@@ -146,6 +146,23 @@ class TrainJobTest extends SparkTestBase {
   }
 
   @Test
+  void refusesToResumeCheckpointsWrittenWithAnotherConfig() throws Exception {
+    Path output = tmp.resolve("changed");
+    new TrainJob(config("train.input=" + targets, "train.output=" + output, "train.epochs=2",
+        "train.model.hidden=[8]")).run(spark);
+    Files.delete(output.resolve("_SUCCESS"));
+    Files.delete(output.resolve("_manifest.json"));
+
+    assertThatThrownBy(() -> new TrainJob(config("train.input=" + targets,
+        "train.output=" + output, "train.epochs=2", "train.model.hidden=[8]", "train.alpha=0.9",
+        "train.resume=true")).run(spark))
+        .isInstanceOf(DistillException.class)
+        .hasMessage("--resume: the checkpoints in " + output.resolve("checkpoints") + " were written with "
+            + "another config or input; resume with the same ones, or use --mode overwrite to "
+            + "start again");
+  }
+
+  @Test
   void skipsARerunWhoseModelIsComplete() {
     Path output = tmp.resolve("once");
     String[] settings = {"train.input=" + targets, "train.output=" + output, "train.epochs=1",

@@ -1,4 +1,4 @@
-package dev.sparkdistill.jobs.infer;
+package dev.sparkdistill.jobs.model;
 
 import dev.sparkdistill.common.DistillException;
 import dev.sparkdistill.common.manifest.TableShape;
@@ -19,13 +19,14 @@ import org.deeplearning4j.util.ModelSerializer;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * A teacher model as shipped to the executors: its file's bytes (broadcast once) and their
- * SHA-256. Each executor JVM deserializes a teacher once and keeps it; each task thread scores
- * with its own copy of the parameters, since a network is not safe to share between threads.
+ * A model as shipped to the executors (a teacher for infer, any model for evaluate): its file's
+ * bytes (broadcast once) and their SHA-256. Each executor JVM deserializes a model once and
+ * keeps it; each task thread scores with its own copy of the parameters, since a network is not
+ * safe to share between threads.
  */
-final class Teacher implements Serializable {
+public final class ShippedModel implements Serializable {
   /** Deserializations in this JVM, for tests and logs. */
-  static final AtomicInteger LOADS = new AtomicInteger();
+  public static final AtomicInteger LOADS = new AtomicInteger();
   private static final Map<String, MultiLayerNetwork> LOADED = new ConcurrentHashMap<>();
   private static final ThreadLocal<Map<String, MultiLayerNetwork>> PER_THREAD =
       ThreadLocal.withInitial(java.util.HashMap::new);
@@ -35,7 +36,7 @@ final class Teacher implements Serializable {
   private final byte[] bytes;
   private final long parameterCount;
 
-  private Teacher(String path, String sha256, byte[] bytes, long parameterCount) {
+  private ShippedModel(String path, String sha256, byte[] bytes, long parameterCount) {
     this.path = path;
     this.sha256 = sha256;
     this.bytes = bytes;
@@ -43,40 +44,43 @@ final class Teacher implements Serializable {
   }
 
   /**
-   * Reads a teacher file on the driver and checks it against the examples: it must take the
+   * Reads a model file on the driver and checks it against the examples: it must take the
    * examples' feature count and have one output per class.
+   *
+   * @param role how messages name the model ("teacher", "model")
    */
-  static Teacher load(String location, TableShape shape, Configuration conf) {
+  public static ShippedModel load(String location, TableShape shape, Configuration conf,
+      String role) {
     Path file = new Path(location);
     byte[] bytes;
     try (InputStream in = HadoopFiles.fs(file, conf).open(file)) {
       bytes = in.readAllBytes();
     } catch (java.io.FileNotFoundException e) {
-      throw new DistillException("teacher " + location + " does not exist");
+      throw new DistillException(role + " " + location + " does not exist");
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot read teacher " + location, e);
+      throw new UncheckedIOException("cannot read " + role + " " + location, e);
     }
-    MultiLayerNetwork network = deserialize(location, bytes);
+    MultiLayerNetwork network = deserialize(role, location, bytes);
     long outputs = ModelFactory.outputWidth(network);
     if (outputs != shape.classCount()) {
-      throw new DistillException("teacher " + location + " has " + outputs + " outputs but the "
+      throw new DistillException(role + " " + location + " has " + outputs + " outputs but the "
           + "examples have " + shape.classCount() + " classes");
     }
     try {
       network.output(Nd4j.zeros(1, shape.featureCount()), false);
     } catch (RuntimeException e) {
-      throw new DistillException("teacher " + location + " does not take the examples' "
+      throw new DistillException(role + " " + location + " does not take the examples' "
           + shape.featureCount() + " features (shape " + shape.featureShape() + "): "
           + String.valueOf(e.getMessage()).lines().findFirst().orElse(""));
     }
-    return new Teacher(location, sha256(bytes), bytes, network.numParams());
+    return new ShippedModel(location, sha256(bytes), bytes, network.numParams());
   }
 
-  private static MultiLayerNetwork deserialize(String location, byte[] bytes) {
+  private static MultiLayerNetwork deserialize(String role, String location, byte[] bytes) {
     try {
       return ModelSerializer.restoreMultiLayerNetwork(new ByteArrayInputStream(bytes), false);
     } catch (IOException | RuntimeException e) {
-      throw new DistillException("teacher " + location + " is not a readable DL4J model: "
+      throw new DistillException(role + " " + location + " is not a readable DL4J model: "
           + e.getClass().getSimpleName() + (e.getMessage() == null ? ""
           : ": " + e.getMessage().lines().findFirst().orElse("")));
     }
@@ -92,22 +96,27 @@ final class Teacher implements Serializable {
   }
 
   /** This thread's copy of the network, deserialized at most once per JVM. */
-  MultiLayerNetwork network() {
+  public MultiLayerNetwork network() {
     return PER_THREAD.get().computeIfAbsent(sha256, key -> LOADED.computeIfAbsent(key, k -> {
       LOADS.incrementAndGet();
-      return deserialize(path, bytes);
+      return deserialize("model", path, bytes);
     }).clone());
   }
 
-  String path() {
+  public String path() {
     return path;
   }
 
-  String sha256() {
+  public String sha256() {
     return sha256;
   }
 
-  long parameterCount() {
+  public long parameterCount() {
     return parameterCount;
+  }
+
+  /** Size of the model file in bytes. */
+  public long fileSize() {
+    return bytes.length;
   }
 }

@@ -1,0 +1,237 @@
+package dev.sparkdistill.jobs.evaluate;
+
+import static org.apache.spark.sql.functions.col;
+
+import dev.sparkdistill.common.DistillException;
+import dev.sparkdistill.common.config.ConfigRendering;
+import dev.sparkdistill.common.config.EvaluateConfig;
+import dev.sparkdistill.common.evaluate.EvaluationReport;
+import dev.sparkdistill.common.evaluate.EvaluationReport.ModelReport;
+import dev.sparkdistill.common.evaluate.ModelMetrics;
+import dev.sparkdistill.common.evaluate.ReportHtml;
+import dev.sparkdistill.common.manifest.ManifestJson;
+import dev.sparkdistill.common.manifest.TableShape;
+import dev.sparkdistill.jobs.SparkPhases;
+import dev.sparkdistill.jobs.io.HadoopFiles;
+import dev.sparkdistill.jobs.io.OutputDirectory;
+import dev.sparkdistill.jobs.model.ShippedModel;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@code evaluate} job: every model (the teacher first) on one split of a table, compared in
+ * one {@code report.json} and a self-contained {@code report.html}.
+ *
+ * <p>Operational facts: the models are broadcast and scored together in one pass over the split;
+ * each partition returns one set of sums per model to the driver. Throughput and single-row
+ * latency are measured on the driver, on the same rows and machine for every model, in this run.
+ */
+public final class EvaluateJob {
+  private static final Logger LOG = LoggerFactory.getLogger(EvaluateJob.class);
+  static final String REPORT_JSON = "report.json";
+  static final String REPORT_HTML = "report.html";
+
+  private final EvaluateConfig config;
+
+  public EvaluateJob(EvaluateConfig config) {
+    this.config = config;
+  }
+
+  /** The output's completion manifest: what the report was made from. */
+  public record EvaluationManifest(String kind, String input, String inputManifestDigest,
+      Map<String, String> modelDigests, String configDigest, String createdAt) {}
+
+  public EvaluationReport run(SparkSession spark) {
+    Configuration conf = spark.sparkContext().hadoopConfiguration();
+    OutputDirectory inputDir = new OutputDirectory(config.input(), conf);
+    if (!inputDir.isComplete()) {
+      throw new DistillException("evaluate.input = " + config.input() + " is not a complete "
+          + "examples or targets table (no _manifest.json and _SUCCESS); run prepare first");
+    }
+    String inputManifest = HadoopFiles.readText(
+        inputDir.child(OutputDirectory.MANIFEST).toString(), conf);
+    TableShape shape = ManifestJson.read(inputManifest, TableShape.class, config.input());
+    List<String> names = new ArrayList<>(config.allModels().keySet());
+    List<ShippedModel> models = new ArrayList<>();
+    Map<String, String> digests = new java.util.LinkedHashMap<>();
+    config.allModels().forEach((name, path) -> {
+      ShippedModel model = ShippedModel.load(path, shape, conf, "model " + name + " =");
+      models.add(model);
+      digests.put(name, model.sha256());
+    });
+
+    OutputDirectory out = new OutputDirectory(config.output(), conf);
+    String inputDigest = ConfigRendering.sha256(inputManifest);
+    Optional<EvaluationManifest> done = out.prepareForWrite(config.mode(),
+        EvaluationManifest.class, previous -> previous.configDigest().equals(config.configDigest())
+            && previous.inputManifestDigest().equals(inputDigest)
+            && previous.modelDigests().equals(digests),
+        name -> name.equals(REPORT_JSON) || name.equals(REPORT_HTML), "evaluation report",
+        false);
+    if (done.isPresent()) {
+      LOG.info("{} is already complete for this input, these models and config; nothing to do",
+          out.path());
+      return ManifestJson.read(HadoopFiles.readText(out.child(REPORT_JSON).toString(), conf),
+          EvaluationReport.class, out.child(REPORT_JSON).toString());
+    }
+
+    ModelMetrics[] metrics = SparkPhases.run(spark, "evaluate: scoring the "
+        + config.split().value() + " split with " + names, () -> score(spark, shape, models));
+    if (metrics[0].rows() == 0) {
+      throw new DistillException("evaluate.input = " + config.input() + " has no labeled rows "
+          + "in its " + config.split().value() + " split");
+    }
+    List<float[]> sample = spark.read().parquet(config.input())
+        .filter(col("split").equalTo(config.split().value())).select("features")
+        .takeAsList(config.batchSize()).stream().map(r -> floats(r.getList(0))).toList();
+    List<ModelReport> reports = new ArrayList<>();
+    for (int m = 0; m < models.size(); m++) {
+      reports.add(report(names.get(m), models.get(m), metrics[m], sample, reports));
+    }
+    EvaluationReport report = new EvaluationReport(config.input(), config.split().value(),
+        metrics[0].rows(), shape.classNames(), metrics[0].topK(), config.calibrationBins(),
+        Instant.now().toString(), reports);
+    HadoopFiles.writeText(out.child(REPORT_JSON), ManifestJson.write(report), conf);
+    HadoopFiles.writeText(out.child(REPORT_HTML), ReportHtml.render(report), conf);
+    out.markComplete(new EvaluationManifest("evaluation", config.input(), inputDigest, digests,
+        config.configDigest(), report.createdAt()));
+    reports.forEach(r -> LOG.info(String.format(Locale.ROOT, "%-12s accuracy %.4f, ECE %.4f, "
+            + "agreement %s, %d parameters, %.0f rows/s", r.name(), r.accuracy(), r.ece(),
+        r.teacherAgreement(), r.parameters(), r.throughputRowsPerSecond())));
+    LOG.info("evaluation report complete at {}", out.child(REPORT_HTML));
+    return report;
+  }
+
+  private ModelMetrics[] score(SparkSession spark, TableShape shape,
+      List<ShippedModel> models) {
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    Broadcast<List<ShippedModel>> shipped = jsc.broadcast(models);
+    boolean withTeacher = !config.teacher().isEmpty();
+    int classes = shape.classCount();
+    int topK = config.topK();
+    int bins = config.calibrationBins();
+    int batchSize = config.batchSize();
+    try {
+      List<ModelMetrics[]> parts = spark.read().parquet(config.input())
+          .filter(col("split").equalTo(config.split().value()).and(col("label").isNotNull()))
+          .select("features", "label").javaRDD()
+          .mapPartitions(rows -> java.util.Collections.<ModelMetrics[]>singletonList(
+              scorePartition(rows, shipped.value(), withTeacher, classes, topK, bins, batchSize))
+              .iterator())
+          .collect();
+      ModelMetrics[] total = emptyMetrics(models.size(), classes, topK, bins);
+      for (ModelMetrics[] part : parts) {
+        for (int m = 0; m < total.length; m++) {
+          total[m].merge(part[m]);
+        }
+      }
+      return total;
+    } finally {
+      shipped.destroy();
+    }
+  }
+
+  private static ModelMetrics[] emptyMetrics(int count, int classes, int topK, int bins) {
+    ModelMetrics[] metrics = new ModelMetrics[count];
+    for (int m = 0; m < count; m++) {
+      metrics[m] = new ModelMetrics(classes, topK, bins);
+    }
+    return metrics;
+  }
+
+  private static ModelMetrics[] scorePartition(Iterator<Row> rows, List<ShippedModel> models,
+      boolean withTeacher, int classes, int topK, int bins, int batchSize) {
+    ModelMetrics[] metrics = emptyMetrics(models.size(), classes, topK, bins);
+    while (rows.hasNext()) {
+      List<float[]> features = new ArrayList<>();
+      List<Integer> labels = new ArrayList<>();
+      while (rows.hasNext() && features.size() < batchSize) {
+        Row row = rows.next();
+        features.add(floats(row.getList(0)));
+        labels.add(row.getInt(1));
+      }
+      INDArray x = Nd4j.create(features.toArray(float[][]::new));
+      float[][][] logits = new float[models.size()][][];
+      for (int m = 0; m < models.size(); m++) {
+        logits[m] = models.get(m).network().output(x, false).toFloatMatrix();
+      }
+      for (int i = 0; i < labels.size(); i++) {
+        for (int m = 0; m < models.size(); m++) {
+          metrics[m].add(logits[m][i], labels.get(i), withTeacher ? logits[0][i] : null);
+        }
+      }
+    }
+    return metrics;
+  }
+
+  private ModelReport report(String name, ShippedModel model, ModelMetrics metrics,
+      List<float[]> sample, List<ModelReport> earlier) {
+    MultiLayerNetwork network = model.network();
+    double throughput = throughput(network, sample);
+    double latency = latencyMillis(network, sample.get(0));
+    ModelReport teacher = earlier.isEmpty() || config.teacher().isEmpty() ? null : earlier.get(0);
+    return new ModelReport(name, config.allModels().get(name), model.parameterCount(),
+        model.fileSize(), metrics.accuracy(), metrics.topKAccuracy(), metrics.nll(),
+        metrics.expectedCalibrationError(), orNull(metrics.teacherAgreement()),
+        orNull(metrics.meanKlFromTeacher()), throughput, latency,
+        teacher == null ? null : (double) model.parameterCount() / teacher.parameters(),
+        teacher == null ? null : throughput / teacher.throughputRowsPerSecond(),
+        metrics.perClassAccuracy(), metrics.confusion(), metrics.reliability());
+  }
+
+  /** Rows per second over repeated batch calls for at least one second. */
+  private static double throughput(MultiLayerNetwork network, List<float[]> sample) {
+    INDArray batch = Nd4j.create(sample.toArray(float[][]::new));
+    network.output(batch, false);
+    long rows = 0;
+    long start = System.nanoTime();
+    do {
+      network.output(batch, false);
+      rows += sample.size();
+    } while (System.nanoTime() - start < 1_000_000_000L);
+    return rows / ((System.nanoTime() - start) / 1e9);
+  }
+
+  /** Median milliseconds of 101 single-row calls. */
+  private static double latencyMillis(MultiLayerNetwork network, float[] row) {
+    INDArray one = Nd4j.create(new float[][] {row});
+    double[] times = new double[101];
+    for (int i = -10; i < times.length; i++) {
+      long start = System.nanoTime();
+      network.output(one, false);
+      if (i >= 0) {
+        times[i] = (System.nanoTime() - start) / 1e6;
+      }
+    }
+    Arrays.sort(times);
+    return times[times.length / 2];
+  }
+
+  private static Double orNull(double value) {
+    return Double.isNaN(value) ? null : value;
+  }
+
+  private static float[] floats(List<Float> values) {
+    float[] out = new float[values.size()];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = values.get(i);
+    }
+    return out;
+  }
+}

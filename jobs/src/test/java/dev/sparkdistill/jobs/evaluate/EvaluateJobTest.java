@@ -1,0 +1,117 @@
+package dev.sparkdistill.jobs.evaluate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.sparkdistill.common.config.ConfigLayers;
+import dev.sparkdistill.common.config.EvaluateConfig;
+import dev.sparkdistill.common.config.InvalidConfigException;
+import dev.sparkdistill.common.config.PrepareConfig;
+import dev.sparkdistill.common.config.TrainConfig;
+import dev.sparkdistill.common.evaluate.EvaluationReport;
+import dev.sparkdistill.common.evaluate.EvaluationReport.ModelReport;
+import dev.sparkdistill.jobs.SparkTestBase;
+import dev.sparkdistill.jobs.prepare.PrepareJob;
+import dev.sparkdistill.jobs.train.TrainJob;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The evaluate job on the Fashion-MNIST slice with two small trained models. */
+class EvaluateJobTest extends SparkTestBase {
+  private static final Path SLICE = resource("fashion-mnist-slice");
+
+  @TempDir
+  static Path shared;
+
+  @TempDir
+  Path tmp;
+
+  private static Path examples;
+  private static Path big;
+  private static Path small;
+
+  @BeforeAll
+  static void models() {
+    examples = shared.resolve("examples");
+    new PrepareJob(PrepareConfig.from(ConfigLayers.resolve(Optional.empty(), "", List.of(
+        "prepare.format=idx", "prepare.output=" + examples,
+        "prepare.input.train=" + SLICE.resolve("train-images-idx3-ubyte.gz"),
+        "prepare.idx.train-labels=" + SLICE.resolve("train-labels-idx1-ubyte.gz"),
+        "prepare.input.test=" + SLICE.resolve("t10k-images-idx3-ubyte.gz"),
+        "prepare.idx.test-labels=" + SLICE.resolve("t10k-labels-idx1-ubyte.gz"),
+        "prepare.scaling.kind=linear", "prepare.scaling.multiply=0.00392156862745098")))).run(spark);
+    big = train("big", "[64]");
+    small = train("small", "[8]");
+  }
+
+  private static Path train(String name, String hidden) {
+    Path out = shared.resolve(name);
+    new TrainJob(TrainConfig.from(ConfigLayers.resolve(Optional.empty(), "", List.of(
+        "train.input=" + examples, "train.output=" + out, "train.alpha=0", "train.epochs=3",
+        "train.model.hidden=" + hidden, "train.spark.batch-size-per-worker=16",
+        "train.updater.learning-rate=0.003")))).run(spark);
+    return out.resolve("model.zip");
+  }
+
+  private static EvaluateConfig config(String... settings) {
+    return EvaluateConfig.from(ConfigLayers.resolve(Optional.empty(), "", Arrays.asList(settings)));
+  }
+
+  @Test
+  void comparesModelsAgainstTheTeacherAndWritesJsonAndHtml() throws Exception {
+    Path output = tmp.resolve("report");
+    EvaluationReport report = new EvaluateJob(config("evaluate.input=" + examples,
+        "evaluate.output=" + output, "evaluate.teacher=" + big,
+        "evaluate.models=[\"small=" + small + "\"]")).run(spark);
+
+    assertThat(report.rows()).isEqualTo(100);
+    assertThat(report.models()).extracting(ModelReport::name).containsExactly("teacher", "small");
+    ModelReport teacher = report.models().get(0);
+    ModelReport student = report.models().get(1);
+    assertThat(teacher.teacherAgreement()).isEqualTo(1.0);
+    assertThat(teacher.meanKlFromTeacher()).isCloseTo(0.0, org.assertj.core.api.Assertions.within(1e-6));
+    assertThat(teacher.accuracy()).isGreaterThan(0.4);
+    assertThat(student.teacherAgreement()).isBetween(0.0, 1.0);
+    assertThat(student.meanKlFromTeacher()).isPositive();
+    assertThat(student.sizeRatioToTeacher()).isCloseTo(
+        (double) student.parameters() / teacher.parameters(),
+        org.assertj.core.api.Assertions.within(1e-9));
+    assertThat(student.speedupOverTeacher()).isPositive();
+    assertThat(Arrays.stream(teacher.confusion()).flatMapToLong(Arrays::stream).sum())
+        .isEqualTo(100);
+    assertThat(teacher.reliability().length).isEqualTo(15);
+    assertThat(teacher.latencyMillis()).isPositive();
+    assertThat(teacher.fileBytes()).isEqualTo(Files.size(big));
+
+    String html = Files.readString(output.resolve("report.html"));
+    assertThat(html).contains("<table id=\"summary\">").contains("id=\"accuracy\"")
+        .contains("id=\"reliability\"").contains("<svg").doesNotContain("<script")
+        .doesNotContainPattern("(src|href)=\"https?://");
+    assertThat(output.resolve("report.json")).exists();
+    assertThat(output.resolve("_SUCCESS")).exists();
+
+    EvaluationReport again = new EvaluateJob(config("evaluate.input=" + examples,
+        "evaluate.output=" + output, "evaluate.teacher=" + big,
+        "evaluate.models=[\"small=" + small + "\"]")).run(spark);
+    assertThat(again.createdAt()).isEqualTo(report.createdAt());
+  }
+
+  @Test
+  void refusesModelEntriesThatAreNotNameEqualsPath() {
+    assertThatThrownBy(() -> config("evaluate.input=x", "evaluate.output=y",
+        "evaluate.models=[\"just-a-path.zip\"]"))
+        .isInstanceOf(InvalidConfigException.class)
+        .hasMessage("evaluate.models must be a list of distinct \"name=path\" entries (name not "
+            + "\"teacher\"), got 'just-a-path.zip'");
+    assertThatThrownBy(() -> config("evaluate.input=x", "evaluate.output=y"))
+        .isInstanceOf(InvalidConfigException.class)
+        .hasMessage("evaluate.teacher and evaluate.models are both empty: give at least one model"
+            + " to evaluate");
+  }
+}

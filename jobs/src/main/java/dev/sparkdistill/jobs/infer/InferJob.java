@@ -268,14 +268,15 @@ public final class InferJob {
           scored.drop(Scoring.FILTER_REASON), out.path().toString(), append));
       return;
     }
-    Dataset<Row> persisted = capPerClass(scored)
-        .drop(Scoring.PSEUDO_LABEL, Scoring.CONFIDENCE).persist(StorageLevel.MEMORY_AND_DISK());
+    // Scored once: the per-class cut-offs and both writes read the persisted rows.
+    Dataset<Row> persisted = scored.persist(StorageLevel.MEMORY_AND_DISK());
     try {
-      SparkPhases.run(spark, description, () -> writeTable(persisted
+      Dataset<Row> marked = capPerClass(persisted).drop(Scoring.PSEUDO_LABEL, Scoring.CONFIDENCE);
+      SparkPhases.run(spark, description, () -> writeTable(marked
           .filter(col(Scoring.FILTER_REASON).isNull()).drop(Scoring.FILTER_REASON),
           out.path().toString(), append));
       SparkPhases.run(spark, "infer: writing filtered rows to " + out.child(FILTERED),
-          () -> writeTable(persisted.filter(col(Scoring.FILTER_REASON).isNotNull()),
+          () -> writeTable(marked.filter(col(Scoring.FILTER_REASON).isNotNull()),
               out.child(FILTERED).toString(), append));
     } finally {
       persisted.unpersist();
@@ -285,21 +286,33 @@ public final class InferJob {
   /**
    * Keeps at most {@code max-per-class} unlabeled rows per pseudo-label, the most confident
    * first (ties by id), as Noisy Student rebalances pseudo-labels; marks the rest filtered.
-   * Shuffles the scored rows by pseudo-label.
+   * Only a narrow (pseudo-label, confidence, id) projection of the candidate rows is ranked, and
+   * one cut-off per class comes to the driver; the full rows are filtered against it.
    */
   private Dataset<Row> capPerClass(Dataset<Row> scored) {
     if (config.maxPerClass() <= 0) {
       return scored;
     }
     Column eligible = col("label").isNull().and(col(Scoring.FILTER_REASON).isNull());
-    Column rank = org.apache.spark.sql.functions.row_number().over(
-        org.apache.spark.sql.expressions.Window.partitionBy(col(Scoring.PSEUDO_LABEL), eligible)
-            .orderBy(col(Scoring.CONFIDENCE).desc(), col("id")));
+    Map<Integer, Row> cutoffs = new java.util.HashMap<>();
+    scored.filter(eligible).select(Scoring.PSEUDO_LABEL, Scoring.CONFIDENCE, "id")
+        .withColumn("rank", org.apache.spark.sql.functions.row_number().over(
+            org.apache.spark.sql.expressions.Window.partitionBy(Scoring.PSEUDO_LABEL)
+                .orderBy(col(Scoring.CONFIDENCE).desc(), col("id"))))
+        .filter(col("rank").equalTo(config.maxPerClass())).collectAsList()
+        .forEach(r -> cutoffs.put(r.getInt(0), r));
+    // Beyond the cut-off: less confident, or as confident with a later id.
+    Column beyond = lit(false);
+    for (Row cutoff : cutoffs.values()) {
+      beyond = beyond.or(col(Scoring.PSEUDO_LABEL).equalTo(cutoff.getInt(0)).and(
+          col(Scoring.CONFIDENCE).lt(cutoff.getDouble(1)).or(col(Scoring.CONFIDENCE)
+              .equalTo(cutoff.getDouble(1)).and(col("id").gt(cutoff.getString(2))))));
+    }
     Column reason = org.apache.spark.sql.functions.concat(
         lit("class_cap: pseudo-label "), col(Scoring.PSEUDO_LABEL).cast("string"),
         lit(" keeps its " + config.maxPerClass() + " most confident unlabeled rows"));
     return scored.withColumn(Scoring.FILTER_REASON,
-        org.apache.spark.sql.functions.when(eligible.and(rank.gt(config.maxPerClass())), reason)
+        org.apache.spark.sql.functions.when(eligible.and(beyond), reason)
             .otherwise(col(Scoring.FILTER_REASON)));
   }
 

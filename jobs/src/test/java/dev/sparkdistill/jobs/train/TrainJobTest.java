@@ -163,6 +163,18 @@ class TrainJobTest extends SparkTestBase {
   }
 
   @Test
+  void stopsEarlyWhenTheValidationLossStopsImprovingAndKeepsTheBestEpoch() throws Exception {
+    Path output = tmp.resolve("early");
+    // No later epoch can improve on the first by 100: the run stops after patience epochs.
+    ModelManifest manifest = new TrainJob(config("train.input=" + targets,
+        "train.output=" + output, "train.epochs=6", "train.model.hidden=[8]",
+        "train.early-stopping-patience=2", "train.early-stopping-min-delta=100")).run(spark);
+    assertThat(log(output)).hasSize(3);
+    assertThat(manifest.epochs()).isEqualTo(3);
+    assertThat(manifest.bestEpoch()).isEqualTo(1);
+  }
+
+  @Test
   void skipsARerunWhoseModelIsComplete() {
     Path output = tmp.resolve("once");
     String[] settings = {"train.input=" + targets, "train.output=" + output, "train.epochs=1",

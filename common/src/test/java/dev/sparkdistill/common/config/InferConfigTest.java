@@ -52,7 +52,7 @@ class InferConfigTest {
         Arguments.of("min-confidence -0.1", MINIMAL, List.of("infer.min-confidence=-0.1"),
             "infer.min-confidence must be in [0, 1], got -0.1"),
         Arguments.of("mode append", MINIMAL, List.of("infer.mode=append"),
-            "infer.mode must be one of [error, overwrite], got 'append'"),
+            "infer.mode must be one of [error, overwrite, refresh], got 'append'"),
         Arguments.of("keep-teacher-logits maybe", MINIMAL,
             List.of("infer.keep-teacher-logits=maybe"),
             "infer.keep-teacher-logits must be true or false, got 'maybe'"));

@@ -96,7 +96,7 @@ class PrepareConfigTest {
         Arguments.of(List.of("prepare.format=IDX"),
             "prepare.format must be one of [idx, csv, parquet], got 'IDX'"),
         Arguments.of(List.of("prepare.mode=append"),
-            "prepare.mode must be one of [error, overwrite], got 'append'"),
+            "prepare.mode must be one of [error, overwrite, refresh], got 'append'"),
         Arguments.of(List.of("prepare.validation-fraction=1"),
             "prepare.validation-fraction must be in [0, 1), got 1"),
         Arguments.of(List.of("prepare.validation-fraction=-0.1"),

@@ -124,7 +124,7 @@ class TrainConfigTest {
         Arguments.of(List.of("train.spark.prefetch-batches=-1"),
             "train.spark.prefetch-batches must be an integer >= 0, got -1"),
         Arguments.of(List.of("train.mode=append"),
-            "train.mode must be one of [error, overwrite], got 'append'"),
+            "train.mode must be one of [error, overwrite, refresh], got 'append'"),
         Arguments.of(List.of("train.resume=maybe"),
             "train.resume must be true or false, got 'maybe'"));
   }

@@ -21,7 +21,7 @@ import picocli.CommandLine.Spec;
     description = "Knowledge distillation as Spark jobs: prepare data, train teachers and "
         + "students, score soft targets, evaluate.",
     subcommands = {PrepareCommand.class, TrainCommand.class, InferCommand.class,
-        EvaluateCommand.class, BenchmarkCommand.class})
+        EvaluateCommand.class, RunCommand.class, BenchmarkCommand.class})
 public final class DistillCli implements Runnable {
   private static final Logger LOG = LoggerFactory.getLogger(DistillCli.class);
 
@@ -48,7 +48,6 @@ public final class DistillCli implements Runnable {
 
   public static int execute(PrintWriter out, PrintWriter err, String... args) {
     CommandLine cli = new CommandLine(new DistillCli()).setCaseInsensitiveEnumValuesAllowed(true);
-    addPending(cli, "run", "Run every stage of a pipeline config in order.");
     cli.setOut(out);
     cli.setErr(err);
     cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
@@ -62,12 +61,6 @@ public final class DistillCli implements Runnable {
       return 1;
     });
     return cli.execute(args);
-  }
-
-  private static void addPending(CommandLine cli, String name, String description) {
-    CommandLine pending = new CommandLine(new PendingCommand());
-    pending.getCommandSpec().usageMessage().description(description + " (not available yet)");
-    cli.addSubcommand(name, pending);
   }
 
   /**

@@ -18,7 +18,8 @@ public final class JobOptions {
 
   @Option(names = "--mode", paramLabel = "MODE",
       description = "What to do when the output exists: error (refuse, but skip the run when "
-          + "the output is already complete for the same inputs and config) or overwrite.")
+          + "the output is already complete for the same inputs and config), overwrite, or "
+          + "refresh (skip when complete for the same inputs and config, else replace).")
   WriteMode mode;
 
   @Option(names = "--print-config",

@@ -73,9 +73,10 @@ public final class OutputDirectory {
   /**
    * Decides what to do with an existing output before a job writes it. Returns the manifest of
    * a complete output made by the same run (same inputs and config) when {@code mode} is
-   * {@code ERROR}: the job is then done already. Otherwise clears the way: nothing exists, or the
-   * output is replaced ({@code OVERWRITE}, or the leftovers of a failed run), or, when
-   * {@code keep} is true, left as it is for the job to continue. Refuses anything else.
+   * {@code ERROR} or {@code REFRESH}: the job is then done already. Otherwise clears the way:
+   * nothing exists, or the output is replaced ({@code OVERWRITE}; {@code REFRESH} when it was made
+   * from other inputs or config; the leftovers of a failed run), or, when {@code keep} is true,
+   * left as it is for the job to continue. Refuses anything else.
    *
    * @param what the kind of output, for messages ("examples table", "model")
    * @param ownLeftover names a failed run of this job leaves behind
@@ -85,11 +86,15 @@ public final class OutputDirectory {
     if (!exists()) {
       return Optional.empty();
     }
-    if (mode == WriteMode.ERROR) {
+    if (mode != WriteMode.OVERWRITE) {
       Optional<T> previous = completeManifest(manifestType);
       if (previous.isPresent()) {
         if (sameRun.test(previous.get())) {
           return previous;
+        }
+        if (mode == WriteMode.REFRESH) {
+          delete();
+          return Optional.empty();
         }
         throw new DistillException("output " + path + " holds a complete " + what + " made "
             + "from other inputs or another config; use --mode overwrite to replace it");

@@ -40,7 +40,7 @@ class DistillCliTest extends SparkTestBase {
   @Test
   void exitsWithUsageWhenNoCommandIsGiven() {
     assertThat(distill()).isEqualTo(2);
-    assertThat(err.toString()).contains("missing command: one of [prepare, train, infer, evaluate, benchmark, run]")
+    assertThat(err.toString()).contains("missing command: one of [prepare, train, infer, evaluate, run, benchmark]")
         .contains("Usage: distill");
   }
 
@@ -53,12 +53,43 @@ class DistillCliTest extends SparkTestBase {
         .contains("Possible solutions: --config");
   }
 
-  @ParameterizedTest
-  @ValueSource(strings = {"run"})
-  void saysThatACommandIsNotAvailableYet(String command) {
-    assertThat(distill(command)).isEqualTo(1);
-    assertThat(err.toString()).isEqualTo("distill " + command
-        + " is not available in this version yet; see the README for what is.\n");
+  @Test
+  void runsAPipelineOfStepsAndResumesBySkippingCompleteOnes() throws Exception {
+    Path input = tmp.resolve("train.csv");
+    StringBuilder csv = new StringBuilder("label,a,b\n");
+    for (int i = 0; i < 40; i++) {
+      csv.append(i % 2).append(',').append(i % 2 == 0 ? 1 : -1).append(',').append(i % 7)
+          .append('\n');
+    }
+    Files.writeString(input, csv.toString());
+    Path examples = tmp.resolve("examples");
+    Path model = tmp.resolve("model");
+    Path pipeline = tmp.resolve("pipeline.conf");
+    Files.writeString(pipeline, "run.steps = [\n"
+        + "  \"prepare --set prepare.input.train=" + input + " --set prepare.output=" + examples
+        + "\",\n  \"train --set train.input=" + examples + " --set train.output=" + model
+        + " --set train.alpha=0 --set train.epochs=1 --set 'train.model.hidden=[4]'\"\n]\n");
+
+    assertThat(distill("run", "--config", pipeline.toString())).as(err.toString()).isZero();
+    assertThat(model.resolve("model.zip")).exists();
+    long written = Files.getLastModifiedTime(model.resolve("model.zip")).toMillis();
+    assertThat(distill("run", "--config", pipeline.toString())).isZero();
+    assertThat(Files.getLastModifiedTime(model.resolve("model.zip")).toMillis())
+        .isEqualTo(written);
+  }
+
+  @Test
+  void stopsThePipelineAtTheFirstFailingStepWithItsCause() throws Exception {
+    Path pipeline = tmp.resolve("pipeline.conf");
+    Path missing = tmp.resolve("missing");
+    Files.writeString(pipeline, "run.steps = [\"train --set train.input=" + missing
+        + " --set train.output=" + tmp.resolve("m") + "\"]");
+    assertThat(distill("run", "--config", pipeline.toString())).isEqualTo(1);
+    assertThat(err.toString().lines().reduce((a, b) -> b).orElse("")).isEqualTo(
+        "distill run failed: pipeline step 1 of 1 (train --set train.input=" + missing
+            + " --set train.output=" + tmp.resolve("m") + ") failed: distill train failed: "
+            + "train.input = " + missing + " is not a complete examples or targets table (no "
+            + "_manifest.json and _SUCCESS); run prepare or infer first");
   }
 
   @Test

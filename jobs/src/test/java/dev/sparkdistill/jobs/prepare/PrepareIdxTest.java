@@ -121,6 +121,19 @@ class PrepareIdxTest extends SparkTestBase {
   }
 
   @Test
+  void refreshSkipsACurrentOutputAndReplacesAStaleOne() {
+    Path output = tmp.resolve("examples");
+    ExamplesManifest first = new PrepareJob(config(sliceSettings(output))).run(spark);
+    ExamplesManifest same = new PrepareJob(config(sliceSettings(output, "prepare.mode=refresh")))
+        .run(spark);
+    assertThat(same.startedAt()).isEqualTo(first.startedAt());
+    ExamplesManifest changed = new PrepareJob(config(sliceSettings(output, "prepare.seed=9",
+        "prepare.mode=refresh"))).run(spark);
+    assertThat(changed.startedAt()).isNotEqualTo(first.startedAt());
+    assertThat(changed.splits().seed()).isEqualTo(9);
+  }
+
+  @Test
   void keepsLabelsOnASeededShareOfEachClassOfTrainingRows() {
     Path output = tmp.resolve("examples");
     ExamplesManifest manifest = new PrepareJob(config(sliceSettings(output,

@@ -50,6 +50,17 @@ class TrainJobTest extends SparkTestBase {
     targets = TrainFixtures.syntheticTargets(spark, shared, 1500, 7);
   }
 
+  /** A copy of the synthetic targets with only the rows kept by filter and logits rewritten. */
+  private Path alteredTargets(String name, String filter, String logits) {
+    Path table = tmp.resolve(name);
+    spark.read().parquet(targets.toString()).filter(filter)
+        .selectExpr("id", "features", "label", logits + " AS teacher_logits", "split")
+        .write().partitionBy("split").parquet(table.toString());
+    TrainFixtures.writeManifest(table, "targets", List.of(TrainFixtures.FEATURES),
+        TrainFixtures.CLASSES);
+    return table;
+  }
+
   private static List<TrainingLogEntry> log(Path output) throws Exception {
     return new ObjectMapper().readValue(output.resolve(TrainJob.LOG_FILE).toFile(),
         new TypeReference<List<TrainingLogEntry>>() {});
@@ -195,14 +206,8 @@ class TrainJobTest extends SparkTestBase {
 
   @Test
   void namesARowWithTeacherLogitsOfTheWrongLength() throws Exception {
-    Path table = tmp.resolve("short-logits");
-    spark.read().parquet(targets.toString())
-        .selectExpr("id", "features", "label",
-            "CASE WHEN id = 'row-7' THEN slice(teacher_logits, 1, 3) ELSE teacher_logits END"
-                + " AS teacher_logits", "split")
-        .write().partitionBy("split").parquet(table.toString());
-    TrainFixtures.writeManifest(table, "targets", List.of(TrainFixtures.FEATURES),
-        TrainFixtures.CLASSES);
+    Path table = alteredTargets("short-logits", "true",
+        "CASE WHEN id = 'row-7' THEN slice(teacher_logits, 1, 3) ELSE teacher_logits END");
     assertThatThrownBy(() -> new TrainJob(config("train.input=" + table,
         "train.output=" + tmp.resolve("m"))).run(spark))
         .isInstanceOf(DistillException.class)
@@ -213,14 +218,8 @@ class TrainJobTest extends SparkTestBase {
 
   @Test
   void namesARowWithANonFiniteTeacherLogit() throws Exception {
-    Path table = tmp.resolve("nan-logits");
-    spark.read().parquet(targets.toString())
-        .selectExpr("id", "features", "label",
-            "CASE WHEN id = 'row-9' THEN array(float('NaN'), 0f, 0f, 0f) ELSE teacher_logits END"
-                + " AS teacher_logits", "split")
-        .write().partitionBy("split").parquet(table.toString());
-    TrainFixtures.writeManifest(table, "targets", List.of(TrainFixtures.FEATURES),
-        TrainFixtures.CLASSES);
+    Path table = alteredTargets("nan-logits", "true",
+        "CASE WHEN id = 'row-9' THEN array(float('NaN'), 0f, 0f, 0f) ELSE teacher_logits END");
     assertThatThrownBy(() -> new TrainJob(config("train.input=" + table,
         "train.output=" + tmp.resolve("m"))).run(spark))
         .isInstanceOf(DistillException.class)
@@ -229,11 +228,7 @@ class TrainJobTest extends SparkTestBase {
 
   @Test
   void refusesATableWithAnEmptyTrainSplit() throws Exception {
-    Path table = tmp.resolve("no-train");
-    spark.read().parquet(targets.toString()).filter("split = 'validation'")
-        .write().partitionBy("split").parquet(table.toString());
-    TrainFixtures.writeManifest(table, "targets", List.of(TrainFixtures.FEATURES),
-        TrainFixtures.CLASSES);
+    Path table = alteredTargets("no-train", "split = 'validation'", "teacher_logits");
     assertThatThrownBy(() -> new TrainJob(config("train.input=" + table,
         "train.output=" + tmp.resolve("m"))).run(spark))
         .isInstanceOf(DistillException.class)

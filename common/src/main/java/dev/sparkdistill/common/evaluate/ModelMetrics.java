@@ -37,28 +37,27 @@ public final class ModelMetrics implements Serializable {
    * @param teacherLogits the teacher's logits for the row, or null
    */
   public void add(float[] logits, int label, float[] teacherLogits) {
-    double[] p = Ensemble.softmax(logits);
-    int predicted = argmax(p);
+    double[] logP = Ensemble.logSoftmax(logits, 1.0);
+    int predicted = Ensemble.argmax(logP);
+    double confidence = Math.exp(logP[predicted]);
     rows++;
     confusion[label][predicted]++;
     int higher = 0;
-    for (double q : p) {
-      higher += q > p[label] ? 1 : 0;
+    for (double q : logP) {
+      higher += q > logP[label] ? 1 : 0;
     }
     topKCorrect += higher < topK ? 1 : 0;
-    nllSum -= Math.log(Math.max(p[label], 1e-300));
-    int bin = Math.min(binCount.length - 1, (int) (p[predicted] * binCount.length));
+    nllSum -= logP[label];
+    int bin = Math.min(binCount.length - 1, (int) (confidence * binCount.length));
     binCount[bin]++;
-    binConfidence[bin] += p[predicted];
+    binConfidence[bin] += confidence;
     binCorrect[bin] += predicted == label ? 1 : 0;
     if (teacherLogits != null) {
-      double[] t = Ensemble.softmax(teacherLogits);
+      double[] logT = Ensemble.logSoftmax(teacherLogits, 1.0);
       teacherRows++;
-      agreeing += argmax(t) == predicted ? 1 : 0;
+      agreeing += Ensemble.argmax(logT) == predicted ? 1 : 0;
       for (int c = 0; c < classes; c++) {
-        if (t[c] > 0) {
-          klSum += t[c] * (Math.log(t[c]) - Math.log(Math.max(p[c], 1e-300)));
-        }
+        klSum += Math.exp(logT[c]) * (logT[c] - logP[c]);
       }
     }
   }
@@ -81,14 +80,6 @@ public final class ModelMetrics implements Serializable {
       binCorrect[b] += other.binCorrect[b];
     }
     return this;
-  }
-
-  private static int argmax(double[] p) {
-    int best = 0;
-    for (int c = 1; c < p.length; c++) {
-      best = p[c] > p[best] ? c : best;
-    }
-    return best;
   }
 
   public long rows() {

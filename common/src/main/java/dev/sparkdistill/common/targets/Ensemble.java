@@ -40,28 +40,49 @@ public final class Ensemble {
 
   /** Softmax in double precision, max-subtracted. */
   public static double[] softmax(float[] logits) {
-    double max = Double.NEGATIVE_INFINITY;
-    for (float v : logits) {
-      max = Math.max(max, v);
-    }
-    double[] p = new double[logits.length];
-    double sum = 0;
-    for (int c = 0; c < logits.length; c++) {
-      p[c] = Math.exp(logits[c] - max);
-      sum += p[c];
-    }
-    for (int c = 0; c < logits.length; c++) {
-      p[c] /= sum;
+    return softmax(logits, 1.0);
+  }
+
+  /** softmax(logits / T) in double precision. */
+  public static double[] softmax(float[] logits, double temperature) {
+    double[] p = logSoftmax(logits, temperature);
+    for (int c = 0; c < p.length; c++) {
+      p[c] = Math.exp(p[c]);
     }
     return p;
   }
 
-  /** The largest softmax probability of a logit row. */
-  public static double topProbability(float[] logits) {
-    double best = 0;
-    for (double p : softmax(logits)) {
-      best = Math.max(best, p);
+  /** log softmax(logits / T), max-subtracted so large logits neither overflow nor give -inf. */
+  public static double[] logSoftmax(float[] logits, double temperature) {
+    double max = Double.NEGATIVE_INFINITY;
+    for (float v : logits) {
+      max = Math.max(max, v / temperature);
+    }
+    double sum = 0;
+    double[] out = new double[logits.length];
+    for (int c = 0; c < logits.length; c++) {
+      out[c] = logits[c] / temperature - max;
+      sum += Math.exp(out[c]);
+    }
+    double logSum = Math.log(sum);
+    for (int c = 0; c < logits.length; c++) {
+      out[c] -= logSum;
+    }
+    return out;
+  }
+
+  /** The index of the largest value, the first one on ties. */
+  public static int argmax(double[] values) {
+    int best = 0;
+    for (int c = 1; c < values.length; c++) {
+      best = values[c] > values[best] ? c : best;
     }
     return best;
+  }
+
+  /** The largest softmax probability of a logit row. */
+  public static double topProbability(float[] logits) {
+    double[] p = softmax(logits);
+    return p[argmax(p)];
   }
 }

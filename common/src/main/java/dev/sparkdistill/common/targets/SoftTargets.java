@@ -158,8 +158,8 @@ public final class SoftTargets {
     }
     TopK top = toTopK(logits, k);
     float[] rebuilt = fromTopK(top.index(), top.logit(), top.restLogit(), logits.length);
-    double[] p = softmax(logits, temperature);
-    double[] q = softmax(rebuilt, temperature);
+    double[] p = Ensemble.softmax(logits, temperature);
+    double[] q = Ensemble.softmax(rebuilt, temperature);
     double err = 0;
     for (int i = 0; i < p.length; i++) {
       err = Math.max(err, Math.abs(p[i] - q[i]));
@@ -167,21 +167,4 @@ public final class SoftTargets {
     return err;
   }
 
-  /** softmax(x / T) in double precision, max-subtracted. */
-  static double[] softmax(float[] x, double temperature) {
-    double max = Double.NEGATIVE_INFINITY;
-    for (float v : x) {
-      max = Math.max(max, v / temperature);
-    }
-    double[] out = new double[x.length];
-    double sum = 0;
-    for (int i = 0; i < x.length; i++) {
-      out[i] = Math.exp(x[i] / temperature - max);
-      sum += out[i];
-    }
-    for (int i = 0; i < x.length; i++) {
-      out[i] /= sum;
-    }
-    return out;
-  }
 }

@@ -1,6 +1,7 @@
 package dev.sparkdistill.common.train;
 
 import java.io.Serializable;
+import dev.sparkdistill.common.targets.Ensemble;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -28,7 +29,7 @@ public final class BatchMetrics implements Serializable {
       if (lab[i][label] > 0) {
         labeledRows++;
         correct += predicted == label ? 1 : 0;
-        crossEntropySum -= logSoftmaxAt(out[i], label);
+        crossEntropySum -= Ensemble.logSoftmax(out[i], 1.0)[label];
       }
       if (lab[i][2 * classes] > 0) {
         teacherRows++;
@@ -73,17 +74,5 @@ public final class BatchMetrics implements Serializable {
       }
     }
     return best;
-  }
-
-  private static double logSoftmaxAt(float[] logits, int index) {
-    double max = Double.NEGATIVE_INFINITY;
-    for (float v : logits) {
-      max = Math.max(max, v);
-    }
-    double sum = 0;
-    for (float v : logits) {
-      sum += Math.exp(v - max);
-    }
-    return logits[index] - max - Math.log(sum);
   }
 }

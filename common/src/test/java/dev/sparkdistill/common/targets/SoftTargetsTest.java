@@ -160,8 +160,8 @@ class SoftTargetsTest {
   void atTemperatureOneTopKProbabilitiesAndTailMassAreExact(int classes, int k, long seed) {
     float[] logits = randomLogits(new Random(seed), classes, 4.0);
     TopK top = SoftTargets.toTopK(logits, k);
-    double[] dense = SoftTargets.softmax(logits, 1.0);
-    double[] rebuilt = SoftTargets.softmax(
+    double[] dense = Ensemble.softmax(logits, 1.0);
+    double[] rebuilt = Ensemble.softmax(
         SoftTargets.fromTopK(top.index(), top.logit(), top.restLogit(), classes), 1.0);
 
     boolean[] inTop = new boolean[classes];
@@ -201,8 +201,8 @@ class SoftTargetsTest {
     }
     double mean = IntStream.range(0, classes).filter(c -> !inTop[c])
         .mapToDouble(c -> logits[c]).average().orElseThrow();
-    double[] dense = SoftTargets.softmax(logits, 1.0);
-    double[] meanRebuilt = SoftTargets.softmax(
+    double[] dense = Ensemble.softmax(logits, 1.0);
+    double[] meanRebuilt = Ensemble.softmax(
         SoftTargets.fromTopK(top.index(), top.logit(), (float) mean, classes), 1.0);
 
     double worst = Arrays.stream(top.index())
@@ -227,7 +227,7 @@ class SoftTargetsTest {
     double previousTv = Double.POSITIVE_INFINITY;
     int step = classes <= 10 ? 1 : 7;
     for (int k = 0; k <= classes; k += step) {
-      double tv = totalVariation(SoftTargets.softmax(logits, 1.0), rebuiltSoftmax(logits, k, 1.0));
+      double tv = totalVariation(Ensemble.softmax(logits, 1.0), rebuiltSoftmax(logits, k, 1.0));
       assertThat(tv).as("TV at k=%d", k).isLessThanOrEqualTo(previousTv + 1e-7);
       assertThat(SoftTargets.tailError(logits, k, 1.0)).as("max error at k=%d", k)
           .isLessThanOrEqualTo(tv + 1e-9);
@@ -261,8 +261,8 @@ class SoftTargetsTest {
 
     assertThat(SoftTargets.tailError(logits, 0, 1.0)).isCloseTo(0.25, within(1e-6));
     assertThat(SoftTargets.tailError(logits, 1, 1.0)).isCloseTo(0.49 - 0.5 / 3, within(1e-6));
-    assertThat(totalVariation(SoftTargets.softmax(logits, 1.0), rebuiltSoftmax(logits, 1, 1.0)))
-        .isLessThan(totalVariation(SoftTargets.softmax(logits, 1.0),
+    assertThat(totalVariation(Ensemble.softmax(logits, 1.0), rebuiltSoftmax(logits, 1, 1.0)))
+        .isLessThan(totalVariation(Ensemble.softmax(logits, 1.0),
             rebuiltSoftmax(logits, 0, 1.0)));
   }
 
@@ -274,7 +274,7 @@ class SoftTargetsTest {
     double err = SoftTargets.tailError(logits, k, t);
 
     assertThat(err).isFinite().isBetween(0.0, 1.0);
-    double tv = totalVariation(SoftTargets.softmax(logits, t), rebuiltSoftmax(logits, k, t));
+    double tv = totalVariation(Ensemble.softmax(logits, t), rebuiltSoftmax(logits, k, t));
     assertThat(err).isLessThanOrEqualTo(tv + 1e-9);
   }
 
@@ -297,7 +297,7 @@ class SoftTargetsTest {
 
   private static double[] rebuiltSoftmax(float[] logits, int k, double t) {
     TopK top = SoftTargets.toTopK(logits, k);
-    return SoftTargets.softmax(
+    return Ensemble.softmax(
         SoftTargets.fromTopK(top.index(), top.logit(), top.restLogit(), logits.length), t);
   }
 

@@ -139,10 +139,7 @@ final class Scoring implements Serializable {
     row.setFilterReason(filterReason(input.getLabel(), combined));
     if (input.getLabel() == null && config.maxPerClass() > 0) {
       double[] p = Ensemble.softmax(combined);
-      int top = 0;
-      for (int c = 1; c < p.length; c++) {
-        top = p[c] > p[top] ? c : top;
-      }
+      int top = Ensemble.argmax(p);
       row.setPseudoLabel(top);
       row.setConfidence(p[top]);
     }

@@ -34,7 +34,7 @@ import scala.collection.JavaConverters;
  * completion once a second. Operational facts: the barrier stage needs W task slots at once;
  * executors must reach the driver on the averaging port ({@code train.spark.averaging-port},
  * ephemeral by default), as they reach its RPC port. The minibatches are repartitioned once into
- * W partitions and kept in memory and on disk.
+ * W partitions and kept in memory and on disk; the engine then releases the caller's cached copy.
  */
 final class BarrierAveragingEngine implements TrainingEngine {
   private final JavaSparkContext jsc;
@@ -97,6 +97,9 @@ final class BarrierAveragingEngine implements TrainingEngine {
       }
       return List.of((count + frequency - 1) / frequency).iterator();
     }).collect().stream().mapToInt(Integer::intValue).max().orElse(0);
+    // The repartitioned copy is materialised now; keeping the caller's too would cache the
+    // training minibatches twice for the whole run.
+    batches.unpersist(false);
   }
 
   private void apply(List<WorkerState> results) {

@@ -12,7 +12,8 @@ import org.nd4j.linalg.dataset.DataSet;
 interface TrainingEngine extends AutoCloseable {
   /**
    * One pass over {@code batches}; pass the same RDD every epoch so an engine may reuse work
-   * done on it. Returns the driver's network after the pass.
+   * done on it (an engine that keeps its own copy may unpersist it). Returns the driver's
+   * network after the pass.
    */
   MultiLayerNetwork fitEpoch(JavaRDD<DataSet> batches);
 

@@ -1,7 +1,9 @@
 package dev.sparkdistill.jobs.cli;
 
 import dev.sparkdistill.common.config.EvaluateConfig;
+import dev.sparkdistill.common.evaluate.SummaryTable;
 import dev.sparkdistill.jobs.evaluate.EvaluateJob;
+import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -12,7 +14,8 @@ import picocli.CommandLine.Spec;
     description = {
         "Compare models (teacher, distilled student, baselines) on one split: accuracy, top-k, "
             + "per-class accuracy, confusion, NLL, ECE with reliability diagram, agreement and KL "
-            + "to the teacher, size, throughput and latency. Writes report.json and report.html.",
+            + "to the teacher, size, throughput and latency. Writes report.json and report.html and "
+            + "prints the comparison table.",
         "Keys: section 'evaluate' of the reference configuration."},
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {"0:success, or the output was already complete",
@@ -26,7 +29,11 @@ final class EvaluateCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    return JobRunner.run(EvaluateConfig.SECTION, options, spec.commandLine().getOut(),
-        EvaluateConfig::from, (spark, config) -> new EvaluateJob(config).run(spark));
+    PrintWriter out = spec.commandLine().getOut();
+    return JobRunner.run(EvaluateConfig.SECTION, options, out, EvaluateConfig::from,
+        (spark, config) -> {
+          out.print(SummaryTable.render(new EvaluateJob(config).run(spark)));
+          out.flush();
+        });
   }
 }

@@ -1,0 +1,112 @@
+package dev.sparkdistill.jobs.sweep;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.sparkdistill.common.config.ConfigLayers;
+import dev.sparkdistill.common.config.InferConfig;
+import dev.sparkdistill.common.config.PrepareConfig;
+import dev.sparkdistill.common.config.SweepConfig;
+import dev.sparkdistill.common.config.TrainConfig;
+import dev.sparkdistill.common.evaluate.SweepReport;
+import dev.sparkdistill.jobs.SparkTestBase;
+import dev.sparkdistill.jobs.infer.InferJob;
+import dev.sparkdistill.jobs.prepare.PrepareJob;
+import dev.sparkdistill.jobs.train.TrainJob;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The sweep on the Fashion-MNIST slice, from targets scored once by a small teacher. */
+class SweepJobTest extends SparkTestBase {
+  private static final Path SLICE = resource("fashion-mnist-slice");
+
+  @TempDir
+  static Path shared;
+
+  private static Path targets;
+  private static Path teacher;
+
+  @BeforeAll
+  static void scoreOnce() {
+    Path examples = shared.resolve("examples");
+    new PrepareJob(PrepareConfig.from(resolve(
+        "prepare.format=idx", "prepare.output=" + examples,
+        "prepare.input.train=" + SLICE.resolve("train-images-idx3-ubyte.gz"),
+        "prepare.idx.train-labels=" + SLICE.resolve("train-labels-idx1-ubyte.gz"),
+        "prepare.input.test=" + SLICE.resolve("t10k-images-idx3-ubyte.gz"),
+        "prepare.idx.test-labels=" + SLICE.resolve("t10k-labels-idx1-ubyte.gz"),
+        "prepare.validation-fraction=0.3",
+        "prepare.scaling.kind=linear", "prepare.scaling.multiply=0.00392156862745098")))
+        .run(spark);
+    teacher = shared.resolve("teacher");
+    new TrainJob(TrainConfig.from(resolve("train.input=" + examples, "train.output=" + teacher,
+        "train.alpha=0", "train.epochs=3", "train.model.hidden=[32]",
+        "train.spark.batch-size-per-worker=16", "train.updater.learning-rate=0.003")))
+        .run(spark);
+    targets = shared.resolve("targets");
+    new InferJob(InferConfig.from(resolve("infer.input=" + examples,
+        "infer.output=" + targets, "infer.teachers=[\"" + teacher.resolve("model.zip") + "\"]")))
+        .run(spark);
+  }
+
+  private static com.typesafe.config.Config resolve(String... settings) {
+    return ConfigLayers.resolve(Optional.empty(), "", List.of(settings));
+  }
+
+  private static SweepConfig sweep(Path output, String temperatures) {
+    return SweepConfig.from(resolve("train.input=" + targets, "train.epochs=6",
+        "train.model.hidden=[16]", "train.spark.batch-size-per-worker=16",
+        "train.updater.learning-rate=0.01", "sweep.output=" + output,
+        "sweep.temperatures=" + temperatures, "sweep.alphas=[0, 0.7]"));
+  }
+
+  @Test
+  void trainsEveryPointFromTheSameTargetsAndComparesThemOnValidation() {
+    Path output = shared.resolve("grid");
+    SweepReport report = new SweepJob(sweep(output, "[1, 4]")).run(spark);
+
+    assertThat(report.entries()).extracting(SweepReport.Entry::name)
+        .containsExactly("baseline", "T1-a0.7", "T4-a0.7");
+    assertThat(report.split()).isEqualTo("validation");
+    assertThat(report.rows()).isEqualTo(spark.read().parquet(targets.toString())
+        .filter("split = 'validation'").count());
+    for (SweepReport.Entry entry : report.entries()) {
+      assertThat(output.resolve(entry.name()).resolve("_SUCCESS")).exists();
+      // 10 classes: better than chance after six epochs, agreement from the targets' teacher
+      assertThat(entry.accuracy()).isGreaterThan(0.2);
+      assertThat(entry.teacherAgreement()).isNotNull().isBetween(0.0, 1.0);
+    }
+    assertThat(report.entries()).extracting(SweepReport.Entry::name).contains(report.best());
+    assertThat(read(output.resolve("sweep.json"))).contains("\"best\"", "T4-a0.7");
+    assertThat(read(output.resolve("sweep.html"))).contains("<table id=\"sweep\">", "T=4");
+    assertThat(read(shared.resolve("grid").resolve("report").resolve("report.json")))
+        .contains(teacher.resolve("model.zip").toString());
+  }
+
+  @Test
+  void wideningTheGridTrainsOnlyTheNewPoints() throws Exception {
+    Path output = shared.resolve("widened");
+    new SweepJob(sweep(output, "[2]")).run(spark);
+    List<FileTime> before = modelTimes(output, "baseline", "T2-a0.7");
+
+    SweepReport wider = new SweepJob(sweep(output, "[2, 8]")).run(spark);
+
+    assertThat(modelTimes(output, "baseline", "T2-a0.7")).isEqualTo(before);
+    assertThat(output.resolve("T8-a0.7").resolve("model.zip")).exists();
+    assertThat(wider.entries()).hasSize(3);
+  }
+
+  private static List<FileTime> modelTimes(Path output, String... names) throws Exception {
+    List<FileTime> times = new ArrayList<>();
+    for (String name : names) {
+      times.add(Files.getLastModifiedTime(output.resolve(name).resolve("model.zip")));
+    }
+    return times;
+  }
+}

@@ -46,11 +46,12 @@ public final class TrainBenchmark {
     shape = input.shape();
     Minibatches packer = new Minibatches(shape.featureCount(), shape.classCount(),
         config.classWeightsFor(shape.classCount()), (float) config.unlabeledWeight());
-    JavaRDD<DataSet> train = input.batches(Split.TRAIN, packer, config.batchSizePerWorker())
-        .persist(StorageLevel.MEMORY_AND_DISK());
+    boolean labeledOnly = config.alpha() == 0;
+    JavaRDD<DataSet> train = input.batches(Split.TRAIN, packer, config.batchSizePerWorker(),
+        labeledOnly).persist(StorageLevel.MEMORY_AND_DISK());
     List<DataSet> trainLocal = train.collect();
     List<DataSet> validation = input.batches(Split.VALIDATION, packer,
-        config.batchSizePerWorker()).collect();
+        config.batchSizePerWorker(), labeledOnly).collect();
     long rows = trainLocal.stream().mapToLong(DataSet::numExamples).sum();
     out.printf(Locale.ROOT, "%d training rows in %d minibatches of %d, %d validation rows, "
             + "model %s %s, %d Spark task slots%n", rows, trainLocal.size(),

@@ -75,13 +75,16 @@ public final class TrainJob {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     Minibatches packer = new Minibatches(shape.featureCount(), shape.classCount(),
         config.classWeightsFor(shape.classCount()), (float) config.unlabeledWeight());
-    JavaRDD<DataSet> train = input.batches(Split.TRAIN, packer, config.batchSizePerWorker())
-        .persist(StorageLevel.MEMORY_AND_DISK());
+    // Unlabeled rows teach nothing without the distillation term, and would only dilute every
+    // minibatch's mean loss: with alpha = 0 they are left out.
+    boolean labeledOnly = config.alpha() == 0;
+    JavaRDD<DataSet> train = input.batches(Split.TRAIN, packer, config.batchSizePerWorker(),
+        labeledOnly).persist(StorageLevel.MEMORY_AND_DISK());
     // Validation is measured without class weights: they shape training, not the metrics.
     Minibatches unweighted = new Minibatches(shape.featureCount(), shape.classCount(),
         config.classWeightsFor(shape.classCount(), true), (float) config.unlabeledWeight());
     JavaRDD<DataSet> validation = input.batches(Split.VALIDATION, unweighted,
-        config.batchSizePerWorker()).persist(StorageLevel.MEMORY_AND_DISK());
+        config.batchSizePerWorker(), labeledOnly).persist(StorageLevel.MEMORY_AND_DISK());
     try {
       long trainRows = SparkPhases.run(spark, "train: checking and packing the training rows "
           + "of " + input, () -> {
@@ -90,7 +93,8 @@ public final class TrainJob {
           });
       if (trainRows == 0) {
         throw new DistillException("train.input = " + config.input()
-            + " has no rows in its train split; nothing to train on");
+            + " has no " + (labeledOnly ? "labeled " : "") + "rows in its train split; nothing "
+            + "to train on");
       }
       Checkpoints checkpoints = new Checkpoints(out.child("checkpoints"), conf);
       checkpoints.claim(config.configDigest(), input.manifestDigest(), config.resume());

@@ -155,8 +155,8 @@ final class TrainingInput {
     }
   }
 
-  /** Minibatches of {@code split}, packed on the executors. */
-  JavaRDD<DataSet> batches(Split split, Minibatches packer, int batchSize) {
+  /** Minibatches of {@code split} (only its labeled rows if asked), packed on the executors. */
+  JavaRDD<DataSet> batches(Split split, Minibatches packer, int batchSize, boolean labeledOnly) {
     int classes = shape.classCount();
     TeacherForm form = teacher;
     List<String> columns = new ArrayList<>(List.of("features", "label"));
@@ -165,7 +165,8 @@ final class TrainingInput {
       case TOP_K -> columns.addAll(List.of("topk_index", "topk_logit", "rest_logit"));
       default -> { }
     }
-    return rows(split).select(columns.stream().map(c -> col(c)).toArray(
+    Dataset<Row> rows = labeledOnly ? rows(split).filter(col("label").isNotNull()) : rows(split);
+    return rows.select(columns.stream().map(c -> col(c)).toArray(
             org.apache.spark.sql.Column[]::new))
         .javaRDD()
         .mapPartitions(it -> pack(it, packer, batchSize, form, classes));

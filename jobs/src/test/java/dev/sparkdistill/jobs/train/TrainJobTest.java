@@ -91,6 +91,19 @@ class TrainJobTest extends SparkTestBase {
   }
 
   @Test
+  void withAlphaZeroTrainsOnTheLabeledRowsOnly() throws Exception {
+    Path output = tmp.resolve("labeled-only");
+    new TrainJob(config("train.input=" + targets, "train.output=" + output, "train.alpha=0",
+        "train.epochs=1", "train.model.hidden=[8]")).run(spark);
+
+    long labeled = spark.read().parquet(targets.toString())
+        .filter("split = 'train' AND label IS NOT NULL").count();
+    long all = spark.read().parquet(targets.toString()).filter("split = 'train'").count();
+    assertThat(labeled).isLessThan(all);
+    assertThat(log(output).get(0).rows()).isEqualTo(labeled);
+  }
+
+  @Test
   void distilsAStudentThatAgreesWithAFixedTeacher() throws Exception {
     Path output = tmp.resolve("student");
     ModelManifest manifest = new TrainJob(config("train.input=" + targets,

@@ -33,6 +33,7 @@ final class EvaluateCommand implements Callable<Integer> {
     return JobRunner.run(EvaluateConfig.SECTION, options, out, EvaluateConfig::from,
         (spark, config) -> {
           out.print(SummaryTable.render(new EvaluateJob(config).run(spark)));
+          out.println("report: " + config.output() + "/report.html");
           out.flush();
         });
   }

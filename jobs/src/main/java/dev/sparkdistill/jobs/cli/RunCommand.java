@@ -39,6 +39,7 @@ final class RunCommand implements Callable<Integer> {
     return JobRunner.run(RunConfig.SECTION, options, spec.commandLine().getOut(),
         RunConfig::from, (spark, config) -> {
           List<List<String>> steps = config.steps();
+          StringBuilder times = new StringBuilder("pipeline complete; wall time per step:\n");
           for (int i = 0; i < steps.size(); i++) {
             String line = String.join(" ", steps.get(i));
             String step = "step " + (i + 1) + " of " + steps.size() + " (" + line + ")";
@@ -51,9 +52,13 @@ final class RunCommand implements Callable<Integer> {
             if (code != 0) {
               throw new DistillException("pipeline " + step + " failed: " + lastLine(errors));
             }
-            LOG.info("pipeline {}: done in {}", step,
-                SparkPhases.seconds(System.nanoTime() - start));
+            String took = SparkPhases.seconds(System.nanoTime() - start);
+            LOG.info("pipeline {}: done in {}", step, took);
+            times.append(String.format(java.util.Locale.ROOT, "  %2d. %-10s %9s  %s%n", i + 1,
+                steps.get(i).get(0), took, line));
           }
+          spec.commandLine().getOut().print(times);
+          spec.commandLine().getOut().flush();
         });
   }
 

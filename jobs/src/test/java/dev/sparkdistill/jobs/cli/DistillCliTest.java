@@ -31,7 +31,7 @@ class DistillCliTest extends SparkTestBase {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"prepare", "train", "infer", "evaluate", "run"})
+  @ValueSource(strings = {"prepare", "train", "infer", "evaluate", "sweep", "run"})
   void everyCommandHasHelp(String command) {
     assertThat(distill(command, "--help")).isZero();
     assertThat(out.toString()).startsWith("Usage: distill " + command);
@@ -40,7 +40,7 @@ class DistillCliTest extends SparkTestBase {
   @Test
   void exitsWithUsageWhenNoCommandIsGiven() {
     assertThat(distill()).isEqualTo(2);
-    assertThat(err.toString()).contains("missing command: one of [prepare, train, infer, evaluate, run, benchmark]")
+    assertThat(err.toString()).contains("missing command: one of [prepare, train, infer, evaluate, sweep, run, benchmark]")
         .contains("Usage: distill");
   }
 
@@ -72,6 +72,9 @@ class DistillCliTest extends SparkTestBase {
 
     assertThat(distill("run", "--config", pipeline.toString())).as(err.toString()).isZero();
     assertThat(model.resolve("model.zip")).exists();
+    assertThat(out.toString()).contains("pipeline complete; wall time per step:")
+        .containsPattern("  1\\. prepare +\\d+\\.\\d s  prepare --set")
+        .containsPattern("  2\\. train +\\d+\\.\\d s  train --set");
     long written = Files.getLastModifiedTime(model.resolve("model.zip")).toMillis();
     assertThat(distill("run", "--config", pipeline.toString())).isZero();
     assertThat(Files.getLastModifiedTime(model.resolve("model.zip")).toMillis())

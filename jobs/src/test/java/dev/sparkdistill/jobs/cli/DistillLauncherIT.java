@@ -16,9 +16,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Runs the shaded application jar the way a user does: {@code submit/distill prepare} on the
- * embedded Spark, as a separate process, on the real Fashion-MNIST from Debian's
- * dataset-fashion-mnist (which .ci/run installs).
+ * Runs the shaded application jar the way a user does: {@code submit/distill prepare} (the
+ * demo's first step) on the embedded Spark, as a separate process, on the real Fashion-MNIST
+ * from Debian's dataset-fashion-mnist (which .ci/run installs).
  */
 class DistillLauncherIT {
   private static final Path PROJECT = Path.of(System.getProperty("distill.project.dir", ".."))

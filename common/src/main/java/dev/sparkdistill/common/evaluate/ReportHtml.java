@@ -62,20 +62,24 @@ public final class ReportHtml {
         : String.format(Locale.ROOT, "%.4f", value)) + "</td>";
   }
 
+  /** Bars from a floor just below the lowest accuracy, so differences of a point show. */
   private static void accuracyChart(StringBuilder html, EvaluationReport report) {
     int n = report.models().size();
     int bar = Math.max(12, (CHART_W - 40) / Math.max(1, n) - 10);
+    double lowest = report.models().stream().mapToDouble(ModelReport::accuracy).min().orElse(0);
+    double floor = Math.max(0, Math.floor((lowest - 0.05) * 10) / 10);
     html.append(svgOpen("accuracy of each model"));
-    axes(html);
+    axes(html, floor);
     for (int i = 0; i < n; i++) {
       ModelReport m = report.models().get(i);
-      double h = (CHART_H - 40) * m.accuracy();
+      double h = (CHART_H - 40) * (m.accuracy() - floor) / (1 - floor);
       int x = 40 + i * (bar + 10);
       html.append(String.format(Locale.ROOT,
           "<rect class=\"bar\" x=\"%d\" y=\"%.1f\" width=\"%d\" height=\"%.1f\" fill=\"#4a7fb5\">"
-              + "<title>%s %.4f</title></rect><text x=\"%d\" y=\"%d\" font-size=\"10\">%s</text>",
-          x, CHART_H - 20 - h, bar, h, escape(m.name()), m.accuracy(), x, CHART_H - 6,
-          escape(m.name())));
+              + "<title>%s %.4f</title></rect><text x=\"%d\" y=\"%.1f\" font-size=\"10\">%.4f"
+              + "</text><text x=\"%d\" y=\"%d\" font-size=\"10\">%s</text>",
+          x, CHART_H - 20 - h, bar, h, escape(m.name()), m.accuracy(), x, CHART_H - 24 - h,
+          m.accuracy(), x, CHART_H - 6, escape(m.name())));
     }
     html.append("</svg>");
   }
@@ -83,7 +87,7 @@ public final class ReportHtml {
   private static void reliabilityChart(StringBuilder html, ModelReport model) {
     html.append("<figure><figcaption>").append(escape(model.name()))
         .append("</figcaption>").append(svgOpen("reliability diagram of " + model.name()));
-    axes(html);
+    axes(html, 0);
     double plotW = CHART_W - 50;
     double plotH = CHART_H - 40;
     html.append(String.format(Locale.ROOT, "<line x1=\"40\" y1=\"%d\" x2=\"%.1f\" y2=\"20\" "
@@ -110,12 +114,12 @@ public final class ReportHtml {
         + "height=\"%d\" role=\"img\" aria-label=\"%s\">", CHART_W, CHART_H, escape(label));
   }
 
-  private static void axes(StringBuilder html) {
+  private static void axes(StringBuilder html, double floor) {
     html.append(String.format(Locale.ROOT, "<line x1=\"40\" y1=\"%d\" x2=\"%d\" y2=\"%d\" "
         + "stroke=\"#333\"/><line x1=\"40\" y1=\"20\" x2=\"40\" y2=\"%d\" stroke=\"#333\"/>"
         + "<text x=\"4\" y=\"24\" font-size=\"10\">1.0</text><text x=\"4\" y=\"%d\" "
-        + "font-size=\"10\">0.0</text>", CHART_H - 20, CHART_W - 10, CHART_H - 20, CHART_H - 20,
-        CHART_H - 20));
+        + "font-size=\"10\">%.1f</text>", CHART_H - 20, CHART_W - 10, CHART_H - 20, CHART_H - 20,
+        CHART_H - 20, floor));
   }
 
   static String escape(String text) {

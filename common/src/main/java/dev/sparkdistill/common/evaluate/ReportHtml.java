@@ -14,14 +14,7 @@ public final class ReportHtml {
   private ReportHtml() {}
 
   public static String render(EvaluationReport report) {
-    StringBuilder html = new StringBuilder(8192);
-    html.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">")
-        .append("<title>spark-distill evaluation</title><style>")
-        .append("body{font-family:sans-serif;margin:2em;color:#222}")
-        .append("table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;")
-        .append("text-align:right}th{background:#f0f0f0}td:first-child{text-align:left}")
-        .append(".charts{display:flex;flex-wrap:wrap;gap:24px}figure{margin:0}")
-        .append("</style></head><body>\n");
+    StringBuilder html = pageStart("spark-distill evaluation");
     html.append("<h1>Evaluation on the ").append(escape(report.split())).append(" split</h1>")
         .append("<p>").append(report.rows()).append(" rows of ").append(escape(report.input()))
         .append(", ").append(report.createdAt()).append("</p>\n");
@@ -120,6 +113,18 @@ public final class ReportHtml {
         + "<text x=\"4\" y=\"24\" font-size=\"10\">1.0</text><text x=\"4\" y=\"%d\" "
         + "font-size=\"10\">%.1f</text>", CHART_H - 20, CHART_W - 10, CHART_H - 20, CHART_H - 20,
         CHART_H - 20, floor));
+  }
+
+  /** The opening of a self-contained page: inline CSS for tables and charts, no scripts. */
+  static StringBuilder pageStart(String title) {
+    return new StringBuilder(8192)
+        .append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>")
+        .append(escape(title)).append("</title><style>")
+        .append("body{font-family:sans-serif;margin:2em;color:#222}")
+        .append("table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;")
+        .append("text-align:right}th{background:#f0f0f0}td:first-child{text-align:left}")
+        .append("tr.best{font-weight:bold}.charts{display:flex;flex-wrap:wrap;gap:24px}")
+        .append("figure{margin:0}</style></head><body>\n");
   }
 
   static String escape(String text) {

@@ -20,14 +20,8 @@ public final class SweepHtml {
   private SweepHtml() {}
 
   public static String render(SweepReport report) {
-    StringBuilder html = new StringBuilder(8192);
-    html.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">")
-        .append("<title>spark-distill sweep</title><style>")
-        .append("body{font-family:sans-serif;margin:2em;color:#222}")
-        .append("table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;")
-        .append("text-align:right}th{background:#f0f0f0}td:first-child{text-align:left}")
-        .append("tr.best{font-weight:bold}.charts{display:flex;flex-wrap:wrap;gap:24px}")
-        .append("</style></head><body>\n<h1>Temperature and alpha sweep on the ")
+    StringBuilder html = ReportHtml.pageStart("spark-distill sweep");
+    html.append("<h1>Temperature and alpha sweep on the ")
         .append(ReportHtml.escape(report.split())).append(" split</h1><p>")
         .append(report.rows()).append(" rows of ").append(ReportHtml.escape(report.input()))
         .append(", ").append(report.createdAt()).append(". Bold: the best student.</p>\n");

@@ -4,6 +4,8 @@ import com.typesafe.config.Config;
 import dev.sparkdistill.common.ProjectVersion;
 import dev.sparkdistill.common.config.ConfigLayers;
 import dev.sparkdistill.common.config.ConfigRendering;
+import dev.sparkdistill.common.config.SweepConfig;
+import dev.sparkdistill.common.config.TrainConfig;
 import dev.sparkdistill.jobs.io.HadoopFiles;
 import java.io.PrintWriter;
 import java.util.Optional;
@@ -34,6 +36,10 @@ final class JobRunner {
         options.configFile == null ? "" : options.configFile, options.settings(section));
     C config = typed.apply(resolved);
     String rendered = ConfigRendering.describe(resolved, section);
+    if (section.equals(SweepConfig.SECTION)) {
+      // every student of a sweep trains with the train section
+      rendered += ConfigRendering.describe(resolved, TrainConfig.SECTION);
+    }
     if (options.printConfig) {
       out.print(rendered);
       out.flush();

@@ -131,6 +131,14 @@ class DistillCliTest extends SparkTestBase {
   }
 
   @Test
+  void aSweepShowsTheTrainSectionItsStudentsUse() {
+    assertThat(distill("sweep", "--set", "sweep.output=grid", "--set", "train.input=targets",
+        "--set", "train.epochs=3", "--print-config")).as(err.toString()).isZero();
+    assertThat(out.toString()).contains("  sweep.output = \"grid\"\n")
+        .contains("  train.epochs = \"3\"\n");
+  }
+
+  @Test
   void runsPrepareAndFailsWithTheJobsOneLineCauseFromInsideSparkTasks() throws Exception {
     Path input = tmp.resolve("train.csv");
     Files.writeString(input, "label,a,b\n0,1,2\n1,3,4\n");

@@ -72,18 +72,25 @@ public final class InferBenchmark {
         teacher.parameterCount(), config.batchSize(), threads);
 
     List<Double> ratios = new ArrayList<>();
+    List<Double> cpuRatios = new ArrayList<>();
     for (int run = 1; run <= repeats; run++) {
+      long cpu = processCpuNanos();
       double bare = bareLoop(teacher, features, threads);
+      long bareCpu = processCpuNanos() - cpu;
+      cpu = processCpuNanos();
       double job = jobRowsPerSecond(spark, config, features.length, "dense-" + run,
           InferConfig.Form.DENSE, true);
+      long jobCpu = processCpuNanos() - cpu;
       ratios.add(job / bare);
+      cpuRatios.add((double) bareCpu / jobCpu);
       out.printf(Locale.ROOT, "run %d: bare ND4J loop %.0f rows/s, infer job %.0f rows/s, "
-          + "ratio %.2f%n", run, bare, job, job / bare);
+          + "ratio %.2f; JVM CPU per row: bare %.3f ms, job %.3f ms, ratio %.2f%n", run, bare,
+          job, job / bare, bareCpu / 1e6 / features.length, jobCpu / 1e6 / features.length,
+          (double) bareCpu / jobCpu);
       out.flush();
     }
-    ratios.sort(Double::compare);
-    out.printf(Locale.ROOT, "median ratio infer job / bare loop: %.2f%n%n",
-        ratios.get(ratios.size() / 2));
+    out.printf(Locale.ROOT, "median ratio infer job / bare loop: %.2f (CPU per row, bare / job: "
+        + "%.2f)%n%n", median(ratios), median(cpuRatios));
 
     bytesPerRow(spark, config, shape.classCount(), Math.min(config.topK(), shape.classCount()));
     String synthetic = syntheticTeacher(shape, conf);
@@ -91,6 +98,21 @@ public final class InferBenchmark {
         "infer.input=" + thousandClassExamples(spark, shape));
     bytesPerRow(spark, wide, 1000, topK1000);
     out.flush();
+  }
+
+  private static double median(List<Double> values) {
+    List<Double> sorted = new ArrayList<>(values);
+    sorted.sort(Double::compare);
+    return sorted.get(sorted.size() / 2);
+  }
+
+  /**
+   * CPU time of this whole JVM (every thread: tasks, driver, GC, JIT). On a shared machine the
+   * rows/s ratio also measures what the neighbours took; the CPU per row does not.
+   */
+  private static long processCpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean)
+        java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
   }
 
   private double bareLoop(ShippedModel teacher, float[][] features, int threads) {

@@ -48,7 +48,17 @@ final class JobRunner {
     LOG.info("distill {} {}, configuration:\n{}", section, ProjectVersion.get(), rendered);
     SparkSession spark = SparkSession.builder().appName("distill " + section).getOrCreate();
     job.accept(spark, config);
+    logWhereTasksRan(section, spark);
     return 0;
+  }
+
+  /** Says whether the tasks ran in separate executor JVMs or in the driver (local mode). */
+  private static void logWhereTasksRan(String section, SparkSession spark) {
+    // The status tracker lists the driver among the executors.
+    int executors = spark.sparkContext().statusTracker().getExecutorInfos().length - 1;
+    LOG.info("distill {} done; master {}, {}", section, spark.sparkContext().master(),
+        executors == 0 ? "tasks ran in the driver JVM"
+            : executors + " executor JVM(s) besides the driver");
   }
 
   /**

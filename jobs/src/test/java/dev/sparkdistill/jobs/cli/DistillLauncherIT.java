@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sparkdistill.common.manifest.ExamplesManifest;
 import dev.sparkdistill.common.manifest.ManifestJson;
+import dev.sparkdistill.common.manifest.TargetsManifest;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -106,5 +107,46 @@ class DistillLauncherIT {
     Result bad = distill("--version", "--", "--not-a-spark-option");
     assertThat(bad.exitCode()).isNotZero();
     assertThat(bad.stderr()).contains("--not-a-spark-option");
+  }
+
+  @Test
+  void trainsAndScoresOnSeparateExecutorJvms() throws Exception {
+    Path slice = PROJECT.resolve("jobs/src/test/resources/fashion-mnist-slice");
+    Path examples = tmp.resolve("examples");
+    Result prepared = distill("prepare", "--config",
+        PROJECT.resolve("conf/fashion-mnist.conf").toString(),
+        "--set", "prepare.output=" + examples,
+        "--set", "prepare.input.train=" + slice.resolve("train-images-idx3-ubyte.gz"),
+        "--set", "prepare.idx.train-labels=" + slice.resolve("train-labels-idx1-ubyte.gz"),
+        "--set", "prepare.input.test=" + slice.resolve("t10k-images-idx3-ubyte.gz"),
+        "--set", "prepare.idx.test-labels=" + slice.resolve("t10k-labels-idx1-ubyte.gz"));
+    assertThat(prepared.exitCode()).as(prepared.stderr()).isZero();
+    assertThat(prepared.stderr()).contains("tasks ran in the driver JVM");
+
+    // Two executor JVMs of one core each, started by Spark from the assembled jars.
+    String[] cluster = {"--", "--master", "local-cluster[2,1,1024]"};
+    Path teacher = tmp.resolve("teacher");
+    Result trained = distill(concat(new String[] {"train", "--set", "train.input=" + examples,
+        "--set", "train.output=" + teacher, "--set", "train.alpha=0", "--set", "train.epochs=2",
+        "--set", "train.model.hidden=[16]"}, cluster));
+    assertThat(trained.exitCode()).as(trained.stderr()).isZero();
+    assertThat(trained.stderr()).contains("2 executor JVM(s) besides the driver");
+    assertThat(teacher.resolve("_SUCCESS")).exists();
+
+    Path targets = tmp.resolve("targets");
+    Result scored = distill(concat(new String[] {"infer", "--set", "infer.input=" + examples,
+        "--set", "infer.output=" + targets,
+        "--set", "infer.teachers=[\"" + teacher.resolve("model.zip") + "\"]"}, cluster));
+    assertThat(scored.exitCode()).as(scored.stderr()).isZero();
+    assertThat(scored.stderr()).contains("2 executor JVM(s) besides the driver");
+    TargetsManifest manifest = ManifestJson.read(Files.readString(
+        targets.resolve("_manifest.json")), TargetsManifest.class, "_manifest.json");
+    assertThat(manifest.rows().scored()).isEqualTo(manifest.rows().input()).isEqualTo(400);
+  }
+
+  private static String[] concat(String[] first, String[] second) {
+    String[] all = java.util.Arrays.copyOf(first, first.length + second.length);
+    System.arraycopy(second, 0, all, first.length, second.length);
+    return all;
   }
 }

@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -148,5 +149,84 @@ class DistillLauncherIT {
     String[] all = java.util.Arrays.copyOf(first, first.length + second.length);
     System.arraycopy(second, 0, all, first.length, second.length);
     return all;
+  }
+
+  @Test
+  void infersEveryRowExactlyOnceWhenAnExecutorJvmIsKilledMidJob() throws Exception {
+    Path slice = PROJECT.resolve("jobs/src/test/resources/fashion-mnist-slice");
+    Path examples = tmp.resolve("examples");
+    String conf = PROJECT.resolve("conf/fashion-mnist.conf").toString();
+    assertThat(distill("prepare", "--config", conf, "--set", "prepare.output=" + examples)
+        .exitCode()).isZero();
+    Path small = tmp.resolve("slice");
+    assertThat(distill("prepare", "--config", conf, "--set", "prepare.output=" + small,
+        "--set", "prepare.input.train=" + slice.resolve("train-images-idx3-ubyte.gz"),
+        "--set", "prepare.idx.train-labels=" + slice.resolve("train-labels-idx1-ubyte.gz"),
+        "--set", "prepare.input.test=" + slice.resolve("t10k-images-idx3-ubyte.gz"),
+        "--set", "prepare.idx.test-labels=" + slice.resolve("t10k-labels-idx1-ubyte.gz"))
+        .exitCode()).isZero();
+    // A wide teacher, so that scoring 70,000 rows takes long enough to kill an executor in it.
+    Path teacher = tmp.resolve("teacher");
+    assertThat(distill("train", "--set", "train.input=" + small, "--set",
+        "train.output=" + teacher, "--set", "train.alpha=0", "--set", "train.epochs=1",
+        "--set", "train.model.hidden=[1024,1024]").exitCode()).isZero();
+
+    Path targets = tmp.resolve("targets");
+    Process infer = start("infer", "--set", "infer.input=" + examples, "--set",
+        "infer.output=" + targets, "--set", "infer.batch-size=32",
+        "--set", "infer.teachers=[\"" + teacher.resolve("model.zip") + "\"]",
+        "--", "--master", "local-cluster[2,1,1024]", "--conf", "spark.task.maxFailures=4");
+    ProcessHandle executor = executorOnceScoringStarted(infer, targets);
+    executor.destroyForcibly();
+    assertThat(infer.waitFor(5, TimeUnit.MINUTES)).as("infer finished in 5 minutes").isTrue();
+    String stderr = Files.readString(tmp.resolve("stderr.txt"), StandardCharsets.UTF_8);
+    assertThat(infer.exitValue()).as(stderr).isZero();
+    assertThat(stderr).containsPattern("Lost executor \\d+");
+
+    TargetsManifest manifest = ManifestJson.read(Files.readString(
+        targets.resolve("_manifest.json")), TargetsManifest.class, "_manifest.json");
+    assertThat(manifest.rows().input()).isEqualTo(70_000);
+    assertThat(manifest.rows().scored()).isEqualTo(70_000);
+    assertThat(distinctIds(targets)).isEqualTo(70_000);
+  }
+
+  private Process start(String... args) throws IOException {
+    List<String> command = new ArrayList<>(List.of(PROJECT.resolve("submit/distill").toString()));
+    command.addAll(List.of(args));
+    ProcessBuilder builder = new ProcessBuilder(command).directory(tmp.toFile())
+        .redirectOutput(tmp.resolve("stdout.txt").toFile())
+        .redirectError(tmp.resolve("stderr.txt").toFile());
+    builder.environment().put("DISTILL_SPARK", "embedded");
+    builder.environment().put("DISTILL_DRIVER_MEMORY", "2g");
+    return builder.start();
+  }
+
+  /** An executor JVM of the job, once the scoring tasks are writing their output. */
+  private static ProcessHandle executorOnceScoringStarted(Process job, Path output)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
+    while (System.nanoTime() < deadline && job.isAlive()) {
+      if (Files.exists(output.resolve("_temporary"))) {
+        List<ProcessHandle> executors = job.descendants().filter(p -> p.info().commandLine()
+            .orElse("").contains("CoarseGrainedExecutorBackend")).toList();
+        if (!executors.isEmpty()) {
+          Thread.sleep(1000); // well inside the tasks, not at their first row
+          return executors.get(0);
+        }
+      }
+      Thread.sleep(100);
+    }
+    throw new AssertionError("the job never started writing with an executor JVM alive");
+  }
+
+  private static long distinctIds(Path table) {
+    SparkSession spark = SparkSession.builder().master("local[1]").appName("check")
+        .config("spark.ui.enabled", "false").config("spark.driver.host", "127.0.0.1")
+        .config("spark.driver.bindAddress", "127.0.0.1").getOrCreate();
+    try {
+      return spark.read().parquet(table.toString()).select("id").distinct().count();
+    } finally {
+      spark.stop();
+    }
   }
 }

@@ -229,4 +229,35 @@ class DistillLauncherIT {
       spark.stop();
     }
   }
+
+  @Test
+  void resumesFromTheLastCheckpointAfterTheDriverIsKilledDuringTrain() throws Exception {
+    Path examples = tmp.resolve("examples");
+    assertThat(distill("prepare", "--config",
+        PROJECT.resolve("conf/fashion-mnist.conf").toString(), "--set",
+        "prepare.output=" + examples).exitCode()).isZero();
+    Path model = tmp.resolve("model");
+    String[] train = {"train", "--set", "train.input=" + examples, "--set",
+        "train.output=" + model, "--set", "train.alpha=0", "--set", "train.epochs=8",
+        "--set", "train.model.hidden=[64]"};
+
+    Process first = start(train);
+    Path second = model.resolve("checkpoints/epoch-0002.zip");
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(4);
+    while (!Files.exists(second) && first.isAlive() && System.nanoTime() < deadline) {
+      Thread.sleep(100);
+    }
+    assertThat(second).as("a checkpoint of epoch 2 before the driver is killed").exists();
+    first.destroyForcibly().waitFor();
+    assertThat(model.resolve("_SUCCESS")).as("a killed run is not complete").doesNotExist();
+
+    Result resumed = distill(concat(train, new String[] {"--resume"}));
+    assertThat(resumed.exitCode()).as(resumed.stderr()).isZero();
+    assertThat(resumed.stderr()).containsPattern("resuming from the checkpoint of epoch [2-7]\\b");
+    assertThat(model.resolve("_SUCCESS")).exists();
+    List<Integer> epochs = new com.fasterxml.jackson.databind.ObjectMapper()
+        .readTree(model.resolve("training-log.json").toFile()).findValues("epoch").stream()
+        .map(com.fasterxml.jackson.databind.JsonNode::asInt).toList();
+    assertThat(epochs).containsExactly(1, 2, 3, 4, 5, 6, 7, 8);
+  }
 }

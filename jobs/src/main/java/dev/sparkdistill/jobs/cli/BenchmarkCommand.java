@@ -3,6 +3,7 @@ package dev.sparkdistill.jobs.cli;
 import dev.sparkdistill.common.config.InferConfig;
 import dev.sparkdistill.common.config.TrainConfig;
 import dev.sparkdistill.jobs.infer.InferBenchmark;
+import dev.sparkdistill.jobs.infer.LoadBenchmark;
 import dev.sparkdistill.jobs.train.TrainBenchmark;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -13,7 +14,8 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "benchmark", mixinStandardHelpOptions = true,
     description = "Measure performance side by side in one run and print the ratios.",
-    subcommands = {BenchmarkCommand.Train.class, BenchmarkCommand.Infer.class})
+    subcommands = {BenchmarkCommand.Train.class, BenchmarkCommand.Infer.class,
+        BenchmarkCommand.Load.class})
 final class BenchmarkCommand implements Runnable {
   @Spec
   CommandSpec spec;
@@ -77,6 +79,40 @@ final class BenchmarkCommand implements Runnable {
       return JobRunner.run(InferConfig.SECTION, options, spec.commandLine().getOut(),
           InferConfig::from, (spark, config) -> new InferBenchmark(config, work,
               spec.commandLine().getOut()).run(spark, repeats, topK1000));
+    }
+  }
+
+  @Command(name = "load", mixinStandardHelpOptions = true,
+      description = {"How time and driver heap grow with rows: the examples table copied at "
+          + "each --scales factor, then the infer job and one training epoch of an MLP student "
+          + "on its targets at each size. Cost should grow linearly, retained heap stay flat.",
+          "Takes the infer job's configuration (section 'infer': examples and teacher); writes "
+              + "only under --work."})
+  static final class Load implements Callable<Integer> {
+    @Mixin
+    JobOptions options;
+
+    @Option(names = "--work", required = true, paramLabel = "DIR",
+        description = "Directory for the copies, targets and student (replaced).")
+    String work;
+
+    @Option(names = "--scales", split = ",", defaultValue = "1,4,10",
+        description = "Copies of the examples table to measure (default: 1,4,10).")
+    int[] scales;
+
+    @Option(names = "--student", paramLabel = "KEY=VALUE",
+        description = "A train setting for the student, e.g. train.model.hidden=[128]; "
+            + "repeatable. Default: MLP [64], alpha 0.5, one epoch.")
+    java.util.List<String> student = new java.util.ArrayList<>();
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+      return JobRunner.run(InferConfig.SECTION, options, spec.commandLine().getOut(),
+          InferConfig::from, (spark, config) -> new LoadBenchmark(config, work,
+              spec.commandLine().getOut()).run(spark, scales, student));
     }
   }
 }

@@ -218,7 +218,7 @@ final class BarrierAveragingEngine implements TrainingEngine {
   @Override
   public void close() {
     if (partitioned != null) {
-      partitioned.unpersist();
+      partitioned.unpersist(true);
       partitioned = null;
     }
   }

@@ -108,8 +108,10 @@ public final class TrainJob {
       }
       return finish(network, log, checkpoints, out, conf, input, started);
     } finally {
-      train.unpersist();
-      validation.unpersist();
+      // Blocking: the cached minibatches are gone when the job returns, so a pipeline or sweep
+      // training one model after another does not carry the last one's rows.
+      train.unpersist(true);
+      validation.unpersist(true);
     }
   }
 

@@ -44,14 +44,7 @@ class DistillLauncherIT {
   }
 
   private Result distill(String... args) throws IOException, InterruptedException {
-    List<String> command = new ArrayList<>(List.of(PROJECT.resolve("submit/distill").toString()));
-    command.addAll(List.of(args));
-    ProcessBuilder builder = new ProcessBuilder(command).directory(tmp.toFile())
-        .redirectOutput(tmp.resolve("stdout.txt").toFile())
-        .redirectError(tmp.resolve("stderr.txt").toFile());
-    builder.environment().put("DISTILL_SPARK", "embedded");
-    builder.environment().put("DISTILL_DRIVER_MEMORY", "2g");
-    Process process = builder.start();
+    Process process = start(args);
     assertThat(process.waitFor(5, TimeUnit.MINUTES)).as("distill finished in 5 minutes").isTrue();
     return new Result(process.exitValue(),
         Files.readString(tmp.resolve("stdout.txt"), StandardCharsets.UTF_8),
@@ -190,6 +183,7 @@ class DistillLauncherIT {
     assertThat(distinctIds(targets)).isEqualTo(70_000);
   }
 
+  /** submit/distill as a user runs it, stdout and stderr to files in the test's folder. */
   private Process start(String... args) throws IOException {
     List<String> command = new ArrayList<>(List.of(PROJECT.resolve("submit/distill").toString()));
     command.addAll(List.of(args));

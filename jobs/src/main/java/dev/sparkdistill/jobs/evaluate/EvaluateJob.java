@@ -1,5 +1,6 @@
 package dev.sparkdistill.jobs.evaluate;
 
+import static dev.sparkdistill.jobs.io.ArrayColumns.floats;
 import static org.apache.spark.sql.functions.col;
 
 import dev.sparkdistill.common.DistillException;
@@ -225,13 +226,5 @@ public final class EvaluateJob {
 
   private static Double orNull(double value) {
     return Double.isNaN(value) ? null : value;
-  }
-
-  private static float[] floats(List<Float> values) {
-    float[] out = new float[values.size()];
-    for (int i = 0; i < out.length; i++) {
-      out[i] = values.get(i);
-    }
-    return out;
   }
 }

@@ -9,6 +9,7 @@ import dev.sparkdistill.common.manifest.TableShape;
 import dev.sparkdistill.common.model.ModelFactory;
 import dev.sparkdistill.common.model.ModelSpec;
 import dev.sparkdistill.common.config.TrainConfig;
+import dev.sparkdistill.jobs.io.ArrayColumns;
 import dev.sparkdistill.jobs.io.HadoopFiles;
 import dev.sparkdistill.jobs.io.OutputDirectory;
 import java.io.IOException;
@@ -58,14 +59,8 @@ public final class InferBenchmark {
         conf).child(OutputDirectory.MANIFEST).toString(), conf), TableShape.class, config.input());
     int threads = spark.sparkContext().defaultParallelism();
     List<Row> rows = spark.read().parquet(config.input()).select("features").collectAsList();
-    float[][] features = new float[rows.size()][];
-    for (int i = 0; i < features.length; i++) {
-      List<Float> values = rows.get(i).getList(0);
-      features[i] = new float[values.size()];
-      for (int j = 0; j < features[i].length; j++) {
-        features[i][j] = values.get(j);
-      }
-    }
+    float[][] features = rows.stream().map(r -> ArrayColumns.floats(r.<Float>getList(0)))
+        .toArray(float[][]::new);
     ShippedModel teacher = ShippedModel.load(config.teachers().get(0), shape, conf, "teacher");
     out.printf(Locale.ROOT, "%d rows x %d features, teacher %s (%d parameters), batch %d, "
         + "%d threads%n", features.length, shape.featureCount(), teacher.path(),

@@ -1,5 +1,7 @@
 package dev.sparkdistill.jobs.train;
 
+import static dev.sparkdistill.jobs.io.ArrayColumns.floats;
+import static dev.sparkdistill.jobs.io.ArrayColumns.ints;
 import static org.apache.spark.sql.functions.col;
 
 import dev.sparkdistill.common.DistillException;
@@ -200,18 +202,6 @@ final class TrainingInput {
           floats(row.getList(3)), row.getFloat(4), classes);
     };
     return new Minibatches.Example(floats(row.getList(0)), label, teacher);
-  }
-
-  private static float[] floats(List<Float> values) {
-    float[] out = new float[values.size()];
-    for (int i = 0; i < out.length; i++) {
-      out[i] = values.get(i);
-    }
-    return out;
-  }
-
-  private static int[] ints(List<Integer> values) {
-    return values.stream().mapToInt(Integer::intValue).toArray();
   }
 
   @Override

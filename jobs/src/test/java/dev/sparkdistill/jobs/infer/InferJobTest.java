@@ -1,5 +1,6 @@
 package dev.sparkdistill.jobs.infer;
 
+import static dev.sparkdistill.jobs.io.ArrayColumns.floats;
 import dev.sparkdistill.jobs.model.ShippedModel;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -167,14 +168,6 @@ class InferJobTest extends SparkTestBase {
       byId.put(ids.get(i), out[i]);
     }
     return byId;
-  }
-
-  private static float[] floats(List<Float> values) {
-    float[] out = new float[values.size()];
-    for (int i = 0; i < out.length; i++) {
-      out[i] = values.get(i);
-    }
-    return out;
   }
 
   private static void assertClose(float[] actual, float[] expected, String what) {

@@ -1,8 +1,14 @@
 package dev.sparkdistill.jobs;
 
+import dev.sparkdistill.common.config.ConfigLayers;
+import dev.sparkdistill.common.config.PrepareConfig;
+import dev.sparkdistill.jobs.prepare.PrepareJob;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -32,6 +38,26 @@ public abstract class SparkTestBase {
       spark.stop();
       spark = null;
     }
+  }
+
+  /**
+   * The Fashion-MNIST slice (300 train, 100 test images) prepared into an examples table at
+   * {@code output}, pixels scaled to [0, 1]; {@code settings} add or override prepare keys.
+   */
+  protected static Path prepareSlice(Path output, boolean withTestSplit, String... settings) {
+    Path slice = resource("fashion-mnist-slice");
+    List<String> all = new ArrayList<>(List.of("prepare.format=idx", "prepare.output=" + output,
+        "prepare.input.train=" + slice.resolve("train-images-idx3-ubyte.gz"),
+        "prepare.idx.train-labels=" + slice.resolve("train-labels-idx1-ubyte.gz"),
+        "prepare.scaling.kind=linear", "prepare.scaling.multiply=0.00392156862745098"));
+    if (withTestSplit) {
+      all.addAll(List.of("prepare.input.test=" + slice.resolve("t10k-images-idx3-ubyte.gz"),
+          "prepare.idx.test-labels=" + slice.resolve("t10k-labels-idx1-ubyte.gz")));
+    }
+    all.addAll(List.of(settings));
+    new PrepareJob(PrepareConfig.from(ConfigLayers.resolve(Optional.empty(), "", all)))
+        .run(spark);
+    return output;
   }
 
   /** A test resource as a local path. */

@@ -105,15 +105,8 @@ class DistillLauncherIT {
 
   @Test
   void trainsAndScoresOnSeparateExecutorJvms() throws Exception {
-    Path slice = PROJECT.resolve("jobs/src/test/resources/fashion-mnist-slice");
     Path examples = tmp.resolve("examples");
-    Result prepared = distill("prepare", "--config",
-        PROJECT.resolve("conf/fashion-mnist.conf").toString(),
-        "--set", "prepare.output=" + examples,
-        "--set", "prepare.input.train=" + slice.resolve("train-images-idx3-ubyte.gz"),
-        "--set", "prepare.idx.train-labels=" + slice.resolve("train-labels-idx1-ubyte.gz"),
-        "--set", "prepare.input.test=" + slice.resolve("t10k-images-idx3-ubyte.gz"),
-        "--set", "prepare.idx.test-labels=" + slice.resolve("t10k-labels-idx1-ubyte.gz"));
+    Result prepared = prepareSlice(examples);
     assertThat(prepared.exitCode()).as(prepared.stderr()).isZero();
     assertThat(prepared.stderr()).contains("tasks ran in the driver JVM");
 
@@ -138,6 +131,17 @@ class DistillLauncherIT {
     assertThat(manifest.rows().scored()).isEqualTo(manifest.rows().input()).isEqualTo(400);
   }
 
+  /** The Fashion-MNIST slice of the test resources (400 images) prepared by the launcher. */
+  private Result prepareSlice(Path output) throws IOException, InterruptedException {
+    Path slice = PROJECT.resolve("jobs/src/test/resources/fashion-mnist-slice");
+    return distill("prepare", "--config", PROJECT.resolve("conf/fashion-mnist.conf").toString(),
+        "--set", "prepare.output=" + output,
+        "--set", "prepare.input.train=" + slice.resolve("train-images-idx3-ubyte.gz"),
+        "--set", "prepare.idx.train-labels=" + slice.resolve("train-labels-idx1-ubyte.gz"),
+        "--set", "prepare.input.test=" + slice.resolve("t10k-images-idx3-ubyte.gz"),
+        "--set", "prepare.idx.test-labels=" + slice.resolve("t10k-labels-idx1-ubyte.gz"));
+  }
+
   private static String[] concat(String[] first, String[] second) {
     String[] all = java.util.Arrays.copyOf(first, first.length + second.length);
     System.arraycopy(second, 0, all, first.length, second.length);
@@ -146,18 +150,12 @@ class DistillLauncherIT {
 
   @Test
   void infersEveryRowExactlyOnceWhenAnExecutorJvmIsKilledMidJob() throws Exception {
-    Path slice = PROJECT.resolve("jobs/src/test/resources/fashion-mnist-slice");
     Path examples = tmp.resolve("examples");
     String conf = PROJECT.resolve("conf/fashion-mnist.conf").toString();
     assertThat(distill("prepare", "--config", conf, "--set", "prepare.output=" + examples)
         .exitCode()).isZero();
     Path small = tmp.resolve("slice");
-    assertThat(distill("prepare", "--config", conf, "--set", "prepare.output=" + small,
-        "--set", "prepare.input.train=" + slice.resolve("train-images-idx3-ubyte.gz"),
-        "--set", "prepare.idx.train-labels=" + slice.resolve("train-labels-idx1-ubyte.gz"),
-        "--set", "prepare.input.test=" + slice.resolve("t10k-images-idx3-ubyte.gz"),
-        "--set", "prepare.idx.test-labels=" + slice.resolve("t10k-labels-idx1-ubyte.gz"))
-        .exitCode()).isZero();
+    assertThat(prepareSlice(small).exitCode()).isZero();
     // A wide teacher, so that scoring 70,000 rows takes long enough to kill an executor in it.
     Path teacher = tmp.resolve("teacher");
     assertThat(distill("train", "--set", "train.input=" + small, "--set",

@@ -6,12 +6,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.sparkdistill.common.config.ConfigLayers;
 import dev.sparkdistill.common.config.EvaluateConfig;
 import dev.sparkdistill.common.config.InvalidConfigException;
-import dev.sparkdistill.common.config.PrepareConfig;
 import dev.sparkdistill.common.config.TrainConfig;
 import dev.sparkdistill.common.evaluate.EvaluationReport;
 import dev.sparkdistill.common.evaluate.EvaluationReport.ModelReport;
 import dev.sparkdistill.jobs.SparkTestBase;
-import dev.sparkdistill.jobs.prepare.PrepareJob;
 import dev.sparkdistill.jobs.train.TrainJob;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,7 +22,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The evaluate job on the Fashion-MNIST slice with two small trained models. */
 class EvaluateJobTest extends SparkTestBase {
-  private static final Path SLICE = resource("fashion-mnist-slice");
 
   @TempDir
   static Path shared;
@@ -39,13 +36,7 @@ class EvaluateJobTest extends SparkTestBase {
   @BeforeAll
   static void models() {
     examples = shared.resolve("examples");
-    new PrepareJob(PrepareConfig.from(ConfigLayers.resolve(Optional.empty(), "", List.of(
-        "prepare.format=idx", "prepare.output=" + examples,
-        "prepare.input.train=" + SLICE.resolve("train-images-idx3-ubyte.gz"),
-        "prepare.idx.train-labels=" + SLICE.resolve("train-labels-idx1-ubyte.gz"),
-        "prepare.input.test=" + SLICE.resolve("t10k-images-idx3-ubyte.gz"),
-        "prepare.idx.test-labels=" + SLICE.resolve("t10k-labels-idx1-ubyte.gz"),
-        "prepare.scaling.kind=linear", "prepare.scaling.multiply=0.00392156862745098")))).run(spark);
+    prepareSlice(examples, true);
     big = train("big", "[64]");
     small = train("small", "[8]");
   }

@@ -4,10 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sparkdistill.common.config.ConfigLayers;
 import dev.sparkdistill.common.config.InferConfig;
-import dev.sparkdistill.common.config.PrepareConfig;
 import dev.sparkdistill.common.config.TrainConfig;
 import dev.sparkdistill.jobs.SparkTestBase;
-import dev.sparkdistill.jobs.prepare.PrepareJob;
 import dev.sparkdistill.jobs.train.TrainJob;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -19,7 +17,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The load benchmark on the Fashion-MNIST slice at 1x and 2x. */
 class LoadBenchmarkTest extends SparkTestBase {
-  private static final Path SLICE = resource("fashion-mnist-slice");
 
   @TempDir
   Path tmp;
@@ -31,10 +28,7 @@ class LoadBenchmarkTest extends SparkTestBase {
   @Test
   void printsTimeAndHeapPerSizeForInferAndOneEpoch() {
     Path examples = tmp.resolve("examples");
-    new PrepareJob(PrepareConfig.from(resolve("prepare.format=idx", "prepare.output=" + examples,
-        "prepare.input.train=" + SLICE.resolve("train-images-idx3-ubyte.gz"),
-        "prepare.idx.train-labels=" + SLICE.resolve("train-labels-idx1-ubyte.gz"))))
-        .run(spark);
+    prepareSlice(examples, false);
     Path teacher = tmp.resolve("teacher");
     new TrainJob(TrainConfig.from(resolve("train.input=" + examples, "train.output=" + teacher,
         "train.alpha=0", "train.epochs=1", "train.model.hidden=[8]"))).run(spark);

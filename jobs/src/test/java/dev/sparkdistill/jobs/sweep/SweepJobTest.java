@@ -4,13 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sparkdistill.common.config.ConfigLayers;
 import dev.sparkdistill.common.config.InferConfig;
-import dev.sparkdistill.common.config.PrepareConfig;
 import dev.sparkdistill.common.config.SweepConfig;
 import dev.sparkdistill.common.config.TrainConfig;
 import dev.sparkdistill.common.evaluate.SweepReport;
 import dev.sparkdistill.jobs.SparkTestBase;
 import dev.sparkdistill.jobs.infer.InferJob;
-import dev.sparkdistill.jobs.prepare.PrepareJob;
 import dev.sparkdistill.jobs.train.TrainJob;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,7 +22,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The sweep on the Fashion-MNIST slice, from targets scored once by a small teacher. */
 class SweepJobTest extends SparkTestBase {
-  private static final Path SLICE = resource("fashion-mnist-slice");
 
   @TempDir
   static Path shared;
@@ -35,15 +32,7 @@ class SweepJobTest extends SparkTestBase {
   @BeforeAll
   static void scoreOnce() {
     Path examples = shared.resolve("examples");
-    new PrepareJob(PrepareConfig.from(resolve(
-        "prepare.format=idx", "prepare.output=" + examples,
-        "prepare.input.train=" + SLICE.resolve("train-images-idx3-ubyte.gz"),
-        "prepare.idx.train-labels=" + SLICE.resolve("train-labels-idx1-ubyte.gz"),
-        "prepare.input.test=" + SLICE.resolve("t10k-images-idx3-ubyte.gz"),
-        "prepare.idx.test-labels=" + SLICE.resolve("t10k-labels-idx1-ubyte.gz"),
-        "prepare.validation-fraction=0.3",
-        "prepare.scaling.kind=linear", "prepare.scaling.multiply=0.00392156862745098")))
-        .run(spark);
+    prepareSlice(examples, true, "prepare.validation-fraction=0.3");
     teacher = shared.resolve("teacher");
     new TrainJob(TrainConfig.from(resolve("train.input=" + examples, "train.output=" + teacher,
         "train.alpha=0", "train.epochs=3", "train.model.hidden=[32]",

@@ -8,11 +8,9 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sparkdistill.common.DistillException;
 import dev.sparkdistill.common.config.ConfigLayers;
-import dev.sparkdistill.common.config.PrepareConfig;
 import dev.sparkdistill.common.manifest.ModelManifest;
 import dev.sparkdistill.common.manifest.TrainingLogEntry;
 import dev.sparkdistill.jobs.SparkTestBase;
-import dev.sparkdistill.jobs.prepare.PrepareJob;
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,7 +25,6 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /** The train job on local Spark: tiny seeded data, tolerance-based quality bars. */
 class TrainJobTest extends SparkTestBase {
-  private static final Path SLICE = resource("fashion-mnist-slice");
 
   @TempDir
   static Path shared;
@@ -41,12 +38,7 @@ class TrainJobTest extends SparkTestBase {
   @BeforeAll
   static void tables() {
     examples = shared.resolve("examples");
-    new PrepareJob(PrepareConfig.from(ConfigLayers.resolve(Optional.empty(), "", List.of(
-        "prepare.format=idx", "prepare.output=" + examples,
-        "prepare.input.train=" + SLICE.resolve("train-images-idx3-ubyte.gz"),
-        "prepare.idx.train-labels=" + SLICE.resolve("train-labels-idx1-ubyte.gz"),
-        "prepare.scaling.kind=linear", "prepare.scaling.multiply=0.00392156862745098",
-        "prepare.validation-fraction=0.2")))).run(spark);
+    prepareSlice(examples, false, "prepare.validation-fraction=0.2");
     targets = TrainFixtures.syntheticTargets(spark, shared, 1500, 7);
   }
 

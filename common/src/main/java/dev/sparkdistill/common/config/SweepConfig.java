@@ -19,8 +19,7 @@ public record SweepConfig(
     WriteMode mode,
     List<Point> points,
     Split split,
-    String teacher,
-    String input) {
+    String teacher) {
 
   public static final String SECTION = "sweep";
 
@@ -62,8 +61,12 @@ public record SweepConfig(
         }
       }
     }
-    return new SweepConfig(output, mode, List.copyOf(points), split, s.string(p + "teacher"),
-        points.get(0).train().input());
+    return new SweepConfig(output, mode, List.copyOf(points), split, s.string(p + "teacher"));
+  }
+
+  /** The targets table every student trains from (train.input). */
+  public String input() {
+    return points.get(0).train().input();
   }
 
   /** {@code T4-a0.7}, or {@code baseline} for alpha = 0. */

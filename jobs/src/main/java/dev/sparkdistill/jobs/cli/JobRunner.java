@@ -4,10 +4,9 @@ import com.typesafe.config.Config;
 import dev.sparkdistill.common.ProjectVersion;
 import dev.sparkdistill.common.config.ConfigLayers;
 import dev.sparkdistill.common.config.ConfigRendering;
-import dev.sparkdistill.common.config.SweepConfig;
-import dev.sparkdistill.common.config.TrainConfig;
 import dev.sparkdistill.jobs.io.HadoopFiles;
 import java.io.PrintWriter;
+import java.util.List;
 import java.util.Optional;
 import java.util.function.BiConsumer;
 import java.util.function.Function;
@@ -30,16 +29,23 @@ final class JobRunner {
 
   static <C> int run(String section, JobOptions options, PrintWriter out,
       Function<Config, C> typed, BiConsumer<SparkSession, C> job) {
+    return run(List.of(section), options, out, typed, job);
+  }
+
+  /**
+   * @param sections the job's own section first ({@code --mode} applies to it), then any other
+   *     section the job reads, all of them logged and printed by {@code --print-config}
+   */
+  static <C> int run(List<String> sections, JobOptions options, PrintWriter out,
+      Function<Config, C> typed, BiConsumer<SparkSession, C> job) {
+    String section = sections.get(0);
     Optional<String> text = Optional.ofNullable(options.configFile)
         .map(file -> HadoopFiles.readConfigText(file, hadoopConfFromSparkConf()));
     Config resolved = ConfigLayers.resolve(text,
         options.configFile == null ? "" : options.configFile, options.settings(section));
     C config = typed.apply(resolved);
-    String rendered = ConfigRendering.describe(resolved, section);
-    if (section.equals(SweepConfig.SECTION)) {
-      // every student of a sweep trains with the train section
-      rendered += ConfigRendering.describe(resolved, TrainConfig.SECTION);
-    }
+    String rendered = sections.stream().map(s -> ConfigRendering.describe(resolved, s))
+        .collect(java.util.stream.Collectors.joining());
     if (options.printConfig) {
       out.print(rendered);
       out.flush();

@@ -1,8 +1,10 @@
 package dev.sparkdistill.jobs.cli;
 
 import dev.sparkdistill.common.config.SweepConfig;
+import dev.sparkdistill.common.config.TrainConfig;
 import dev.sparkdistill.jobs.sweep.SweepJob;
 import java.io.PrintWriter;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -29,8 +31,9 @@ final class SweepCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
-    return JobRunner.run(SweepConfig.SECTION, options, out, SweepConfig::from,
-        (spark, config) -> {
+    // every student trains with the train section, so it is shown too
+    return JobRunner.run(List.of(SweepConfig.SECTION, TrainConfig.SECTION), options, out,
+        SweepConfig::from, (spark, config) -> {
           out.print(new SweepJob(config).run(spark).table());
           out.flush();
         });

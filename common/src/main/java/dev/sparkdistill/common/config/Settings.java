@@ -25,7 +25,8 @@ public final class Settings {
     return new InvalidConfigException(key + " must be " + allowed + ", got " + show(got));
   }
 
-  static String show(Object value) {
+  /** A value as messages and tables show it: strings quoted, whole numbers without ".0". */
+  public static String show(Object value) {
     if (value instanceof String s) {
       return "'" + s + "'";
     }

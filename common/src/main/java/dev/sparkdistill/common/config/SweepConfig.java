@@ -6,7 +6,6 @@ import dev.sparkdistill.common.data.Split;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Set;
 
 /**
@@ -71,13 +70,10 @@ public record SweepConfig(
 
   /** {@code T4-a0.7}, or {@code baseline} for alpha = 0. */
   static String pointName(double temperature, double alpha) {
-    return alpha == 0 ? "baseline" : "T" + number(temperature) + "-a" + number(alpha);
+    return alpha == 0 ? "baseline"
+        : "T" + Settings.show(temperature) + "-a" + Settings.show(alpha);
   }
 
-  private static String number(double value) {
-    return value == Math.rint(value) ? Long.toString((long) value)
-        : String.format(Locale.ROOT, "%s", value);
-  }
 
   private static Config forPoint(Config config, String output, String name, double temperature,
       double alpha, WriteMode mode) {

@@ -1,5 +1,6 @@
 package dev.sparkdistill.common.evaluate;
 
+import dev.sparkdistill.common.config.Settings;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
@@ -44,6 +45,6 @@ public record SweepReport(String input, String split, long rows, String createdA
   }
 
   static String trim(double value) {
-    return value == Math.rint(value) ? Long.toString((long) value) : Double.toString(value);
+    return Settings.show(value);
   }
 }

@@ -72,6 +72,12 @@ class SweepJobTest extends SparkTestBase {
       assertThat(entry.teacherAgreement()).isNotNull().isBetween(0.0, 1.0);
     }
     assertThat(report.entries()).extracting(SweepReport.Entry::name).contains(report.best());
+    // best is the most accurate student, and the printed table marks it
+    double top = report.entries().stream().mapToDouble(SweepReport.Entry::accuracy).max()
+        .orElseThrow();
+    assertThat(report.entries()).filteredOn(e -> e.name().equals(report.best()))
+        .extracting(SweepReport.Entry::accuracy).containsExactly(top);
+    assertThat(report.table()).contains("* " + report.best());
     assertThat(read(output.resolve("sweep.json"))).contains("\"best\"", "T4-a0.7");
     assertThat(read(output.resolve("sweep.html"))).contains("<table id=\"sweep\">", "T=4");
     assertThat(read(shared.resolve("grid").resolve("report").resolve("report.json")))

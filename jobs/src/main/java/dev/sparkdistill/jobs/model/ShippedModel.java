@@ -4,6 +4,7 @@ import dev.sparkdistill.common.DistillException;
 import dev.sparkdistill.common.manifest.TableShape;
 import dev.sparkdistill.common.model.ModelFactory;
 import dev.sparkdistill.jobs.io.HadoopFiles;
+import dev.sparkdistill.jobs.runtime.TaskBackend;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -97,6 +98,7 @@ public final class ShippedModel implements Serializable {
 
   /** This thread's copy of the network, deserialized at most once per JVM. */
   public MultiLayerNetwork network() {
+    TaskBackend.prepare();
     return PER_THREAD.get().computeIfAbsent(sha256, key -> LOADED.computeIfAbsent(key, k -> {
       LOADS.incrementAndGet();
       return deserialize("model", path, bytes);

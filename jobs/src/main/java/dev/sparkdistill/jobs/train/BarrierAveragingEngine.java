@@ -1,6 +1,7 @@
 package dev.sparkdistill.jobs.train;
 
 import dev.sparkdistill.common.train.WorkerState;
+import dev.sparkdistill.jobs.runtime.TaskBackend;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
@@ -148,6 +149,7 @@ final class BarrierAveragingEngine implements TrainingEngine {
 
     @Override
     public scala.collection.Iterator<WorkerState> apply(scala.collection.Iterator<DataSet> data) {
+      TaskBackend.prepare();
       List<DataSet> batches = new ArrayList<>();
       JavaConverters.asJavaIteratorConverter(data).asJava().forEachRemaining(batches::add);
       WorkerState result;

@@ -1,6 +1,7 @@
 package dev.sparkdistill.jobs.train;
 
 import dev.sparkdistill.common.train.BatchMetrics;
+import dev.sparkdistill.jobs.runtime.TaskBackend;
 import java.util.Iterator;
 import java.util.List;
 import org.apache.spark.api.java.JavaRDD;
@@ -34,6 +35,7 @@ final class DistributedEvaluation {
   }
 
   private static BatchMetrics score(Iterator<DataSet> batches, String conf, INDArray params) {
+    TaskBackend.prepare();
     BatchMetrics metrics = new BatchMetrics();
     if (!batches.hasNext()) {
       return metrics;

@@ -14,6 +14,7 @@ import dev.sparkdistill.common.targets.SoftTargets;
 import dev.sparkdistill.common.train.Minibatches;
 import dev.sparkdistill.jobs.io.HadoopFiles;
 import dev.sparkdistill.jobs.io.OutputDirectory;
+import dev.sparkdistill.jobs.runtime.TaskBackend;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
@@ -176,6 +177,7 @@ final class TrainingInput {
 
   private static Iterator<DataSet> pack(Iterator<Row> rows, Minibatches packer, int batchSize,
       TeacherForm form, int classes) {
+    TaskBackend.prepare();
     return new Iterator<>() {
       @Override
       public boolean hasNext() {

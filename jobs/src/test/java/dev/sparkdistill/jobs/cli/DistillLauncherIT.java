@@ -118,6 +118,7 @@ class DistillLauncherIT {
         "--set", "train.model.hidden=[16]"}, cluster));
     assertThat(trained.exitCode()).as(trained.stderr()).isZero();
     assertThat(trained.stderr()).contains("2 executor JVM(s) besides the driver");
+    assertThat(executorLogs(trained.stderr())).contains("ND4J backend CPU (BLAS ");
     assertThat(teacher.resolve("_SUCCESS")).exists();
 
     Path targets = tmp.resolve("targets");
@@ -129,6 +130,21 @@ class DistillLauncherIT {
     TargetsManifest manifest = ManifestJson.read(Files.readString(
         targets.resolve("_manifest.json")), TargetsManifest.class, "_manifest.json");
     assertThat(manifest.rows().scored()).isEqualTo(manifest.rows().input()).isEqualTo(400);
+  }
+
+  /** The executors' stderr of the application the driver log names, from the worker's folder. */
+  private static String executorLogs(String driverLog) throws IOException {
+    java.util.regex.Matcher app = java.util.regex.Pattern.compile("app-\\d{14}-\\d{4}")
+        .matcher(driverLog);
+    assertThat(app.find()).as("the driver log names its application").isTrue();
+    Path work = PROJECT.resolve("submit/target/spark/work").resolve(app.group());
+    StringBuilder logs = new StringBuilder();
+    try (java.util.stream.Stream<Path> files = Files.walk(work)) {
+      for (Path log : files.filter(f -> f.getFileName().toString().equals("stderr")).toList()) {
+        logs.append(Files.readString(log));
+      }
+    }
+    return logs.toString();
   }
 
   /** The Fashion-MNIST slice of the test resources (400 images) prepared by the launcher. */

@@ -1,0 +1,46 @@
+package dev.sparkdistill.jobs.runtime;
+
+import dev.sparkdistill.common.runtime.BackendDescription;
+import dev.sparkdistill.common.runtime.GpuAssignment;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.spark.TaskContext;
+import org.apache.spark.resource.ResourceInformation;
+import org.nd4j.linalg.factory.Nd4j;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What a task does before it touches ND4J: on a GPU executor, move its thread to the GPU Spark
+ * assigned the task; and once per JVM, log which backend and device the executor uses.
+ */
+public final class TaskBackend {
+  private static final Logger LOG = LoggerFactory.getLogger(TaskBackend.class);
+  private static final AtomicBoolean DESCRIBED = new AtomicBoolean();
+
+  private TaskBackend() {}
+
+  /** Call on the task's thread before creating or using a network there. */
+  public static void prepare() {
+    bindAssignedGpu();
+    if (DESCRIBED.compareAndSet(false, true)) {
+      LOG.info(BackendDescription.describe(Nd4j.getExecutioner().getEnvironmentInformation(),
+          Nd4j.getAffinityManager().getDeviceForCurrentThread()));
+    }
+  }
+
+  private static void bindAssignedGpu() {
+    TaskContext task = TaskContext.get();
+    if (task == null || Nd4j.getEnvironment().isCPU()) {
+      return;
+    }
+    scala.Option<ResourceInformation> gpu = task.resources().get("gpu");
+    if (gpu.isEmpty() || gpu.get().addresses().length == 0) {
+      return;
+    }
+    int device = GpuAssignment.deviceFor(gpu.get().addresses()[0],
+        Nd4j.getAffinityManager().getNumberOfDevices());
+    if (Nd4j.getAffinityManager().getDeviceForCurrentThread() != device) {
+      Nd4j.getAffinityManager().unsafeSetDevice(device);
+    }
+  }
+}

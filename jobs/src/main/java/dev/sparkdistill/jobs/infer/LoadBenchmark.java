@@ -28,7 +28,9 @@ import org.apache.spark.sql.SparkSession;
  * each size the infer job and one training epoch of a student on its targets, each timed, with
  * the driver JVM's peak heap during the stage and its heap after a GC at the end. Cost should grow
  * linearly in rows; the retained driver heap should stay flat (nothing is collected to it). In
- * local mode the tasks run in the driver JVM, so the peak includes their working memory.
+ * local mode the tasks and the block manager run in the driver JVM, so both heap figures include
+ * their working memory and cached minibatches; run it on separate executor JVMs (e.g. master
+ * local-cluster) to see the driver's own.
  */
 public final class LoadBenchmark {
   private final InferConfig infer;

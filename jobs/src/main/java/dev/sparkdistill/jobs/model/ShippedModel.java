@@ -51,15 +51,7 @@ public final class ShippedModel implements Serializable {
    */
   public static ShippedModel load(String location, TableShape shape, Configuration conf,
       String role) {
-    Path file = new Path(location);
-    byte[] bytes;
-    try (InputStream in = HadoopFiles.fs(file, conf).open(file)) {
-      bytes = in.readAllBytes();
-    } catch (java.io.FileNotFoundException e) {
-      throw new DistillException(role + " " + location + " does not exist");
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read " + role + " " + location, e);
-    }
+    byte[] bytes = readBytes(location, conf, role);
     MultiLayerNetwork network = deserialize(role, location, bytes);
     long outputs = ModelFactory.outputWidth(network);
     if (outputs != shape.classCount()) {
@@ -76,7 +68,19 @@ public final class ShippedModel implements Serializable {
     return new ShippedModel(location, sha256(bytes), bytes, network.numParams());
   }
 
-  private static MultiLayerNetwork deserialize(String role, String location, byte[] bytes) {
+  /** A model file's bytes from its Hadoop file system. */
+  public static byte[] readBytes(String location, Configuration conf, String role) {
+    Path file = new Path(location);
+    try (InputStream in = HadoopFiles.fs(file, conf).open(file)) {
+      return in.readAllBytes();
+    } catch (java.io.FileNotFoundException e) {
+      throw new DistillException(role + " " + location + " does not exist");
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + role + " " + location, e);
+    }
+  }
+
+  public static MultiLayerNetwork deserialize(String role, String location, byte[] bytes) {
     try {
       return ModelSerializer.restoreMultiLayerNetwork(new ByteArrayInputStream(bytes), false);
     } catch (IOException | RuntimeException e) {
@@ -86,7 +90,7 @@ public final class ShippedModel implements Serializable {
     }
   }
 
-  private static String sha256(byte[] bytes) {
+  public static String sha256(byte[] bytes) {
     try {
       return "sha256:" + java.util.HexFormat.of().formatHex(
           java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
@@ -109,6 +113,11 @@ public final class ShippedModel implements Serializable {
 
   public String sha256() {
     return sha256;
+  }
+
+  /** Whether a model file is an ONNX model: by its name, {@code *.onnx}. */
+  public static boolean isOnnx(String location) {
+    return location.toLowerCase(java.util.Locale.ROOT).endsWith(".onnx");
   }
 
   public long parameterCount() {

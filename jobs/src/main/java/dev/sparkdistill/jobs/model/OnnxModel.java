@@ -119,10 +119,18 @@ final class OnnxModel {
     }
   }
 
-  /** Elements of every initializer: the model's parameters, for the manifest. */
+  /**
+   * Elements of every floating-point initializer: the model's parameters, for the manifest
+   * (integer initializers are shapes and indices, not parameters).
+   */
   static long parameterCount(byte[] bytes) {
+    java.util.Set<Integer> floating = java.util.Set.of(
+        onnx.Onnx.TensorProto.DataType.FLOAT_VALUE, onnx.Onnx.TensorProto.DataType.DOUBLE_VALUE,
+        onnx.Onnx.TensorProto.DataType.FLOAT16_VALUE,
+        onnx.Onnx.TensorProto.DataType.BFLOAT16_VALUE);
     try {
       return onnx.Onnx.ModelProto.parseFrom(bytes).getGraph().getInitializerList().stream()
+          .filter(t -> floating.contains(t.getDataType()))
           .mapToLong(t -> t.getDimsList().stream().reduce(1L, Math::multiplyExact)).sum();
     } catch (com.google.protobuf.InvalidProtocolBufferException e) {
       throw new IllegalStateException("ONNX Runtime loaded a model protobuf cannot parse", e);

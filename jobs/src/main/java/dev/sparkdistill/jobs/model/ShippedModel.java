@@ -12,6 +12,8 @@ import java.io.UncheckedIOException;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -20,9 +22,10 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * A model as shipped to the executors (a teacher for infer, any model for evaluate): its file's
- * bytes (broadcast once) and their SHA-256. Each executor JVM deserializes a model once and
- * keeps it; each task thread scores with its own copy of the parameters, since a network is not
- * safe to share between threads.
+ * bytes (broadcast once) and their SHA-256. A file ending in {@code .onnx} is an ONNX model
+ * scored by ONNX Runtime (CPU); any other is a DL4J model. Each executor JVM loads a model once
+ * and keeps it: a DL4J network is then cloned per task thread, since it is not safe to share
+ * between threads, while one ONNX Runtime session serves every thread.
  */
 public final class ShippedModel implements Serializable {
   /** Deserializations in this JVM, for tests and logs. */
@@ -30,17 +33,29 @@ public final class ShippedModel implements Serializable {
   private static final Map<String, MultiLayerNetwork> LOADED = new ConcurrentHashMap<>();
   private static final ThreadLocal<Map<String, MultiLayerNetwork>> PER_THREAD =
       ThreadLocal.withInitial(java.util.HashMap::new);
+  private static final Map<String, OrtSession> SESSIONS = new ConcurrentHashMap<>();
 
   private final String path;
   private final String sha256;
   private final byte[] bytes;
   private final long parameterCount;
+  private final int featureCount;
+  /** ONNX models only: the shape rows are fed in, batch first; null for DL4J models. */
+  private final long[] onnxInputShape;
 
-  private ShippedModel(String path, String sha256, byte[] bytes, long parameterCount) {
+  private ShippedModel(String path, byte[] bytes, long parameterCount, int featureCount,
+      long[] onnxInputShape) {
     this.path = path;
-    this.sha256 = sha256;
+    this.sha256 = sha256(bytes);
     this.bytes = bytes;
     this.parameterCount = parameterCount;
+    this.featureCount = featureCount;
+    this.onnxInputShape = onnxInputShape;
+  }
+
+  /** Whether a model file is scored by ONNX Runtime: by its name, {@code *.onnx}. */
+  public static boolean isOnnx(String location) {
+    return location.toLowerCase(java.util.Locale.ROOT).endsWith(".onnx");
   }
 
   /**
@@ -52,6 +67,16 @@ public final class ShippedModel implements Serializable {
   public static ShippedModel load(String location, TableShape shape, Configuration conf,
       String role) {
     byte[] bytes = readBytes(location, conf, role);
+    if (isOnnx(location)) {
+      OrtSession session = OnnxModel.open(bytes, role, location);
+      try {
+        long[] fed = OnnxModel.checkedInputShape(session, shape, role, location);
+        return new ShippedModel(location, bytes, OnnxModel.parameterCount(bytes),
+            shape.featureCount(), fed);
+      } finally {
+        closeQuietly(session);
+      }
+    }
     MultiLayerNetwork network = deserialize(role, location, bytes);
     long outputs = ModelFactory.outputWidth(network);
     if (outputs != shape.classCount()) {
@@ -65,7 +90,15 @@ public final class ShippedModel implements Serializable {
           + shape.featureCount() + " features (shape " + shape.featureShape() + "): "
           + String.valueOf(e.getMessage()).lines().findFirst().orElse(""));
     }
-    return new ShippedModel(location, sha256(bytes), bytes, network.numParams());
+    return new ShippedModel(location, bytes, network.numParams(), shape.featureCount(), null);
+  }
+
+  private static void closeQuietly(OrtSession session) {
+    try {
+      session.close();
+    } catch (OrtException e) {
+      // the driver's check session only; nothing depends on it
+    }
   }
 
   /** A model file's bytes from its Hadoop file system. */
@@ -99,8 +132,31 @@ public final class ShippedModel implements Serializable {
     }
   }
 
-  /** This thread's copy of the network, deserialized at most once per JVM. */
+  /** This thread's scorer: the JVM's ONNX Runtime session, or this thread's network copy. */
+  public Teacher teacher() {
+    if (onnxInputShape != null) {
+      OrtSession session = SESSIONS.computeIfAbsent(sha256, key -> {
+        LOADS.incrementAndGet();
+        return OnnxModel.open(bytes, "model", path);
+      });
+      return (rows, count) -> {
+        try {
+          return OnnxModel.run(session, onnxInputShape, rows, count);
+        } catch (OrtException e) {
+          throw new DistillException("ONNX Runtime failed on " + path + ": " + e.getMessage(), e);
+        }
+      };
+    }
+    MultiLayerNetwork network = network();
+    return (rows, count) -> network.output(
+        Nd4j.create(rows, new long[] {count, featureCount}, 'c'), false).toFloatMatrix();
+  }
+
+  /** This thread's copy of a DL4J network, deserialized at most once per JVM. */
   public MultiLayerNetwork network() {
+    if (onnxInputShape != null) {
+      throw new DistillException(path + " is an ONNX model; only DL4J models can be used here");
+    }
     return PER_THREAD.get().computeIfAbsent(sha256, key -> LOADED.computeIfAbsent(key, k -> {
       LOADS.incrementAndGet();
       return deserialize("model", path, bytes);
@@ -115,9 +171,8 @@ public final class ShippedModel implements Serializable {
     return sha256;
   }
 
-  /** Whether a model file is an ONNX model: by its name, {@code *.onnx}. */
-  public static boolean isOnnx(String location) {
-    return location.toLowerCase(java.util.Locale.ROOT).endsWith(".onnx");
+  public boolean isOnnx() {
+    return onnxInputShape != null;
   }
 
   public long parameterCount() {

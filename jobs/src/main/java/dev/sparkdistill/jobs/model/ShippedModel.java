@@ -3,6 +3,7 @@ package dev.sparkdistill.jobs.model;
 import dev.sparkdistill.common.DistillException;
 import dev.sparkdistill.common.manifest.TableShape;
 import dev.sparkdistill.common.model.ModelFactory;
+import dev.sparkdistill.common.onnx.OnnxExporter;
 import dev.sparkdistill.jobs.io.HadoopFiles;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -68,14 +69,7 @@ public final class ShippedModel implements Serializable {
       String role) {
     byte[] bytes = readBytes(location, conf, role);
     if (isOnnx(location)) {
-      OrtSession session = OnnxModel.open(bytes, role, location);
-      try {
-        long[] fed = OnnxModel.checkedInputShape(session, shape, role, location);
-        return new ShippedModel(location, bytes, OnnxModel.parameterCount(bytes),
-            shape.featureCount(), fed);
-      } finally {
-        closeQuietly(session);
-      }
+      return onnx(location, bytes, shape, role);
     }
     MultiLayerNetwork network = deserialize(role, location, bytes);
     long outputs = ModelFactory.outputWidth(network);
@@ -91,6 +85,25 @@ public final class ShippedModel implements Serializable {
           + String.valueOf(e.getMessage()).lines().findFirst().orElse(""));
     }
     return new ShippedModel(location, bytes, network.numParams(), shape.featureCount(), null);
+  }
+
+  private static ShippedModel onnx(String location, byte[] bytes, TableShape shape,
+      String role) {
+    OrtSession session = OnnxModel.open(bytes, role, location);
+    try {
+      long[] fed = OnnxModel.checkedInputShape(session, shape, role, location);
+      return new ShippedModel(location, bytes, OnnxModel.parameterCount(bytes),
+          shape.featureCount(), fed);
+    } finally {
+      closeQuietly(session);
+    }
+  }
+
+  /** This DL4J model exported to ONNX in memory, checked as an ONNX teacher file would be. */
+  public ShippedModel toOnnx(TableShape shape) {
+    byte[] exported = OnnxExporter.exportBytes(network(), new OnnxExporter.Description(
+        shape.featureShape(), shape.classNames(), sha256));
+    return onnx(path + " (exported to ONNX)", exported, shape, "model");
   }
 
   private static void closeQuietly(OrtSession session) {

@@ -175,6 +175,24 @@ class InferOnnxTeacherTest extends SparkTestBase {
   }
 
   @Test
+  void benchmarksNd4jAgainstOnnxRuntimeOnTheSameRows() {
+    java.io.StringWriter text = new java.io.StringWriter();
+    new OnnxBenchmark(config(tmp.resolve("unused"), List.of(cnnZip)),
+        new java.io.PrintWriter(text, true)).run(spark, "test", 2);
+
+    assertThat(text.toString())
+        .startsWith("100 test rows x 784 features, teacher " + cnnZip + " (6794 parameters), "
+            + "batch 64, 2 threads")
+        .containsPattern("ONNX Runtime vs ND4J on these rows: max abs diff of logits "
+            + "\\d\\.\\d\\de-0[5-9]")
+        .containsPattern("round 1: ND4J \\d+ rows/s, ONNX Runtime \\d+ rows/s, ratio ONNX "
+            + "Runtime / ND4J \\d+\\.\\d\\d")
+        .contains("round 2: ")
+        .containsPattern("median ratio ONNX Runtime / ND4J: \\d+\\.\\d\\d over 2 rounds");
+    assertThat(tmp.resolve("unused")).doesNotExist();
+  }
+
+  @Test
   void refusesACorruptOnnxFile() throws IOException {
     Path teacher = tmp.resolve("corrupt.onnx");
     byte[] noise = new byte[4096];

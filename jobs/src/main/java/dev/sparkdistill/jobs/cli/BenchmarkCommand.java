@@ -4,6 +4,7 @@ import dev.sparkdistill.common.config.InferConfig;
 import dev.sparkdistill.common.config.TrainConfig;
 import dev.sparkdistill.jobs.infer.InferBenchmark;
 import dev.sparkdistill.jobs.infer.LoadBenchmark;
+import dev.sparkdistill.jobs.infer.OnnxBenchmark;
 import dev.sparkdistill.jobs.train.TrainBenchmark;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -15,7 +16,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "benchmark", mixinStandardHelpOptions = true,
     description = "Measure performance side by side in one run and print the ratios.",
     subcommands = {BenchmarkCommand.Train.class, BenchmarkCommand.Infer.class,
-        BenchmarkCommand.Load.class})
+        BenchmarkCommand.Load.class, BenchmarkCommand.Onnx.class})
 final class BenchmarkCommand implements Runnable {
   @Spec
   CommandSpec spec;
@@ -79,6 +80,40 @@ final class BenchmarkCommand implements Runnable {
       return JobRunner.run(InferConfig.SECTION, options, spec.commandLine().getOut(),
           InferConfig::from, (spark, config) -> new InferBenchmark(config, work,
               spec.commandLine().getOut()).run(spark, repeats, topK1000));
+    }
+  }
+
+  @Command(name = "onnx", mixinStandardHelpOptions = true,
+      description = {"The first teacher scored by ND4J (its model file) and by ONNX Runtime (the "
+          + "same model exported to ONNX in memory) over one split's rows in memory, same "
+          + "batches and threads: rows/s of each per round, the ratio, its median, and the "
+          + "largest logit difference.",
+          "Takes the infer job's configuration (section 'infer': examples, teachers, batch "
+              + "size); writes nothing."})
+  static final class Onnx implements Callable<Integer> {
+    @Mixin
+    JobOptions options;
+
+    @Option(names = "--split", defaultValue = "test",
+        description = "Split whose rows are scored (default: test).")
+    String split;
+
+    @Option(names = "--rounds", defaultValue = "3",
+        description = "Rounds of the comparison; the median ratio is printed (default: 3).")
+    int rounds;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+      if (rounds < 1) {
+        throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+            "--rounds must be at least 1, got " + rounds);
+      }
+      return JobRunner.run(InferConfig.SECTION, options, spec.commandLine().getOut(),
+          InferConfig::from, (spark, config) -> new OnnxBenchmark(config,
+              spec.commandLine().getOut()).run(spark, split, rounds));
     }
   }
 

@@ -71,7 +71,7 @@ final class JobRunner {
    * A Hadoop configuration with the {@code spark.hadoop.*} settings spark-submit passed, so the
    * config file can be read from HDFS or S3 before the SparkSession exists.
    */
-  private static Configuration hadoopConfFromSparkConf() {
+  static Configuration hadoopConfFromSparkConf() {
     Configuration conf = new Configuration();
     for (Tuple2<String, String> entry : new SparkConf().getAllWithPrefix("spark.hadoop.")) {
       conf.set(entry._1(), entry._2());

@@ -72,6 +72,11 @@ public final class EvaluateJob {
     List<ShippedModel> models = new ArrayList<>();
     Map<String, String> digests = new java.util.LinkedHashMap<>();
     config.allModels().forEach((name, path) -> {
+      if (ShippedModel.isOnnx(path)) {
+        // its report reads layer sizes and times DL4J itself; ONNX models are scored by infer
+        throw new DistillException("model " + name + " = " + path + " is an ONNX model; "
+            + "evaluate takes DL4J models (model.zip)");
+      }
       ShippedModel model = ShippedModel.load(path, shape, conf, "model " + name + " =");
       models.add(model);
       digests.put(name, model.sha256());

@@ -50,8 +50,9 @@ import org.slf4j.LoggerFactory;
  * table of the data contract, once, so students can be trained on it many times.
  *
  * <p>Operational facts: each teacher file is read and checked on the driver, then broadcast;
- * every executor JVM deserializes each teacher once, and every task thread scores with its own
- * copy, in batches of {@code infer.batch-size}. No row comes to the driver. With
+ * every executor JVM loads each teacher once, and every task thread scores with its own copy
+ * (DL4J) or the JVM's one ONNX Runtime session ({@code *.onnx}), in batches of
+ * {@code infer.batch-size}. No row comes to the driver. With
  * {@code min-confidence} or {@code max-per-class} the scored rows are persisted (memory and
  * disk) so the kept and the filtered rows are written from one scoring pass; the per-class cap
  * shuffles them by pseudo-label.

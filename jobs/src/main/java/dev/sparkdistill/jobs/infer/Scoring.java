@@ -13,8 +13,6 @@ import java.util.List;
 import java.util.Locale;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Column;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Scores one partition of examples in batches with every teacher and builds the targets rows.
@@ -101,11 +99,10 @@ final class Scoring implements Serializable {
     for (int i = 0; i < inputs.size(); i++) {
       System.arraycopy(inputs.get(i).getFeatures(), 0, features, i * featureCount, featureCount);
     }
-    INDArray x = Nd4j.create(features, new long[] {inputs.size(), featureCount}, 'c');
     List<ShippedModel> teachers = broadcast.value();
     float[][][] perTeacher = new float[teachers.size()][][];
     for (int t = 0; t < teachers.size(); t++) {
-      perTeacher[t] = teachers.get(t).network().output(x, false).toFloatMatrix();
+      perTeacher[t] = teachers.get(t).teacher().logits(features, inputs.size());
     }
     List<TargetRecord> out = new ArrayList<>(inputs.size());
     for (int i = 0; i < inputs.size(); i++) {

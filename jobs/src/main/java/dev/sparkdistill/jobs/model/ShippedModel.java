@@ -3,6 +3,7 @@ package dev.sparkdistill.jobs.model;
 import dev.sparkdistill.common.DistillException;
 import dev.sparkdistill.common.manifest.TableShape;
 import dev.sparkdistill.common.model.ModelFactory;
+import dev.sparkdistill.common.onnx.OnnxExporter;
 import dev.sparkdistill.jobs.io.HadoopFiles;
 import dev.sparkdistill.jobs.runtime.TaskBackend;
 import java.io.ByteArrayInputStream;
@@ -13,6 +14,8 @@ import java.io.UncheckedIOException;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -21,9 +24,10 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * A model as shipped to the executors (a teacher for infer, any model for evaluate): its file's
- * bytes (broadcast once) and their SHA-256. Each executor JVM deserializes a model once and
- * keeps it; each task thread scores with its own copy of the parameters, since a network is not
- * safe to share between threads.
+ * bytes (broadcast once) and their SHA-256. A file ending in {@code .onnx} is an ONNX model
+ * scored by ONNX Runtime (CPU); any other is a DL4J model. Each executor JVM loads a model once
+ * and keeps it: a DL4J network is then cloned per task thread, since it is not safe to share
+ * between threads, while one ONNX Runtime session serves every thread.
  */
 public final class ShippedModel implements Serializable {
   /** Deserializations in this JVM, for tests and logs. */
@@ -31,17 +35,29 @@ public final class ShippedModel implements Serializable {
   private static final Map<String, MultiLayerNetwork> LOADED = new ConcurrentHashMap<>();
   private static final ThreadLocal<Map<String, MultiLayerNetwork>> PER_THREAD =
       ThreadLocal.withInitial(java.util.HashMap::new);
+  private static final Map<String, OrtSession> SESSIONS = new ConcurrentHashMap<>();
 
   private final String path;
   private final String sha256;
   private final byte[] bytes;
   private final long parameterCount;
+  private final int featureCount;
+  /** ONNX models only: the shape rows are fed in, batch first; null for DL4J models. */
+  private final long[] onnxInputShape;
 
-  private ShippedModel(String path, String sha256, byte[] bytes, long parameterCount) {
+  private ShippedModel(String path, byte[] bytes, long parameterCount, int featureCount,
+      long[] onnxInputShape) {
     this.path = path;
-    this.sha256 = sha256;
+    this.sha256 = sha256(bytes);
     this.bytes = bytes;
     this.parameterCount = parameterCount;
+    this.featureCount = featureCount;
+    this.onnxInputShape = onnxInputShape;
+  }
+
+  /** Whether a model file is scored by ONNX Runtime: by its name, {@code *.onnx}. */
+  public static boolean isOnnx(String location) {
+    return location.toLowerCase(java.util.Locale.ROOT).endsWith(".onnx");
   }
 
   /**
@@ -52,14 +68,9 @@ public final class ShippedModel implements Serializable {
    */
   public static ShippedModel load(String location, TableShape shape, Configuration conf,
       String role) {
-    Path file = new Path(location);
-    byte[] bytes;
-    try (InputStream in = HadoopFiles.fs(file, conf).open(file)) {
-      bytes = in.readAllBytes();
-    } catch (java.io.FileNotFoundException e) {
-      throw new DistillException(role + " " + location + " does not exist");
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read " + role + " " + location, e);
+    byte[] bytes = readBytes(location, conf, role);
+    if (isOnnx(location)) {
+      return onnx(location, bytes, shape, role);
     }
     MultiLayerNetwork network = deserialize(role, location, bytes);
     long outputs = ModelFactory.outputWidth(network);
@@ -74,10 +85,49 @@ public final class ShippedModel implements Serializable {
           + shape.featureCount() + " features (shape " + shape.featureShape() + "): "
           + String.valueOf(e.getMessage()).lines().findFirst().orElse(""));
     }
-    return new ShippedModel(location, sha256(bytes), bytes, network.numParams());
+    return new ShippedModel(location, bytes, network.numParams(), shape.featureCount(), null);
   }
 
-  private static MultiLayerNetwork deserialize(String role, String location, byte[] bytes) {
+  private static ShippedModel onnx(String location, byte[] bytes, TableShape shape,
+      String role) {
+    OrtSession session = OnnxModel.open(bytes, role, location);
+    try {
+      long[] fed = OnnxModel.checkedInputShape(session, shape, role, location);
+      return new ShippedModel(location, bytes, OnnxModel.parameterCount(bytes),
+          shape.featureCount(), fed);
+    } finally {
+      closeQuietly(session);
+    }
+  }
+
+  /** This DL4J model exported to ONNX in memory, checked as an ONNX teacher file would be. */
+  public ShippedModel toOnnx(TableShape shape) {
+    byte[] exported = OnnxExporter.exportBytes(network(), new OnnxExporter.Description(
+        shape.featureShape(), shape.classNames(), sha256));
+    return onnx(path + " (exported to ONNX)", exported, shape, "model");
+  }
+
+  private static void closeQuietly(OrtSession session) {
+    try {
+      session.close();
+    } catch (OrtException e) {
+      // the driver's check session only; nothing depends on it
+    }
+  }
+
+  /** A model file's bytes from its Hadoop file system. */
+  public static byte[] readBytes(String location, Configuration conf, String role) {
+    Path file = new Path(location);
+    try (InputStream in = HadoopFiles.fs(file, conf).open(file)) {
+      return in.readAllBytes();
+    } catch (java.io.FileNotFoundException e) {
+      throw new DistillException(role + " " + location + " does not exist");
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + role + " " + location, e);
+    }
+  }
+
+  public static MultiLayerNetwork deserialize(String role, String location, byte[] bytes) {
     try {
       return ModelSerializer.restoreMultiLayerNetwork(new ByteArrayInputStream(bytes), false);
     } catch (IOException | RuntimeException e) {
@@ -87,7 +137,7 @@ public final class ShippedModel implements Serializable {
     }
   }
 
-  private static String sha256(byte[] bytes) {
+  public static String sha256(byte[] bytes) {
     try {
       return "sha256:" + java.util.HexFormat.of().formatHex(
           java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
@@ -96,8 +146,32 @@ public final class ShippedModel implements Serializable {
     }
   }
 
-  /** This thread's copy of the network, deserialized at most once per JVM. */
+  /** This thread's scorer: the JVM's ONNX Runtime session, or this thread's network copy. */
+  public Teacher teacher() {
+    TaskBackend.prepare();
+    if (onnxInputShape != null) {
+      OrtSession session = SESSIONS.computeIfAbsent(sha256, key -> {
+        LOADS.incrementAndGet();
+        return OnnxModel.open(bytes, "model", path);
+      });
+      return (rows, count) -> {
+        try {
+          return OnnxModel.run(session, onnxInputShape, rows, count);
+        } catch (OrtException e) {
+          throw new DistillException("ONNX Runtime failed on " + path + ": " + e.getMessage(), e);
+        }
+      };
+    }
+    MultiLayerNetwork network = network();
+    return (rows, count) -> network.output(
+        Nd4j.create(rows, new long[] {count, featureCount}, 'c'), false).toFloatMatrix();
+  }
+
+  /** This thread's copy of a DL4J network, deserialized at most once per JVM. */
   public MultiLayerNetwork network() {
+    if (onnxInputShape != null) {
+      throw new DistillException(path + " is an ONNX model; only DL4J models can be used here");
+    }
     TaskBackend.prepare();
     return PER_THREAD.get().computeIfAbsent(sha256, key -> LOADED.computeIfAbsent(key, k -> {
       LOADS.incrementAndGet();
@@ -111,6 +185,10 @@ public final class ShippedModel implements Serializable {
 
   public String sha256() {
     return sha256;
+  }
+
+  public boolean isOnnx() {
+    return onnxInputShape != null;
   }
 
   public long parameterCount() {

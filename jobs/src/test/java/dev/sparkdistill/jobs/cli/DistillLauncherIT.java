@@ -147,6 +147,36 @@ class DistillLauncherIT {
     return logs.toString();
   }
 
+  @Test
+  void exportsATeacherToOnnxAndScoresWithItOnSeparateExecutorJvms() throws Exception {
+    Path examples = tmp.resolve("examples");
+    assertThat(prepareSlice(examples).exitCode()).isZero();
+    Path teacher = tmp.resolve("teacher");
+    Result trained = distill("train", "--set", "train.input=" + examples, "--set",
+        "train.output=" + teacher, "--set", "train.alpha=0", "--set", "train.epochs=1",
+        "--set", "train.model.kind=cnn", "--set", "train.model.conv-channels=[4]",
+        "--set", "train.model.hidden=[16]");
+    assertThat(trained.exitCode()).as(trained.stderr()).isZero();
+
+    Path onnx = tmp.resolve("teacher.onnx");
+    Result exported = distill("export", "--format", "onnx", "--model",
+        teacher.resolve("model.zip").toString(), "--output", onnx.toString());
+    assertThat(exported.exitCode()).as(exported.stderr()).isZero();
+    assertThat(exported.stdout()).startsWith("exported ").contains("max abs diff of logits");
+
+    // ONNX Runtime's natives and the relocated protobuf, loaded in executor JVMs.
+    Path targets = tmp.resolve("targets");
+    Result scored = distill("infer", "--set", "infer.input=" + examples,
+        "--set", "infer.output=" + targets, "--set", "infer.teachers=[\"" + onnx + "\"]",
+        "--", "--master", "local-cluster[2,1,1024]");
+    assertThat(scored.exitCode()).as(scored.stderr()).isZero();
+    assertThat(scored.stderr()).contains("2 executor JVM(s) besides the driver");
+    TargetsManifest manifest = ManifestJson.read(Files.readString(
+        targets.resolve("_manifest.json")), TargetsManifest.class, "_manifest.json");
+    assertThat(manifest.rows().scored()).isEqualTo(400);
+    assertThat(manifest.teachers().get(0).path()).isEqualTo(onnx.toString());
+  }
+
   /** The Fashion-MNIST slice of the test resources (400 images) prepared by the launcher. */
   private Result prepareSlice(Path output) throws IOException, InterruptedException {
     Path slice = PROJECT.resolve("jobs/src/test/resources/fashion-mnist-slice");

@@ -1,0 +1,139 @@
+package dev.sparkdistill.jobs.model;
+
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import dev.sparkdistill.common.DistillException;
+import dev.sparkdistill.common.manifest.ManifestJson;
+import dev.sparkdistill.common.manifest.TableShape;
+import dev.sparkdistill.common.onnx.OnnxExporter;
+import dev.sparkdistill.jobs.io.HadoopFiles;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.util.List;
+import java.util.Optional;
+import java.util.Random;
+import java.util.UUID;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * {@code export --format onnx}: a trained DL4J model to an ONNX file. Runs on the driver alone
+ * (no Spark job): reads the model and the manifest that gives its feature shape and class names
+ * (the examples table's, else the model directory's own), exports, runs the result in ONNX
+ * Runtime against DL4J on seeded rows, and only then writes it, to a hidden temporary file
+ * renamed into place, so a failed export leaves nothing that looks complete.
+ */
+public final class OnnxExport {
+  /** Rows of the check run, and the largest difference of logits accepted. */
+  static final int CHECK_ROWS = 64;
+  public static final double BOUND = 1e-4;
+
+  public record Options(String model, Optional<String> examples, String output,
+      boolean overwrite) {}
+
+  /** What was written, with the check's largest logit difference. */
+  public record Result(String output, long bytes, int nodes, double maxAbsDiff) {}
+
+  private final Options options;
+
+  public OnnxExport(Options options) {
+    this.options = options;
+  }
+
+  public Result run(Configuration conf) {
+    Path output = new Path(options.output());
+    if (!options.overwrite() && HadoopFiles.exists(output, conf)) {
+      throw new DistillException("output " + output + " exists; use --overwrite to replace it");
+    }
+    if (ShippedModel.isOnnx(options.model())) {
+      throw new DistillException("model " + options.model() + " is already an ONNX file");
+    }
+    byte[] source = ShippedModel.readBytes(options.model(), conf, "model");
+    MultiLayerNetwork network = ShippedModel.deserialize("model", options.model(), source);
+    TableShape shape = shape(conf);
+    onnx.Onnx.ModelProto model = OnnxExporter.export(network, new OnnxExporter.Description(
+        shape.featureShape(), shape.classNames(), ShippedModel.sha256(source)));
+    byte[] bytes = model.toByteArray();
+    double diff = maxAbsDiff(network, bytes, shape);
+    if (diff > BOUND) {
+      throw new DistillException("the exported model's logits differ from DL4J's by " + diff
+          + " (more than " + BOUND + ") on " + CHECK_ROWS + " seeded rows; nothing written");
+    }
+    writeAtomically(output, bytes, conf);
+    return new Result(output.toString(), bytes.length, model.getGraph().getNodeCount(), diff);
+  }
+
+  /** Feature shape and class names: from --examples, else the model directory's manifest. */
+  private TableShape shape(Configuration conf) {
+    String manifest = options.examples().map(dir -> dir + "/_manifest.json")
+        .orElseGet(() -> new Path(new Path(options.model()).getParent(), "_manifest.json")
+            .toString());
+    if (!HadoopFiles.exists(new Path(manifest), conf)) {
+      throw new DistillException(manifest + " does not exist: the export needs the feature "
+          + "shape and class names; give --examples with the examples table the model was "
+          + "trained on");
+    }
+    TableShape read = ManifestJson.read(HadoopFiles.readText(manifest, conf), TableShape.class,
+        manifest);
+    int count = read.featureShape().stream().reduce(1, Math::multiplyExact);
+    List<String> names = read.classNames() == null || read.classNames().isEmpty()
+        ? java.util.stream.IntStream.range(0, read.classCount()).mapToObj(String::valueOf).toList()
+        : read.classNames();
+    return new TableShape(read.kind(), read.featureShape(), count, names.size(), names);
+  }
+
+  /** ONNX Runtime against DL4J on seeded rows in [0, 1), the range of scaled pixels. */
+  static double maxAbsDiff(MultiLayerNetwork network, byte[] onnx, TableShape shape) {
+    Random random = new Random(7);
+    float[] rows = new float[CHECK_ROWS * shape.featureCount()];
+    for (int i = 0; i < rows.length; i++) {
+      rows[i] = random.nextFloat();
+    }
+    float[][] expected = network.output(Nd4j.create(rows,
+        new long[] {CHECK_ROWS, shape.featureCount()}, 'c'), false).toFloatMatrix();
+    try (OrtSession session = OnnxModel.open(onnx, "exported model", "(in memory)")) {
+      float[][] actual = OnnxModel.run(session,
+          OnnxModel.checkedInputShape(session, shape, "exported model", "(in memory)"), rows,
+          CHECK_ROWS);
+      double max = 0;
+      for (int i = 0; i < CHECK_ROWS; i++) {
+        for (int c = 0; c < shape.classCount(); c++) {
+          max = Math.max(max, Math.abs(actual[i][c] - expected[i][c]));
+        }
+      }
+      return max;
+    } catch (OrtException e) {
+      throw new DistillException("ONNX Runtime cannot run the exported model: "
+          + e.getMessage());
+    }
+  }
+
+  private static void writeAtomically(Path output, byte[] bytes, Configuration conf) {
+    FileSystem fs = HadoopFiles.fs(output, conf);
+    Path temporary = new Path(output.getParent(),
+        "." + output.getName() + "." + UUID.randomUUID() + ".tmp");
+    try {
+      try (OutputStream out = fs.create(temporary, false)) {
+        out.write(bytes);
+      }
+      if (fs.exists(output) && !fs.delete(output, false)) {
+        throw new IOException("cannot replace " + output);
+      }
+      if (!fs.rename(temporary, output)) {
+        throw new IOException("cannot rename " + temporary + " to " + output);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + output, e);
+    } finally {
+      try {
+        fs.delete(temporary, false);
+      } catch (IOException e) {
+        // best effort: a hidden .tmp file is all that can be left
+      }
+    }
+  }
+}

@@ -16,6 +16,7 @@ import dev.sparkdistill.common.manifest.TargetsManifest;
 import dev.sparkdistill.jobs.SparkPhases;
 import dev.sparkdistill.jobs.model.ShippedModel;
 import dev.sparkdistill.jobs.io.HadoopFiles;
+import dev.sparkdistill.jobs.io.OutputClaim;
 import dev.sparkdistill.jobs.io.OutputDirectory;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -80,6 +81,13 @@ public final class InferJob {
     Configuration conf = spark.sparkContext().hadoopConfiguration();
     Inputs inputs = readInputs(spark, conf);
     OutputDirectory out = new OutputDirectory(config.output(), conf);
+    try (OutputClaim claim = out.claim("infer")) {
+      return write(spark, inputs, out, started);
+    }
+  }
+
+  private TargetsManifest write(SparkSession spark, Inputs inputs, OutputDirectory out,
+      String started) {
     if (config.incremental()) {
       return runIncremental(spark, inputs, out, started);
     }

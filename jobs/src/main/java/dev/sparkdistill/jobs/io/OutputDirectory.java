@@ -24,11 +24,23 @@ public final class OutputDirectory {
   private final Path path;
   private final Configuration conf;
   private final FileSystem fs;
+  private OutputClaim claim;
 
   public OutputDirectory(String location, Configuration conf) {
     this.path = new Path(location);
     this.conf = conf;
     this.fs = HadoopFiles.fs(path, conf);
+  }
+
+  /**
+   * Claims the output for this run until the claim is closed (see {@link OutputClaim}); a job
+   * takes it before looking at or clearing the output, and closes it when it ends.
+   *
+   * @param job the command, for the claim's readers ("train")
+   */
+  public OutputClaim claim(String job) {
+    claim = OutputClaim.take(path, conf, job);
+    return claim;
   }
 
   public Path path() {
@@ -122,8 +134,14 @@ public final class OutputDirectory {
     }
   }
 
-  /** Marks the output complete: the manifest, then the {@code _SUCCESS} marker. */
+  /**
+   * Marks the output complete: the manifest, then the {@code _SUCCESS} marker; first checks
+   * that this run still holds its claim, when it took one.
+   */
   public void markComplete(Object manifest) {
+    if (claim != null) {
+      claim.checkStillHeld();
+    }
     HadoopFiles.writeText(child(MANIFEST), ManifestJson.write(manifest), conf);
     HadoopFiles.writeText(child(SUCCESS), "", conf);
   }

@@ -22,6 +22,7 @@ import dev.sparkdistill.common.manifest.InputFingerprint;
 import dev.sparkdistill.common.manifest.RowTally;
 import dev.sparkdistill.jobs.SparkPhases;
 import dev.sparkdistill.jobs.io.HadoopFiles;
+import dev.sparkdistill.jobs.io.OutputClaim;
 import dev.sparkdistill.jobs.io.OutputDirectory;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -72,6 +73,13 @@ public final class PrepareJob {
     Configuration conf = spark.sparkContext().hadoopConfiguration();
     OutputDirectory out = new OutputDirectory(config.output(), conf);
     ExamplesManifest.Source source = describeInputs(conf);
+    try (OutputClaim claim = out.claim("prepare")) {
+      return write(spark, out, source, started);
+    }
+  }
+
+  private ExamplesManifest write(SparkSession spark, OutputDirectory out,
+      ExamplesManifest.Source source, String started) {
     Optional<ExamplesManifest> done = existingOutput(out, source);
     if (done.isPresent()) {
       return done.get();

@@ -163,6 +163,33 @@ class S3StorageIT {
     assertThat(S3.keys("cut")).contains("examples/_SUCCESS", "examples/_manifest.json");
   }
 
+  /**
+   * On S3 the claim's existence check and write are two requests (best-effort, see
+   * OutputClaim); one run after another, the second still finds the first's claim.
+   */
+  @Test
+  void aSecondRunRefusesAnS3OutputWhileTheFirstHoldsItsClaim() throws Exception {
+    S3.client().createBucket("claims");
+    org.apache.hadoop.conf.Configuration conf = new org.apache.hadoop.conf.Configuration();
+    List<String> options = S3.sparkOptions();
+    for (int i = 1; i < options.size(); i += 2) {
+      String[] setting = options.get(i).substring("spark.hadoop.".length()).split("=", 2);
+      conf.set(setting[0], setting[1]);
+    }
+    conf.set("fs.s3a.access.key", S3.accessKey());
+    conf.set("fs.s3a.secret.key", S3.secretKey());
+    conf.setBoolean("fs.s3a.impl.disable.cache", true);
+    String output = "s3a://claims/model";
+    try (var first = new dev.sparkdistill.jobs.io.OutputDirectory(output, conf).claim("train")) {
+      assertThat(S3.keys("claims")).containsExactly(".model.claim");
+      assertThat(org.assertj.core.api.Assertions.catchThrowable(
+          () -> new dev.sparkdistill.jobs.io.OutputDirectory(output, conf).claim("train")))
+          .hasMessageStartingWith("output " + output + " is being written by another run, run ")
+          .hasMessageContaining("its claim s3a://claims/.model.claim was renewed ");
+    }
+    assertThat(S3.keys("claims")).isEmpty();
+  }
+
   private static int indexOf(byte[] haystack, byte[] needle) {
     outer:
     for (int i = 0; i + needle.length <= haystack.length; i++) {

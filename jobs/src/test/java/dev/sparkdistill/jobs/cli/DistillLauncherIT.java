@@ -224,9 +224,15 @@ class DistillLauncherIT {
     assertThat(second).as("a checkpoint of epoch 2 before the driver is killed").exists();
     first.destroyForcibly().waitFor();
     assertThat(model.resolve("_SUCCESS")).as("a killed run is not complete").doesNotExist();
+    Path claim = tmp.resolve(".model.claim");
+    assertThat(claim).as("the killed driver's claim stays behind").exists();
 
+    // Its process is gone from this host, so its claim does not block the resumed run.
     Result resumed = distill(concat(train, new String[] {"--resume"}));
     assertThat(resumed.exitCode()).as(resumed.stderr()).isZero();
+    assertThat(resumed.stderr()).containsPattern("taking over the claim " + claim + " on "
+        + model + ": run \\w+ \\(distill train, pid \\d+ on host .*\\) is no longer running");
+    assertThat(claim).doesNotExist();
     assertThat(resumed.stderr()).containsPattern("resuming from the checkpoint of epoch [2-7]\\b");
     assertThat(model.resolve("_SUCCESS")).exists();
     List<Integer> epochs = new com.fasterxml.jackson.databind.ObjectMapper()

@@ -57,6 +57,22 @@ class OutputClaimTest {
   }
 
   @Test
+  void refusesWhileAnotherLiveProcessOfThisHostHoldsTheClaim() throws Exception {
+    Process alive = new ProcessBuilder("sleep", "60").start();
+    try {
+      write(new ClaimHolder("live-run", "train", ClaimHolder.thisHost(), alive.pid(),
+          alive.info().startInstant().map(Instant::toString).orElse(""),
+          Instant.now().toString()));
+      assertThatThrownBy(() -> output().claim("train"))
+          .hasMessageContaining("another run, run live-run (distill train, pid " + alive.pid());
+      alive.destroyForcibly().waitFor();
+      output().claim("train").close();
+    } finally {
+      alive.destroyForcibly();
+    }
+  }
+
+  @Test
   void waitsForAClaimOfAnotherHostUntilItExpires() throws Exception {
     write(new ClaimHolder("remote-run", "train", "another-host", 1, "",
         Instant.now().toString()));

@@ -66,14 +66,27 @@ public final class DistillCli implements Runnable {
 
   /**
    * The first message written for the user in the cause chain (Spark wraps task failures),
-   * else the root cause; first line only.
+   * else the root cause, after what the job was doing when the chain says so (an I/O failure's
+   * "cannot write model s3a://..."); first line only.
    */
   static String oneLineCause(Throwable e) {
     Throwable chosen = userFacing(e);
     String message = chosen.getMessage();
     if (!(chosen instanceof DistillException)) {
-      message = chosen.getClass().getSimpleName() + (message == null ? "" : ": " + message);
+      message = chosen.getClass().getSimpleName() + (message == null ? "" : ": " + firstLine(
+          message));
+      for (Throwable t = e; t != null && t != chosen; t = t.getCause()) {
+        if (t instanceof java.io.UncheckedIOException && t.getMessage() != null
+            && !t.getMessage().startsWith(t.getCause().getClass().getName())) {
+          message = firstLine(t.getMessage()) + ": " + message;
+          break;
+        }
+      }
     }
+    return firstLine(message);
+  }
+
+  private static String firstLine(String message) {
     return message.lines().findFirst().orElse(message).trim();
   }
 

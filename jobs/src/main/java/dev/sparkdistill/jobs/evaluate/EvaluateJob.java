@@ -14,6 +14,7 @@ import dev.sparkdistill.common.manifest.ManifestJson;
 import dev.sparkdistill.common.manifest.TableShape;
 import dev.sparkdistill.jobs.SparkPhases;
 import dev.sparkdistill.jobs.io.HadoopFiles;
+import dev.sparkdistill.jobs.io.OutputClaim;
 import dev.sparkdistill.jobs.io.OutputDirectory;
 import dev.sparkdistill.jobs.model.ShippedModel;
 import java.time.Instant;
@@ -83,6 +84,15 @@ public final class EvaluateJob {
     });
 
     OutputDirectory out = new OutputDirectory(config.output(), conf);
+    try (OutputClaim claim = out.claim("evaluate")) {
+      return write(spark, out, inputManifest, shape, names, models, digests);
+    }
+  }
+
+  private EvaluationReport write(SparkSession spark, OutputDirectory out, String inputManifest,
+      TableShape shape, List<String> names, List<ShippedModel> models,
+      Map<String, String> digests) {
+    Configuration conf = spark.sparkContext().hadoopConfiguration();
     String inputDigest = ConfigRendering.sha256(inputManifest);
     Optional<EvaluationManifest> done = out.prepareForWrite(config.mode(),
         EvaluationManifest.class, previous -> previous.configDigest().equals(config.configDigest())

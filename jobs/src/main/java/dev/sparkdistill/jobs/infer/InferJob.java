@@ -16,6 +16,7 @@ import dev.sparkdistill.common.manifest.TargetsManifest;
 import dev.sparkdistill.jobs.SparkPhases;
 import dev.sparkdistill.jobs.model.ShippedModel;
 import dev.sparkdistill.jobs.io.HadoopFiles;
+import dev.sparkdistill.jobs.io.OutputClaim;
 import dev.sparkdistill.jobs.io.OutputDirectory;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -81,6 +82,13 @@ public final class InferJob {
     Configuration conf = spark.sparkContext().hadoopConfiguration();
     Inputs inputs = readInputs(spark, conf);
     OutputDirectory out = new OutputDirectory(config.output(), conf);
+    try (OutputClaim claim = out.claim("infer")) {
+      return write(spark, inputs, out, started);
+    }
+  }
+
+  private TargetsManifest write(SparkSession spark, Inputs inputs, OutputDirectory out,
+      String started) {
     if (config.incremental()) {
       return runIncremental(spark, inputs, out, started);
     }
@@ -265,20 +273,21 @@ public final class InferJob {
     String description = "infer: scoring " + input + " rows with " + teacherCount
         + " teacher(s) into " + out.path();
     if (!config.setsRowsAside()) {
-      SparkPhases.run(spark, description, () -> writeTable(
-          scored.drop(Scoring.FILTER_REASON), out.path().toString(), append));
+      SparkPhases.run(spark, description, () -> out.write("targets table", () -> writeTable(
+          scored.drop(Scoring.FILTER_REASON), out.path().toString(), append)));
       return;
     }
     // Scored once: the per-class cut-offs and both writes read the persisted rows.
     Dataset<Row> persisted = scored.persist(StorageLevel.MEMORY_AND_DISK());
     try {
       Dataset<Row> marked = capPerClass(persisted).drop(Scoring.PSEUDO_LABEL, Scoring.CONFIDENCE);
-      SparkPhases.run(spark, description, () -> writeTable(marked
-          .filter(col(Scoring.FILTER_REASON).isNull()).drop(Scoring.FILTER_REASON),
-          out.path().toString(), append));
+      SparkPhases.run(spark, description, () -> out.write("targets table", () -> writeTable(
+          marked.filter(col(Scoring.FILTER_REASON).isNull()).drop(Scoring.FILTER_REASON),
+          out.path().toString(), append)));
       SparkPhases.run(spark, "infer: writing filtered rows to " + out.child(FILTERED),
-          () -> writeTable(marked.filter(col(Scoring.FILTER_REASON).isNotNull()),
-              out.child(FILTERED).toString(), append));
+          () -> out.write("targets table", () -> writeTable(
+              marked.filter(col(Scoring.FILTER_REASON).isNotNull()),
+              out.child(FILTERED).toString(), append)));
     } finally {
       persisted.unpersist();
     }

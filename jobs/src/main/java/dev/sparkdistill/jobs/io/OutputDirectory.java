@@ -20,15 +20,30 @@ import org.apache.hadoop.fs.Path;
 public final class OutputDirectory {
   public static final String MANIFEST = "_manifest.json";
   public static final String SUCCESS = "_SUCCESS";
+  /** What an interrupted Spark write leaves: the file committers' and the S3A magic one's. */
+  private static final java.util.Set<String> COMMITTER_LEFTOVERS =
+      java.util.Set.of("_temporary", "__magic");
 
   private final Path path;
   private final Configuration conf;
   private final FileSystem fs;
+  private OutputClaim claim;
 
   public OutputDirectory(String location, Configuration conf) {
     this.path = new Path(location);
     this.conf = conf;
     this.fs = HadoopFiles.fs(path, conf);
+  }
+
+  /**
+   * Claims the output for this run until the claim is closed (see {@link OutputClaim}); a job
+   * takes it before looking at or clearing the output, and closes it when it ends.
+   *
+   * @param job the command, for the claim's readers ("train")
+   */
+  public OutputClaim claim(String job) {
+    claim = OutputClaim.take(path, conf, job);
+    return claim;
   }
 
   public Path path() {
@@ -99,7 +114,8 @@ public final class OutputDirectory {
         throw new DistillException("output " + path + " holds a complete " + what + " made "
             + "from other inputs or another config; use --mode overwrite to replace it");
       }
-      if (!holdsOnly(name -> ownLeftover.test(name) || name.startsWith("."))) {
+      if (!holdsOnly(name -> ownLeftover.test(name) || name.startsWith(".")
+          || COMMITTER_LEFTOVERS.contains(name))) {
         throw new DistillException("output " + path + " exists and is not "
             + (what.matches("[aeiou].*") ? "an " : "a ") + what
             + "; choose another output or use --mode overwrite");
@@ -112,6 +128,29 @@ public final class OutputDirectory {
     return Optional.empty();
   }
 
+  /**
+   * Runs one write into the output. A failure names the output and the first line of its root
+   * cause, which a Spark job failure wraps several times.
+   *
+   * @param what the kind of output, for the message ("examples table")
+   */
+  public void write(String what, Runnable write) {
+    try {
+      write.run();
+    } catch (DistillException e) {
+      throw e;
+    } catch (Exception e) { // Spark's checked SparkException, thrown through the Runnable
+      Throwable root = e;
+      while (root.getCause() != null && root.getCause() != root) {
+        root = root.getCause();
+      }
+      String message = root.getMessage() == null ? ""
+          : ": " + root.getMessage().lines().findFirst().orElse("").trim();
+      throw new DistillException("cannot write the " + what + " " + path + ": "
+          + root.getClass().getSimpleName() + message, e);
+    }
+  }
+
   public void delete() {
     try {
       if (fs.exists(path) && !fs.delete(path, true)) {
@@ -122,8 +161,14 @@ public final class OutputDirectory {
     }
   }
 
-  /** Marks the output complete: the manifest, then the {@code _SUCCESS} marker. */
+  /**
+   * Marks the output complete: the manifest, then the {@code _SUCCESS} marker; first checks
+   * that this run still holds its claim, when it took one.
+   */
   public void markComplete(Object manifest) {
+    if (claim != null) {
+      claim.checkStillHeld();
+    }
     HadoopFiles.writeText(child(MANIFEST), ManifestJson.write(manifest), conf);
     HadoopFiles.writeText(child(SUCCESS), "", conf);
   }

@@ -22,6 +22,7 @@ import dev.sparkdistill.common.manifest.InputFingerprint;
 import dev.sparkdistill.common.manifest.RowTally;
 import dev.sparkdistill.jobs.SparkPhases;
 import dev.sparkdistill.jobs.io.HadoopFiles;
+import dev.sparkdistill.jobs.io.OutputClaim;
 import dev.sparkdistill.jobs.io.OutputDirectory;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -72,6 +73,13 @@ public final class PrepareJob {
     Configuration conf = spark.sparkContext().hadoopConfiguration();
     OutputDirectory out = new OutputDirectory(config.output(), conf);
     ExamplesManifest.Source source = describeInputs(conf);
+    try (OutputClaim claim = out.claim("prepare")) {
+      return write(spark, out, source, started);
+    }
+  }
+
+  private ExamplesManifest write(SparkSession spark, OutputDirectory out,
+      ExamplesManifest.Source source, String started) {
     Optional<ExamplesManifest> done = existingOutput(out, source);
     if (done.isPresent()) {
       return done.get();
@@ -99,10 +107,11 @@ public final class PrepareJob {
           checked.filter(col(ParsedRows.REASON).isNull())
               .select(ParsedRows.ID, ParsedRows.FEATURES, ParsedRows.LABEL, ParsedRows.SPLIT))));
       SparkPhases.run(spark, "prepare: writing " + parsedTally.written() + " examples to "
-          + out.path(), () -> examples.write().mode("overwrite").partitionBy(ParsedRows.SPLIT)
+          + out.path(), () -> out.write("examples table", () -> examples.write()
+              .mode("overwrite").partitionBy(ParsedRows.SPLIT)
               .option("maxRecordsPerFile", config.rowsPerFile())
               .option("mapreduce.fileoutputcommitter.marksuccessfuljobs", "false")
-              .parquet(out.path().toString()));
+              .parquet(out.path().toString())));
       writeRejected(spark, rejected, out);
       RowTally written = countWritten(spark, out, parsedTally);
       ExamplesManifest manifest = new ExamplesManifest(ExamplesManifest.SCHEMA_VERSION,
@@ -268,7 +277,8 @@ public final class PrepareJob {
   private static void writeRejected(SparkSession spark, Dataset<Row> rejected,
       OutputDirectory out) {
     SparkPhases.run(spark, "prepare: writing rejected rows to " + out.child("_rejected"),
-        () -> rejected.write().mode("overwrite").parquet(out.child("_rejected").toString()));
+        () -> out.write("examples table", () -> rejected.write().mode("overwrite")
+            .parquet(out.child("_rejected").toString())));
   }
 
   /** Moves a seeded share of each class's training rows to the validation split. */

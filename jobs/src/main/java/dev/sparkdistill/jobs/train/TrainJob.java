@@ -16,6 +16,7 @@ import dev.sparkdistill.common.train.BatchMetrics;
 import dev.sparkdistill.common.train.Minibatches;
 import dev.sparkdistill.jobs.SparkPhases;
 import dev.sparkdistill.jobs.io.HadoopFiles;
+import dev.sparkdistill.jobs.io.OutputClaim;
 import dev.sparkdistill.jobs.io.OutputDirectory;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -59,9 +60,17 @@ public final class TrainJob {
     String started = Instant.now().toString();
     Configuration conf = spark.sparkContext().hadoopConfiguration();
     TrainingInput input = TrainingInput.open(spark, config.input());
-    TableShape shape = input.shape();
     checkInputSuitsConfig(input);
     OutputDirectory out = new OutputDirectory(config.output(), conf);
+    try (OutputClaim claim = out.claim("train")) {
+      return write(spark, input, out, started);
+    }
+  }
+
+  private ModelManifest write(SparkSession spark, TrainingInput input, OutputDirectory out,
+      String started) {
+    Configuration conf = spark.sparkContext().hadoopConfiguration();
+    TableShape shape = input.shape();
     Optional<ModelManifest> done = out.prepareForWrite(config.mode(), ModelManifest.class,
         previous -> previous.configDigest().equals(config.configDigest())
             && previous.inputManifestDigest().equals(input.manifestDigest()),

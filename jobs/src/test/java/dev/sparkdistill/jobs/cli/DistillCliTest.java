@@ -155,4 +155,15 @@ class DistillCliTest extends SparkTestBase {
     assertThat(err.toString()).isEqualTo("distill prepare failed: file " + images
         + " is truncated: its header declares 2 items of 4 bytes, more than the file holds\n");
   }
+
+  @Test
+  void anIoFailureSaysWhatTheJobWasDoingBeforeItsRootCause() {
+    Throwable failure = new RuntimeException("wrapped", new java.io.UncheckedIOException(
+        "cannot write model s3a://b/m/model.zip", new java.io.IOException("upload failed",
+            new java.net.ConnectException("Connection refused"))));
+    assertThat(DistillCli.oneLineCause(failure))
+        .isEqualTo("cannot write model s3a://b/m/model.zip: ConnectException: Connection refused");
+    assertThat(DistillCli.oneLineCause(new IllegalStateException("two\nlines")))
+        .isEqualTo("IllegalStateException: two");
+  }
 }

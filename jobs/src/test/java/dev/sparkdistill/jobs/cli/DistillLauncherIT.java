@@ -5,11 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.sparkdistill.common.manifest.ExamplesManifest;
 import dev.sparkdistill.common.manifest.ManifestJson;
 import dev.sparkdistill.common.manifest.TargetsManifest;
+import dev.sparkdistill.jobs.Launcher;
+import dev.sparkdistill.jobs.Launcher.Result;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.apache.spark.sql.SparkSession;
@@ -23,19 +24,11 @@ import org.junit.jupiter.api.io.TempDir;
  * from Debian's dataset-fashion-mnist (which .ci/run installs).
  */
 class DistillLauncherIT {
-  private static final Path PROJECT = Path.of(System.getProperty("distill.project.dir", ".."))
-      .toAbsolutePath().normalize();
+  private static final Path PROJECT = Launcher.PROJECT;
   private static final Path DATASET = Path.of("/usr/share/datasets/fashion-mnist");
 
   @TempDir
   Path tmp;
-
-  record Result(int exitCode, String stdout, String stderr) {
-    String lastErrLine() {
-      List<String> lines = stderr.lines().toList();
-      return lines.isEmpty() ? "" : lines.get(lines.size() - 1);
-    }
-  }
 
   @BeforeAll
   static void datasetIsInstalled() {
@@ -44,11 +37,7 @@ class DistillLauncherIT {
   }
 
   private Result distill(String... args) throws IOException, InterruptedException {
-    Process process = start(args);
-    assertThat(process.waitFor(5, TimeUnit.MINUTES)).as("distill finished in 5 minutes").isTrue();
-    return new Result(process.exitValue(),
-        Files.readString(tmp.resolve("stdout.txt"), StandardCharsets.UTF_8),
-        Files.readString(tmp.resolve("stderr.txt"), StandardCharsets.UTF_8));
+    return Launcher.finish(start(args), tmp);
   }
 
   @Test
@@ -227,16 +216,8 @@ class DistillLauncherIT {
     assertThat(distinctIds(targets)).isEqualTo(70_000);
   }
 
-  /** submit/distill as a user runs it, stdout and stderr to files in the test's folder. */
   private Process start(String... args) throws IOException {
-    List<String> command = new ArrayList<>(List.of(PROJECT.resolve("submit/distill").toString()));
-    command.addAll(List.of(args));
-    ProcessBuilder builder = new ProcessBuilder(command).directory(tmp.toFile())
-        .redirectOutput(tmp.resolve("stdout.txt").toFile())
-        .redirectError(tmp.resolve("stderr.txt").toFile());
-    builder.environment().put("DISTILL_SPARK", "embedded");
-    builder.environment().put("DISTILL_DRIVER_MEMORY", "2g");
-    return builder.start();
+    return Launcher.start(tmp, java.util.Map.of(), args);
   }
 
   /** An executor JVM of the job, once the scoring tasks are writing their output. */
@@ -288,9 +269,15 @@ class DistillLauncherIT {
     assertThat(second).as("a checkpoint of epoch 2 before the driver is killed").exists();
     first.destroyForcibly().waitFor();
     assertThat(model.resolve("_SUCCESS")).as("a killed run is not complete").doesNotExist();
+    Path claim = tmp.resolve(".model.claim");
+    assertThat(claim).as("the killed driver's claim stays behind").exists();
 
+    // Its process is gone from this host, so its claim does not block the resumed run.
     Result resumed = distill(concat(train, new String[] {"--resume"}));
     assertThat(resumed.exitCode()).as(resumed.stderr()).isZero();
+    assertThat(resumed.stderr()).containsPattern("taking over the claim " + claim + " on "
+        + model + ": run \\w+ \\(distill train, pid \\d+ on host .*\\) is no longer running");
+    assertThat(claim).doesNotExist();
     assertThat(resumed.stderr()).containsPattern("resuming from the checkpoint of epoch [2-7]\\b");
     assertThat(model.resolve("_SUCCESS")).exists();
     List<Integer> epochs = new com.fasterxml.jackson.databind.ObjectMapper()

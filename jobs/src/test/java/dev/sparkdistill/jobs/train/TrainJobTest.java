@@ -59,6 +59,31 @@ class TrainJobTest extends SparkTestBase {
   }
 
   @Test
+  void aSecondRunOnTheSameOutputRefusesWhileTheFirstTrainsAndTheFirstCompletes()
+      throws Exception {
+    Path output = tmp.resolve("model");
+    String[] settings = {"train.input=" + examples, "train.output=" + output, "train.alpha=0",
+        "train.epochs=4", "train.model.hidden=[16]"};
+    java.util.concurrent.CompletableFuture<ModelManifest> first =
+        java.util.concurrent.CompletableFuture.supplyAsync(
+            () -> new TrainJob(config(settings)).run(spark));
+    Path claim = tmp.resolve(".model.claim");
+    long deadline = System.nanoTime() + 60_000_000_000L;
+    while (!Files.exists(claim) && !first.isDone() && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    assertThat(claim).as("the first run's claim").exists();
+
+    assertThatThrownBy(() -> new TrainJob(config(settings)).run(spark))
+        .isInstanceOf(DistillException.class)
+        .hasMessageStartingWith("output " + output + " is being written by another run, run ")
+        .hasMessageContaining("(distill train, pid ");
+    assertThat(first.get().epochs()).isEqualTo(4);
+    assertThat(output.resolve("_SUCCESS")).exists();
+    assertThat(claim).as("released at the end").doesNotExist();
+  }
+
+  @Test
   void trainsATeacherOnHardLabelsWhoseValidationLossFallsAndAccuracyBeatsTheBar()
       throws Exception {
     Path output = tmp.resolve("teacher");

@@ -1,0 +1,59 @@
+package dev.sparkdistill.jobs;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * submit/distill as a user runs it, on the embedded Spark, as a separate process: stdout and
+ * stderr go to files in a working folder.
+ */
+public final class Launcher {
+  public static final Path PROJECT = Path.of(System.getProperty("distill.project.dir", ".."))
+      .toAbsolutePath().normalize();
+
+  private Launcher() {}
+
+  public record Result(int exitCode, String stdout, String stderr) {
+    public String lastErrLine() {
+      List<String> lines = stderr.lines().toList();
+      return lines.isEmpty() ? "" : lines.get(lines.size() - 1);
+    }
+  }
+
+  /** Starts the launcher in {@code dir}; {@code env} adds to its environment. */
+  public static Process start(Path dir, Map<String, String> env, String... args)
+      throws IOException {
+    List<String> command = new ArrayList<>(List.of(PROJECT.resolve("submit/distill").toString()));
+    command.addAll(List.of(args));
+    ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile())
+        .redirectOutput(dir.resolve("stdout.txt").toFile())
+        .redirectError(dir.resolve("stderr.txt").toFile());
+    builder.environment().put("DISTILL_SPARK", "embedded");
+    builder.environment().put("DISTILL_DRIVER_MEMORY", "2g");
+    builder.environment().putAll(env);
+    return builder.start();
+  }
+
+  /** Waits for a started launcher (at most 5 minutes) and reads what it wrote. */
+  public static Result finish(Process process, Path dir)
+      throws IOException, InterruptedException {
+    if (!process.waitFor(5, TimeUnit.MINUTES)) {
+      process.destroyForcibly();
+      throw new AssertionError("distill did not finish in 5 minutes");
+    }
+    return new Result(process.exitValue(),
+        Files.readString(dir.resolve("stdout.txt"), StandardCharsets.UTF_8),
+        Files.readString(dir.resolve("stderr.txt"), StandardCharsets.UTF_8));
+  }
+
+  public static Result run(Path dir, Map<String, String> env, String... args)
+      throws IOException, InterruptedException {
+    return finish(start(dir, env, args), dir);
+  }
+}

@@ -69,13 +69,19 @@ final class Scoring implements Serializable {
   }
 
   Iterator<TargetRecord> score(Iterator<ExampleRecord> rows) {
+    TaskProgress progress = new TaskProgress();
     return new Iterator<>() {
       private Iterator<TargetRecord> batch = java.util.Collections.emptyIterator();
 
       @Override
       public boolean hasNext() {
         if (!batch.hasNext() && rows.hasNext()) {
-          batch = scoreBatch(rows).iterator();
+          List<TargetRecord> scored = scoreBatch(rows);
+          progress.scored(scored.size());
+          batch = scored.iterator();
+        }
+        if (!batch.hasNext()) {
+          progress.finished();
         }
         return batch.hasNext();
       }

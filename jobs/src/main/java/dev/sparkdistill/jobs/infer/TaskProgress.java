@@ -1,0 +1,44 @@
+package dev.sparkdistill.jobs.infer;
+
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import org.apache.spark.TaskContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Progress of one scoring task in the log of the JVM running it: a line every half minute while
+ * it scores and one when its partition is done, with rows and rows/s. Uneven tasks, a slow
+ * executor or a stuck one show here while the job runs, not only in its final line.
+ */
+final class TaskProgress {
+  private static final Logger LOG = LoggerFactory.getLogger(TaskProgress.class);
+  private static final long EVERY_NANOS = TimeUnit.SECONDS.toNanos(30);
+
+  private final long start = System.nanoTime();
+  private long lastLine = start;
+  private long rows;
+  private boolean done;
+
+  void scored(int count) {
+    rows += count;
+    long now = System.nanoTime();
+    if (now - lastLine >= EVERY_NANOS) {
+      lastLine = now;
+      log(now, "so far");
+    }
+  }
+
+  void finished() {
+    if (!done) {
+      done = true;
+      log(System.nanoTime(), "done");
+    }
+  }
+
+  private void log(long now, String when) {
+    double seconds = Math.max(1e-9, (now - start) / 1e9);
+    LOG.info(String.format(Locale.ROOT, "partition %d: %,d rows scored in %.1f s, %s (%.0f rows/s)",
+        TaskContext.getPartitionId(), rows, seconds, when, rows / seconds));
+  }
+}

@@ -1,5 +1,6 @@
 package dev.sparkdistill.jobs.cli;
 
+import dev.sparkdistill.common.onnx.OnnxExporter;
 import dev.sparkdistill.jobs.model.OnnxExport;
 import java.io.PrintWriter;
 import java.util.Locale;
@@ -55,9 +56,10 @@ final class ExportCommand implements Callable<Integer> {
     OnnxExport.Result result = new OnnxExport(new OnnxExport.Options(model,
         Optional.ofNullable(examples), output, overwrite)).run(JobRunner.hadoopConfFromSparkConf());
     PrintWriter out = spec.commandLine().getOut();
-    out.printf(Locale.ROOT, "exported %s to %s: %d bytes, %d nodes, IR 8, opset 17; ONNX "
-        + "Runtime vs DL4J on 64 seeded rows: max abs diff of logits %.2e%n", model,
-        result.output(), result.bytes(), result.nodes(), result.maxAbsDiff());
+    out.printf(Locale.ROOT, "exported %s to %s: %d bytes, %d nodes, IR %d, opset %d; ONNX "
+        + "Runtime vs DL4J on %d seeded rows: max abs diff of logits %.2e%n", model,
+        result.output(), result.bytes(), result.nodes(), OnnxExporter.IR_VERSION,
+        OnnxExporter.OPSET, OnnxExport.CHECK_ROWS, result.maxAbsDiff());
     out.flush();
     return 0;
   }

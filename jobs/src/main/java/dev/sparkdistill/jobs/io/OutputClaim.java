@@ -194,7 +194,14 @@ public final class OutputClaim implements AutoCloseable {
   /** Stops renewing and removes the claim, if still this run's; never throws. */
   @Override
   public void close() {
-    renewal.shutdownNow();
+    // Not shutdownNow: a renewal interrupted mid-write, or one that rewrites the file after
+    // the delete below, would leave a claim that blocks the next run.
+    renewal.shutdown();
+    try {
+      renewal.awaitTermination(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     try {
       if (stillOurs()) {
         fs.delete(file, false);

@@ -143,6 +143,9 @@ public final class OutputDirectory {
       Throwable root = e;
       while (root.getCause() != null && root.getCause() != root) {
         root = root.getCause();
+        if (root instanceof DistillException raisedInTask) {
+          throw raisedInTask; // already names its file or key: a data or config error
+        }
       }
       String message = root.getMessage() == null ? ""
           : ": " + root.getMessage().lines().findFirst().orElse("").trim();

@@ -29,7 +29,7 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 public final class OnnxExport {
   /** Rows of the check run, and the largest difference of logits accepted. */
-  static final int CHECK_ROWS = 64;
+  public static final int CHECK_ROWS = 64;
   public static final double BOUND = 1e-4;
 
   public record Options(String model, Optional<String> examples, String output,

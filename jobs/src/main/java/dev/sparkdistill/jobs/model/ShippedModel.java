@@ -27,7 +27,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * bytes (broadcast once) and their SHA-256. A file ending in {@code .onnx} is an ONNX model
  * scored by ONNX Runtime (CPU); any other is a DL4J model. Each executor JVM loads a model once
  * and keeps it: a DL4J network is then cloned per task thread, since it is not safe to share
- * between threads, while one ONNX Runtime session serves every thread.
+ * between threads, while one ONNX Runtime session serves every thread. Loaded models are kept
+ * for the JVM's life (executors end with their application); a long-lived driver in local mode
+ * that scores with many distinct teachers keeps each of them.
  */
 public final class ShippedModel implements Serializable {
   /** Deserializations in this JVM, for tests and logs. */

@@ -9,6 +9,7 @@ import dev.sparkdistill.common.config.TrainConfig;
 import dev.sparkdistill.common.evaluate.SweepReport;
 import dev.sparkdistill.jobs.SparkTestBase;
 import dev.sparkdistill.jobs.infer.InferJob;
+import dev.sparkdistill.jobs.model.OnnxExport;
 import dev.sparkdistill.jobs.train.TrainJob;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -103,5 +104,25 @@ class SweepJobTest extends SparkTestBase {
       times.add(Files.getLastModifiedTime(output.resolve(name).resolve("model.zip")));
     }
     return times;
+  }
+
+  @Test
+  void aSweepOverAnOnnxTeachersTargetsLeavesAgreementOut() {
+    // evaluate runs DL4J models only, so the ONNX teacher cannot be measured against.
+    Path onnx = shared.resolve("teacher.onnx");
+    new OnnxExport(new OnnxExport.Options(teacher.resolve("model.zip").toString(), Optional.empty(),
+        onnx.toString(), false)).run(spark.sparkContext().hadoopConfiguration());
+    Path onnxTargets = shared.resolve("targets-onnx");
+    new InferJob(InferConfig.from(resolve("infer.input=" + shared.resolve("examples"),
+        "infer.output=" + onnxTargets, "infer.teachers=[\"" + onnx + "\"]"))).run(spark);
+    Path output = shared.resolve("grid-onnx");
+
+    SweepReport report = new SweepJob(SweepConfig.from(resolve("train.input=" + onnxTargets,
+        "train.epochs=2", "train.model.hidden=[16]", "train.spark.batch-size-per-worker=16",
+        "sweep.output=" + output, "sweep.temperatures=[2]", "sweep.alphas=[0.7]"))).run(spark);
+
+    assertThat(report.entries()).extracting(SweepReport.Entry::name).containsExactly("T2-a0.7");
+    assertThat(report.entries().get(0).teacherAgreement()).isNull();
+    assertThat(output.resolve(SweepJob.SWEEP_JSON)).exists();
   }
 }

@@ -17,6 +17,7 @@ import dev.sparkdistill.jobs.io.HadoopFiles;
 import dev.sparkdistill.jobs.io.OutputClaim;
 import dev.sparkdistill.jobs.io.OutputDirectory;
 import dev.sparkdistill.jobs.model.ShippedModel;
+import dev.sparkdistill.jobs.model.Teacher;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -30,9 +31,6 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -73,11 +71,6 @@ public final class EvaluateJob {
     List<ShippedModel> models = new ArrayList<>();
     Map<String, String> digests = new java.util.LinkedHashMap<>();
     config.allModels().forEach((name, path) -> {
-      if (ShippedModel.isOnnx(path)) {
-        // its report reads layer sizes and times DL4J itself; ONNX models are scored by infer
-        throw new DistillException("model " + name + " = " + path + " is an ONNX model; "
-            + "evaluate takes DL4J models (model.zip)");
-      }
       ShippedModel model = ShippedModel.load(path, shape, conf, "model " + name + " =");
       models.add(model);
       digests.put(name, model.sha256());
@@ -182,10 +175,10 @@ public final class EvaluateJob {
         features.add(floats(row.getList(0)));
         labels.add(row.getInt(1));
       }
-      INDArray x = Nd4j.create(features.toArray(float[][]::new));
+      float[] flat = flatten(features);
       float[][][] logits = new float[models.size()][][];
       for (int m = 0; m < models.size(); m++) {
-        logits[m] = models.get(m).network().output(x, false).toFloatMatrix();
+        logits[m] = models.get(m).teacher().logits(flat, features.size());
       }
       for (int i = 0; i < labels.size(); i++) {
         for (int m = 0; m < models.size(); m++) {
@@ -198,9 +191,9 @@ public final class EvaluateJob {
 
   private ModelReport report(String name, ShippedModel model, ModelMetrics metrics,
       List<float[]> sample, List<ModelReport> earlier) {
-    MultiLayerNetwork network = model.network();
-    double throughput = throughput(network, sample);
-    double latency = latencyMillis(network, sample.get(0));
+    Teacher scorer = model.teacher();
+    double throughput = throughput(scorer, sample);
+    double latency = latencyMillis(scorer, sample.get(0));
     ModelReport teacher = earlier.isEmpty() || config.teacher().isEmpty() ? null : earlier.get(0);
     return new ModelReport(name, config.allModels().get(name), model.parameterCount(),
         model.fileSize(), metrics.accuracy(), metrics.topKAccuracy(), metrics.nll(),
@@ -212,25 +205,24 @@ public final class EvaluateJob {
   }
 
   /** Rows per second over repeated batch calls for at least one second. */
-  private static double throughput(MultiLayerNetwork network, List<float[]> sample) {
-    INDArray batch = Nd4j.create(sample.toArray(float[][]::new));
-    network.output(batch, false);
+  private static double throughput(Teacher scorer, List<float[]> sample) {
+    float[] batch = flatten(sample);
+    scorer.logits(batch, sample.size());
     long rows = 0;
     long start = System.nanoTime();
     do {
-      network.output(batch, false);
+      scorer.logits(batch, sample.size());
       rows += sample.size();
     } while (System.nanoTime() - start < 1_000_000_000L);
     return rows / ((System.nanoTime() - start) / 1e9);
   }
 
   /** Median milliseconds of 101 single-row calls. */
-  private static double latencyMillis(MultiLayerNetwork network, float[] row) {
-    INDArray one = Nd4j.create(new float[][] {row});
+  private static double latencyMillis(Teacher scorer, float[] row) {
     double[] times = new double[101];
     for (int i = -10; i < times.length; i++) {
       long start = System.nanoTime();
-      network.output(one, false);
+      scorer.logits(row, 1);
       if (i >= 0) {
         times[i] = (System.nanoTime() - start) / 1e6;
       }
@@ -241,5 +233,15 @@ public final class EvaluateJob {
 
   private static Double orNull(double value) {
     return Double.isNaN(value) ? null : value;
+  }
+
+  /** Rows one after another, as {@link Teacher#logits} takes them. */
+  private static float[] flatten(List<float[]> rows) {
+    int width = rows.get(0).length;
+    float[] flat = new float[rows.size() * width];
+    for (int i = 0; i < rows.size(); i++) {
+      System.arraycopy(rows.get(i), 0, flat, i * width, width);
+    }
+    return flat;
   }
 }

@@ -4,7 +4,6 @@ import dev.sparkdistill.jobs.model.ShippedModel;
 import dev.sparkdistill.common.config.ConfigLayers;
 import dev.sparkdistill.common.config.InferConfig;
 import dev.sparkdistill.common.loss.DistillationLoss;
-import dev.sparkdistill.common.manifest.ManifestJson;
 import dev.sparkdistill.common.manifest.TableShape;
 import dev.sparkdistill.common.model.ModelFactory;
 import dev.sparkdistill.common.model.ModelSpec;
@@ -20,9 +19,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.ContentSummary;
 import org.apache.hadoop.fs.Path;
@@ -30,8 +26,6 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.activations.Activation;
 import org.deeplearning4j.nn.weights.WeightInit;
 
@@ -55,8 +49,7 @@ public final class InferBenchmark {
 
   public void run(SparkSession spark, int repeats, int topK1000) {
     Configuration conf = spark.sparkContext().hadoopConfiguration();
-    TableShape shape = ManifestJson.read(HadoopFiles.readText(new OutputDirectory(config.input(),
-        conf).child(OutputDirectory.MANIFEST).toString(), conf), TableShape.class, config.input());
+    TableShape shape = Benchmarks.shape(config.input(), conf);
     int threads = spark.sparkContext().defaultParallelism();
     List<Row> rows = spark.read().parquet(config.input()).select("features").collectAsList();
     float[][] features = rows.stream().map(r -> ArrayColumns.floats(r.<Float>getList(0)))
@@ -85,7 +78,7 @@ public final class InferBenchmark {
       out.flush();
     }
     out.printf(Locale.ROOT, "median ratio infer job / bare loop: %.2f (CPU per row, bare / job: "
-        + "%.2f)%n%n", median(ratios), median(cpuRatios));
+        + "%.2f)%n%n", Benchmarks.median(ratios), Benchmarks.median(cpuRatios));
 
     bytesPerRow(spark, config, shape.classCount(), Math.min(config.topK(), shape.classCount()));
     String synthetic = syntheticTeacher(shape, conf);
@@ -93,12 +86,6 @@ public final class InferBenchmark {
         "infer.input=" + thousandClassExamples(spark, shape));
     bytesPerRow(spark, wide, 1000, topK1000);
     out.flush();
-  }
-
-  private static double median(List<Double> values) {
-    List<Double> sorted = new ArrayList<>(values);
-    sorted.sort(Double::compare);
-    return sorted.get(sorted.size() / 2);
   }
 
   /**
@@ -111,36 +98,9 @@ public final class InferBenchmark {
   }
 
   private double bareLoop(ShippedModel teacher, float[][] features, int threads) {
-    int batch = config.batchSize();
-    int width = features[0].length;
-    ExecutorService pool = Executors.newFixedThreadPool(threads);
-    try {
-      long start = System.nanoTime();
-      List<Future<?>> work = new ArrayList<>();
-      for (int t = 0; t < threads; t++) {
-        int first = t;
-        work.add(pool.submit(() -> {
-          MultiLayerNetwork network = teacher.network();
-          for (int from = first * batch; from < features.length; from += threads * batch) {
-            int n = Math.min(batch, features.length - from);
-            float[] flat = new float[n * width];
-            for (int i = 0; i < n; i++) {
-              System.arraycopy(features[from + i], 0, flat, i * width, width);
-            }
-            INDArray x = Nd4j.create(flat, new long[] {n, width}, 'c');
-            network.output(x, false).toFloatMatrix();
-          }
-        }));
-      }
-      for (Future<?> f : work) {
-        f.get();
-      }
-      return features.length / ((System.nanoTime() - start) / 1e9);
-    } catch (Exception e) {
-      throw new IllegalStateException("bare scoring loop failed", e);
-    } finally {
-      pool.shutdown();
-    }
+    long start = System.nanoTime();
+    Benchmarks.scoreInMemory(teacher, features, config.batchSize(), threads);
+    return features.length / ((System.nanoTime() - start) / 1e9);
   }
 
   private double jobRowsPerSecond(SparkSession spark, InferConfig base, long rows, String name,

@@ -7,9 +7,7 @@ import static org.apache.spark.sql.functions.lit;
 import dev.sparkdistill.common.config.ConfigLayers;
 import dev.sparkdistill.common.config.InferConfig;
 import dev.sparkdistill.common.config.TrainConfig;
-import dev.sparkdistill.common.manifest.ManifestJson;
 import dev.sparkdistill.common.manifest.TableShape;
-import dev.sparkdistill.jobs.io.HadoopFiles;
 import dev.sparkdistill.jobs.io.OutputDirectory;
 import dev.sparkdistill.jobs.train.TrainJob;
 import java.io.PrintWriter;
@@ -45,8 +43,7 @@ public final class LoadBenchmark {
 
   public void run(SparkSession spark, int[] scales, List<String> studentSettings) {
     Configuration conf = spark.sparkContext().hadoopConfiguration();
-    TableShape shape = ManifestJson.read(HadoopFiles.readText(new OutputDirectory(infer.input(),
-        conf).child(OutputDirectory.MANIFEST).toString(), conf), TableShape.class, infer.input());
+    TableShape shape = Benchmarks.shape(infer.input(), conf);
     long baseRows = spark.read().parquet(infer.input()).count();
     out.printf(Locale.ROOT, "%d rows in %s, master %s, driver max heap %d MB%n", baseRows,
         infer.input(), spark.sparkContext().master(), Runtime.getRuntime().maxMemory() >> 20);

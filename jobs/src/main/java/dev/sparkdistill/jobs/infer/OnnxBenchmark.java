@@ -2,19 +2,13 @@ package dev.sparkdistill.jobs.infer;
 
 import dev.sparkdistill.common.DistillException;
 import dev.sparkdistill.common.config.InferConfig;
-import dev.sparkdistill.common.manifest.ManifestJson;
 import dev.sparkdistill.common.manifest.TableShape;
 import dev.sparkdistill.jobs.io.ArrayColumns;
-import dev.sparkdistill.jobs.io.HadoopFiles;
-import dev.sparkdistill.jobs.io.OutputDirectory;
 import dev.sparkdistill.jobs.model.ShippedModel;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -37,8 +31,7 @@ public final class OnnxBenchmark {
 
   public void run(SparkSession spark, String split, int rounds) {
     Configuration conf = spark.sparkContext().hadoopConfiguration();
-    TableShape shape = ManifestJson.read(HadoopFiles.readText(new OutputDirectory(config.input(),
-        conf).child(OutputDirectory.MANIFEST).toString(), conf), TableShape.class, config.input());
+    TableShape shape = Benchmarks.shape(config.input(), conf);
     float[][] rows = spark.read().parquet(config.input()).filter("split = '" + split + "'")
         .select("features").collectAsList().stream()
         .map((Row r) -> ArrayColumns.floats(r.<Float>getList(0))).toArray(float[][]::new);
@@ -66,10 +59,8 @@ public final class OnnxBenchmark {
           + "ONNX Runtime / ND4J %.2f%n", round, nd4jRate, ortRate, ortRate / nd4jRate);
       out.flush();
     }
-    List<Double> sorted = new ArrayList<>(ratios);
-    sorted.sort(Double::compare);
     out.printf(Locale.ROOT, "median ratio ONNX Runtime / ND4J: %.2f over %d rounds%n",
-        sorted.get(sorted.size() / 2), rounds);
+        Benchmarks.median(ratios), rounds);
     out.flush();
   }
 
@@ -79,37 +70,8 @@ public final class OnnxBenchmark {
     return rows.length / ((System.nanoTime() - start) / 1e9);
   }
 
-  /** Logits of every row, batches dealt round-robin to {@code threads} threads. */
   private float[][] score(ShippedModel model, float[][] rows, int threads) {
-    int batch = config.batchSize();
-    int width = rows[0].length;
-    float[][] logits = new float[rows.length][];
-    ExecutorService pool = Executors.newFixedThreadPool(threads);
-    try {
-      List<Future<?>> work = new ArrayList<>();
-      for (int t = 0; t < threads; t++) {
-        int first = t;
-        work.add(pool.submit(() -> {
-          var teacher = model.teacher();
-          for (int from = first * batch; from < rows.length; from += threads * batch) {
-            int n = Math.min(batch, rows.length - from);
-            float[] flat = new float[n * width];
-            for (int i = 0; i < n; i++) {
-              System.arraycopy(rows[from + i], 0, flat, i * width, width);
-            }
-            System.arraycopy(teacher.logits(flat, n), 0, logits, from, n);
-          }
-        }));
-      }
-      for (Future<?> f : work) {
-        f.get();
-      }
-      return logits;
-    } catch (Exception e) {
-      throw new IllegalStateException("scoring loop failed", e);
-    } finally {
-      pool.shutdown();
-    }
+    return Benchmarks.scoreInMemory(model, rows, config.batchSize(), threads);
   }
 
   private static double maxAbsDiff(float[][] a, float[][] b) {

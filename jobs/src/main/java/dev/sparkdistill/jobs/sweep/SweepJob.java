@@ -15,7 +15,6 @@ import dev.sparkdistill.common.manifest.TargetsManifest;
 import dev.sparkdistill.jobs.evaluate.EvaluateJob;
 import dev.sparkdistill.jobs.io.HadoopFiles;
 import dev.sparkdistill.jobs.io.OutputDirectory;
-import dev.sparkdistill.jobs.model.ShippedModel;
 import dev.sparkdistill.jobs.train.TrainJob;
 import java.util.ArrayList;
 import java.util.List;
@@ -105,13 +104,6 @@ public final class SweepJob {
           config.input(), targets.teachers() == null ? 0 : targets.teachers().size());
       return "";
     }
-    String only = targets.teachers().get(0).path();
-    if (ShippedModel.isOnnx(only)) {
-      // evaluate scores DL4J models only; failing here would come after every student trained.
-      LOG.info("sweep: {} was scored by the ONNX teacher {}, which evaluate cannot run; "
-          + "agreement is left out (give a DL4J sweep.teacher to measure it)", config.input(), only);
-      return "";
-    }
-    return only;
+    return targets.teachers().get(0).path();
   }
 }

@@ -1,0 +1,66 @@
+package dev.sparkdistill.jobs.infer;
+
+import dev.sparkdistill.common.DistillException;
+import dev.sparkdistill.common.manifest.TableShape;
+import dev.sparkdistill.jobs.io.OutputDirectory;
+import dev.sparkdistill.jobs.model.ShippedModel;
+import dev.sparkdistill.jobs.model.Teacher;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.apache.hadoop.conf.Configuration;
+
+/** What the infer, load and ONNX benchmarks share: their input's shape, the bare loop, medians. */
+final class Benchmarks {
+  private Benchmarks() {}
+
+  /** The shape of a complete examples table. */
+  static TableShape shape(String examples, Configuration conf) {
+    return new OutputDirectory(examples, conf).completeManifest(TableShape.class)
+        .orElseThrow(() -> new DistillException("infer.input = " + examples + " is not a "
+            + "complete examples table (no _manifest.json and _SUCCESS); run prepare first"));
+  }
+
+  /**
+   * The logits of rows already in memory, scored with nothing else around: batches dealt
+   * round-robin to {@code threads} threads, each with its own {@link Teacher}.
+   */
+  static float[][] scoreInMemory(ShippedModel model, float[][] rows, int batch, int threads) {
+    int width = rows[0].length;
+    float[][] logits = new float[rows.length][];
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try {
+      List<Future<?>> work = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        int first = t;
+        work.add(pool.submit(() -> {
+          Teacher teacher = model.teacher();
+          for (int from = first * batch; from < rows.length; from += threads * batch) {
+            int n = Math.min(batch, rows.length - from);
+            float[] flat = new float[n * width];
+            for (int i = 0; i < n; i++) {
+              System.arraycopy(rows[from + i], 0, flat, i * width, width);
+            }
+            System.arraycopy(teacher.logits(flat, n), 0, logits, from, n);
+          }
+        }));
+      }
+      for (Future<?> f : work) {
+        f.get();
+      }
+      return logits;
+    } catch (Exception e) {
+      throw new IllegalStateException("in-memory scoring loop failed", e);
+    } finally {
+      pool.shutdown();
+    }
+  }
+
+  static double median(List<Double> values) {
+    List<Double> sorted = new ArrayList<>(values);
+    sorted.sort(Double::compare);
+    return sorted.get(sorted.size() / 2);
+  }
+}

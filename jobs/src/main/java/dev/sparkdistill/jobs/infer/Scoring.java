@@ -1,6 +1,7 @@
 package dev.sparkdistill.jobs.infer;
 
 import dev.sparkdistill.jobs.model.ShippedModel;
+import dev.sparkdistill.jobs.model.Teacher;
 import static org.apache.spark.sql.functions.col;
 
 import dev.sparkdistill.common.config.InferConfig;
@@ -70,13 +71,15 @@ final class Scoring implements Serializable {
 
   Iterator<TargetRecord> score(Iterator<ExampleRecord> rows) {
     TaskProgress progress = new TaskProgress();
+    // This task thread's scorers, looked up once per partition rather than per batch.
+    List<Teacher> scorers = broadcast.value().stream().map(ShippedModel::teacher).toList();
     return new Iterator<>() {
       private Iterator<TargetRecord> batch = java.util.Collections.emptyIterator();
 
       @Override
       public boolean hasNext() {
         if (!batch.hasNext() && rows.hasNext()) {
-          List<TargetRecord> scored = scoreBatch(rows);
+          List<TargetRecord> scored = scoreBatch(rows, scorers);
           progress.scored(scored.size());
           batch = scored.iterator();
         }
@@ -96,7 +99,7 @@ final class Scoring implements Serializable {
     };
   }
 
-  private List<TargetRecord> scoreBatch(Iterator<ExampleRecord> rows) {
+  private List<TargetRecord> scoreBatch(Iterator<ExampleRecord> rows, List<Teacher> scorers) {
     List<ExampleRecord> inputs = new ArrayList<>(config.batchSize());
     while (rows.hasNext() && inputs.size() < config.batchSize()) {
       inputs.add(rows.next());
@@ -105,15 +108,14 @@ final class Scoring implements Serializable {
     for (int i = 0; i < inputs.size(); i++) {
       System.arraycopy(inputs.get(i).getFeatures(), 0, features, i * featureCount, featureCount);
     }
-    List<ShippedModel> teachers = broadcast.value();
-    float[][][] perTeacher = new float[teachers.size()][][];
-    for (int t = 0; t < teachers.size(); t++) {
-      perTeacher[t] = teachers.get(t).teacher().logits(features, inputs.size());
+    float[][][] perTeacher = new float[scorers.size()][][];
+    for (int t = 0; t < scorers.size(); t++) {
+      perTeacher[t] = scorers.get(t).logits(features, inputs.size());
     }
     List<TargetRecord> out = new ArrayList<>(inputs.size());
     for (int i = 0; i < inputs.size(); i++) {
-      float[][] logits = new float[teachers.size()][];
-      for (int t = 0; t < teachers.size(); t++) {
+      float[][] logits = new float[scorers.size()][];
+      for (int t = 0; t < scorers.size(); t++) {
         logits[t] = perTeacher[t][i];
       }
       out.add(toRow(inputs.get(i), logits));

@@ -8,7 +8,6 @@ import dev.sparkdistill.common.manifest.TableShape;
 import dev.sparkdistill.common.model.ModelFactory;
 import dev.sparkdistill.common.model.ModelSpec;
 import dev.sparkdistill.common.config.TrainConfig;
-import dev.sparkdistill.jobs.io.ArrayColumns;
 import dev.sparkdistill.jobs.io.HadoopFiles;
 import dev.sparkdistill.jobs.io.OutputDirectory;
 import java.io.IOException;
@@ -20,9 +19,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.ContentSummary;
 import org.apache.hadoop.fs.Path;
-import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
@@ -51,13 +48,12 @@ public final class InferBenchmark {
     Configuration conf = spark.sparkContext().hadoopConfiguration();
     TableShape shape = Benchmarks.shape(config.input(), conf);
     int threads = spark.sparkContext().defaultParallelism();
-    List<Row> rows = spark.read().parquet(config.input()).select("features").collectAsList();
-    float[][] features = rows.stream().map(r -> ArrayColumns.floats(r.<Float>getList(0)))
-        .toArray(float[][]::new);
+    float[][] features = Benchmarks.features(spark.read().parquet(config.input()));
     ShippedModel teacher = ShippedModel.load(config.teachers().get(0), shape, conf, "teacher");
     out.printf(Locale.ROOT, "%d rows x %d features, teacher %s (%d parameters), batch %d, "
         + "%d threads%n", features.length, shape.featureCount(), teacher.path(),
         teacher.parameterCount(), config.batchSize(), threads);
+    warmUp(spark, teacher, features, threads);
 
     List<Double> ratios = new ArrayList<>();
     List<Double> cpuRatios = new ArrayList<>();
@@ -97,6 +93,21 @@ public final class InferBenchmark {
         java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
   }
 
+  /**
+   * One untimed round of each, the job on the test split and the loop on as many rows, so the
+   * runs compare steady states: a first run also pays for JIT compilation and class loading,
+   * which a long job pays once.
+   */
+  private void warmUp(SparkSession spark, ShippedModel teacher, float[][] features,
+      int threads) {
+    long rows = new InferJob(with(config, "infer.splits=[test]",
+        "infer.output=" + work + "/warm-up", "infer.mode=overwrite")).run(spark).rows().scored();
+    float[][] some = java.util.Arrays.copyOf(features, (int) Math.min(Math.max(rows, 1),
+        features.length));
+    Benchmarks.scoreInMemory(teacher, some, config.batchSize(), threads);
+    out.printf(Locale.ROOT, "warm-up: %d rows through the job and the loop, untimed%n", rows);
+  }
+
   private double bareLoop(ShippedModel teacher, float[][] features, int threads) {
     long start = System.nanoTime();
     Benchmarks.scoreInMemory(teacher, features, config.batchSize(), threads);
@@ -123,20 +134,11 @@ public final class InferBenchmark {
           "infer.form=" + (form == InferConfig.Form.DENSE ? "dense" : "top-k"),
           "infer.top-k=" + k, "infer.include-features=false");
       rows = new InferJob(run).run(spark).rows().scored();
-      bytes[form.ordinal()] = dataBytes(new Path(work + "/" + name), conf);
+      bytes[form.ordinal()] = HadoopFiles.totalBytes(work + "/" + name, conf);
     }
     out.printf(Locale.ROOT, "%d classes, targets only: dense %.1f bytes/row, top-%d %.1f "
         + "bytes/row (%.1fx smaller)%n", classes, (double) bytes[0] / rows, k,
         (double) bytes[1] / rows, (double) bytes[0] / bytes[1]);
-  }
-
-  private static long dataBytes(Path table, Configuration conf) {
-    try {
-      ContentSummary summary = HadoopFiles.fs(table, conf).getContentSummary(table);
-      return summary.getLength();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
   }
 
   /** The test split's rows as an unlabeled examples table that declares 1,000 classes. */

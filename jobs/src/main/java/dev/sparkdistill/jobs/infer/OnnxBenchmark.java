@@ -3,14 +3,12 @@ package dev.sparkdistill.jobs.infer;
 import dev.sparkdistill.common.DistillException;
 import dev.sparkdistill.common.config.InferConfig;
 import dev.sparkdistill.common.manifest.TableShape;
-import dev.sparkdistill.jobs.io.ArrayColumns;
 import dev.sparkdistill.jobs.model.ShippedModel;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 
 /**
@@ -32,9 +30,8 @@ public final class OnnxBenchmark {
   public void run(SparkSession spark, String split, int rounds) {
     Configuration conf = spark.sparkContext().hadoopConfiguration();
     TableShape shape = Benchmarks.shape(config.input(), conf);
-    float[][] rows = spark.read().parquet(config.input()).filter("split = '" + split + "'")
-        .select("features").collectAsList().stream()
-        .map((Row r) -> ArrayColumns.floats(r.<Float>getList(0))).toArray(float[][]::new);
+    float[][] rows = Benchmarks.features(
+        spark.read().parquet(config.input()).filter("split = '" + split + "'"));
     if (rows.length == 0) {
       throw new DistillException("split " + split + " of " + config.input() + " has no rows");
     }

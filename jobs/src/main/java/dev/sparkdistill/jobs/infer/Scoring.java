@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Locale;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Column;
+import org.apache.spark.sql.catalyst.InternalRow;
 
 /**
  * Scores one partition of examples in batches with every teacher and builds the targets rows.
@@ -69,7 +70,8 @@ final class Scoring implements Serializable {
     return columns;
   }
 
-  Iterator<TargetRecord> score(Iterator<ExampleRecord> rows) {
+  /** @param rows Spark's rows of {@link ExampleRecord#COLUMNS} */
+  Iterator<TargetRecord> score(Iterator<InternalRow> rows) {
     TaskProgress progress = new TaskProgress();
     // This task thread's scorers, looked up once per partition rather than per batch.
     List<Teacher> scorers = broadcast.value().stream().map(ShippedModel::teacher).toList();
@@ -99,10 +101,10 @@ final class Scoring implements Serializable {
     };
   }
 
-  private List<TargetRecord> scoreBatch(Iterator<ExampleRecord> rows, List<Teacher> scorers) {
+  private List<TargetRecord> scoreBatch(Iterator<InternalRow> rows, List<Teacher> scorers) {
     List<ExampleRecord> inputs = new ArrayList<>(config.batchSize());
     while (rows.hasNext() && inputs.size() < config.batchSize()) {
-      inputs.add(rows.next());
+      inputs.add(ExampleRecord.from(rows.next()));
     }
     float[] features = new float[inputs.size() * featureCount];
     for (int i = 0; i < inputs.size(); i++) {

@@ -72,6 +72,16 @@ public final class HadoopFiles {
     }
   }
 
+  /** Bytes of every file under a path (a file's own length for a file). */
+  public static long totalBytes(String location, Configuration conf) {
+    Path path = new Path(location);
+    try {
+      return fs(path, conf).getContentSummary(path).getLength();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot measure " + location, e);
+    }
+  }
+
   /** Writes a small text file, replacing any file of that name. */
   public static void writeText(Path path, String text, Configuration conf) {
     try (FSDataOutputStream out = fs(path, conf).create(path, true)) {

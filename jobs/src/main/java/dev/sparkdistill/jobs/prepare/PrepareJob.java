@@ -20,6 +20,7 @@ import dev.sparkdistill.common.data.SplitDraw;
 import dev.sparkdistill.common.manifest.ExamplesManifest;
 import dev.sparkdistill.common.manifest.InputFingerprint;
 import dev.sparkdistill.common.manifest.RowTally;
+import dev.sparkdistill.common.targets.ScoringSplits;
 import dev.sparkdistill.jobs.SparkPhases;
 import dev.sparkdistill.jobs.io.HadoopFiles;
 import dev.sparkdistill.jobs.io.OutputClaim;
@@ -110,6 +111,7 @@ public final class PrepareJob {
           + out.path(), () -> out.write("examples table", () -> examples.write()
               .mode("overwrite").partitionBy(ParsedRows.SPLIT)
               .option("maxRecordsPerFile", config.rowsPerFile())
+              .option("parquet.block.size", ScoringSplits.ROW_GROUP_BYTES)
               .option("mapreduce.fileoutputcommitter.marksuccessfuljobs", "false")
               .parquet(out.path().toString())));
       writeRejected(spark, rejected, out);

@@ -279,6 +279,71 @@ class InferJobTest extends SparkTestBase {
         .isEqualTo(rows.size());
   }
 
+  @Test
+  void scoresAWideTableInManySmallTasksAndLeavesTheSessionAsItWas() throws Exception {
+    // 3,000 rows of 256 random floats: about 3 MB that no dictionary shrinks.
+    int width = 256;
+    Random random = new Random(5);
+    List<Row> raw = new ArrayList<>();
+    for (int i = 0; i < 3000; i++) {
+      Double[] x = new Double[width];
+      for (int j = 0; j < width; j++) {
+        x[j] = random.nextDouble();
+      }
+      raw.add(org.apache.spark.sql.RowFactory.create("w-" + i, x, (double) (i % CLASSES)));
+    }
+    Path input = tmp.resolve("wide-input");
+    spark.createDataFrame(raw, new org.apache.spark.sql.types.StructType()
+            .add("id", "string").add("features", "array<double>").add("label", "double"))
+        .coalesce(1).write().parquet(input.toString());
+    Path wide = tmp.resolve("wide-examples");
+    new PrepareJob(PrepareConfig.from(ConfigLayers.resolve(Optional.empty(), "", List.of(
+        "prepare.format=parquet", "prepare.output=" + wide, "prepare.input.train=" + input,
+        "prepare.validation-fraction=0", "prepare.class-count=3")))).run(spark);
+    List<Long> rowGroups = rowGroupBytes(wide.resolve("split=train"));
+    assertThat(rowGroups).as("row groups of the examples table").hasSizeGreaterThanOrEqualTo(3)
+        .allSatisfy(bytes -> assertThat(bytes).isLessThan(2L << 20));
+
+    Path teacher = save(network(List.of(width), CLASSES, 31), tmp.resolve("wide.zip"));
+    Path output = tmp.resolve("wide-targets");
+    TargetsManifest manifest = new InferJob(config(settings(wide, output, List.of(teacher))))
+        .run(spark);
+
+    assertThat(manifest.rows().scored()).isEqualTo(3000);
+    // Each task writes its own file. Spark's own sizing (4 MB splits at least) would read the
+    // 3 MB in one or two tasks; 1 MiB splits of 4 row groups make 3 or 4.
+    try (var files = Files.list(output.resolve("split=train"))) {
+      assertThat(files.filter(f -> f.toString().endsWith(".parquet")).count())
+          .as("scoring tasks").isGreaterThanOrEqualTo(3);
+    }
+    assertThat(spark.conf().contains("spark.sql.files.maxPartitionBytes")).isFalse();
+    assertThat(spark.conf().contains("spark.sql.parquet.writeLegacyFormat")).isFalse();
+    Map<String, float[]> examplesById = new HashMap<>();
+    spark.read().parquet(wide.toString()).collectAsList()
+        .forEach(r -> examplesById.put(r.getString(0), floats(r.getList(1))));
+    for (Row row : spark.read().parquet(output.toString()).select("id", "features")
+        .collectAsList()) {
+      assertThat(floats(row.getList(1))).as(row.getString(0))
+          .containsExactly(examplesById.get(row.getString(0)));
+    }
+  }
+
+  /** The byte size of every Parquet row group under a directory. */
+  private static List<Long> rowGroupBytes(Path dir) throws IOException {
+    List<Long> sizes = new ArrayList<>();
+    try (var files = Files.list(dir)) {
+      for (Path file : files.filter(f -> f.toString().endsWith(".parquet")).toList()) {
+        try (var reader = org.apache.parquet.hadoop.ParquetFileReader.open(
+            org.apache.parquet.hadoop.util.HadoopInputFile.fromPath(
+                new org.apache.hadoop.fs.Path(file.toString()),
+                spark.sparkContext().hadoopConfiguration()))) {
+          reader.getFooter().getBlocks().forEach(b -> sizes.add(b.getTotalByteSize()));
+        }
+      }
+    }
+    return sizes;
+  }
+
   // ---- ensembles ------------------------------------------------------------------------------
 
   @Test

@@ -1,0 +1,39 @@
+package dev.sparkdistill.common.targets;
+
+/**
+ * How finely {@code infer} splits its input. Spark sizes file splits for scans, by bytes: up to
+ * 128 MiB, or one split per core for a small table. Scoring costs far more per byte than a scan,
+ * so those splits make tasks of minutes to hours, and a few tasks per core leave cores idle
+ * while the last ones run. Many small tasks, largest first as Spark schedules them, end within a
+ * few seconds of each other.
+ */
+public final class ScoringSplits {
+  /** Tasks per core when the input is small enough for the cap not to apply. */
+  public static final int TASKS_PER_CORE = 16;
+  /** The smallest split: the examples table's row group ({@link #ROW_GROUP_BYTES}). */
+  public static final long MIN_SPLIT_BYTES = 1L << 20;
+  /** The largest split, Spark's own default. */
+  public static final long MAX_SPLIT_BYTES = 128L << 20;
+  /**
+   * Parquet row group of the examples table: Spark can split a file only between row groups, so
+   * this bounds how evenly {@code infer} and {@code train} spread rows over tasks.
+   */
+  public static final long ROW_GROUP_BYTES = 1L << 20;
+
+  private ScoringSplits() {}
+
+  /**
+   * The split size for {@code spark.sql.files.maxPartitionBytes}.
+   *
+   * @param inputBytes bytes of the examples files to score
+   * @param cores task slots of the application
+   */
+  public static long maxPartitionBytes(long inputBytes, int cores) {
+    if (inputBytes < 0 || cores < 1) {
+      throw new IllegalArgumentException("need inputBytes >= 0 and cores >= 1, got "
+          + inputBytes + " and " + cores);
+    }
+    long perTask = inputBytes / ((long) TASKS_PER_CORE * cores);
+    return Math.max(MIN_SPLIT_BYTES, Math.min(MAX_SPLIT_BYTES, perTask));
+  }
+}

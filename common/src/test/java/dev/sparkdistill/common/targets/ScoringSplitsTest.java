@@ -1,0 +1,43 @@
+package dev.sparkdistill.common.targets;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import org.junit.jupiter.api.Test;
+
+class ScoringSplitsTest {
+  private static final long MIB = 1L << 20;
+
+  @Test
+  void aSmallTableIsCutIntoManyTasksPerCore() {
+    // Fashion-MNIST's examples table, about 41 MiB, on 2 cores: 32 splits of 1.3 MiB.
+    long split = ScoringSplits.maxPartitionBytes(41 * MIB, 2);
+    assertThat(split).isBetween(MIB, 2 * MIB);
+    assertThat(41 * MIB / split).isGreaterThanOrEqualTo(2L * ScoringSplits.TASKS_PER_CORE - 1);
+  }
+
+  @Test
+  void splitsAreNeverSmallerThanARowGroup() {
+    assertThat(ScoringSplits.maxPartitionBytes(3 * MIB, 8)).isEqualTo(ScoringSplits.MIN_SPLIT_BYTES);
+    assertThat(ScoringSplits.maxPartitionBytes(0, 1)).isEqualTo(ScoringSplits.MIN_SPLIT_BYTES);
+    assertThat(ScoringSplits.MIN_SPLIT_BYTES).isEqualTo(ScoringSplits.ROW_GROUP_BYTES);
+  }
+
+  @Test
+  void aLargeTableKeepsSparksDefaultCap() {
+    assertThat(ScoringSplits.maxPartitionBytes(1L << 40, 200))
+        .isEqualTo(ScoringSplits.MAX_SPLIT_BYTES);
+  }
+
+  @Test
+  void moreCoresMakeSmallerSplits() {
+    assertThat(ScoringSplits.maxPartitionBytes(10_000 * MIB, 64))
+        .isLessThan(ScoringSplits.maxPartitionBytes(10_000 * MIB, 4));
+  }
+
+  @Test
+  void refusesNonsense() {
+    assertThatThrownBy(() -> ScoringSplits.maxPartitionBytes(MIB, 0))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("cores >= 1");
+  }
+}

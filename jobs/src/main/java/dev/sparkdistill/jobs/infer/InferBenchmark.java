@@ -100,6 +100,10 @@ public final class InferBenchmark {
    */
   private void warmUp(SparkSession spark, ShippedModel teacher, float[][] features,
       int threads) {
+    if (spark.read().parquet(config.input()).filter("split = 'test'").isEmpty()) {
+      out.printf(Locale.ROOT, "warm-up skipped: %s has no test split%n", config.input());
+      return;
+    }
     long rows = new InferJob(with(config, "infer.splits=[test]",
         "infer.output=" + work + "/warm-up", "infer.mode=overwrite")).run(spark).rows().scored();
     float[][] some = java.util.Arrays.copyOf(features, (int) Math.min(Math.max(rows, 1),

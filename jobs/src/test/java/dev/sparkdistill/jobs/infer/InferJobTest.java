@@ -318,6 +318,11 @@ class InferJobTest extends SparkTestBase {
     }
     assertThat(spark.conf().contains("spark.sql.files.maxPartitionBytes")).isFalse();
     assertThat(spark.conf().contains("spark.sql.parquet.writeLegacyFormat")).isFalse();
+    // Two-level lists: the LIST group holds a repeated float, no group per element.
+    org.apache.parquet.schema.Type element = fileSchema(output.resolve("split=train"))
+        .getType("features").asGroupType().getType(0);
+    assertThat(element.isPrimitive()).as("features list element " + element).isTrue();
+    assertThat(element.isRepetition(org.apache.parquet.schema.Type.Repetition.REPEATED)).isTrue();
     Map<String, float[]> examplesById = new HashMap<>();
     spark.read().parquet(wide.toString()).collectAsList()
         .forEach(r -> examplesById.put(r.getString(0), floats(r.getList(1))));
@@ -325,6 +330,46 @@ class InferJobTest extends SparkTestBase {
         .collectAsList()) {
       assertThat(floats(row.getList(1))).as(row.getString(0))
           .containsExactly(examplesById.get(row.getString(0)));
+    }
+  }
+
+  @Test
+  void keepsASplitSizeTheUserSet() {
+    Path output = tmp.resolve("user-split");
+    spark.conf().set("spark.sql.files.maxPartitionBytes", "64m");
+    try {
+      new InferJob(config(settings(examples, output, List.of(fileA)))).run(spark);
+      assertThat(spark.conf().get("spark.sql.files.maxPartitionBytes")).isEqualTo("64m");
+    } finally {
+      spark.conf().unset("spark.sql.files.maxPartitionBytes");
+    }
+  }
+
+  @Test
+  void refusesAnExamplesTableWhoseColumnsAreOffTheContract() throws IOException {
+    Path doubles = tmp.resolve("double-labels");
+    spark.read().parquet(examples.toString())
+        .withColumn("label", org.apache.spark.sql.functions.col("label").cast("double"))
+        .write().partitionBy("split").parquet(doubles.toString());
+    Files.copy(examples.resolve("_manifest.json"), doubles.resolve("_manifest.json"));
+    Files.copy(examples.resolve("_SUCCESS"), doubles.resolve("_SUCCESS"),
+        StandardCopyOption.REPLACE_EXISTING);
+
+    assertThatThrownBy(() -> new InferJob(config(settings(doubles, tmp.resolve("out"),
+        List.of(fileA)))).run(spark))
+        .isInstanceOf(DistillException.class)
+        .hasMessageContaining("column 'label' is double, expected int");
+  }
+
+  private static org.apache.parquet.schema.MessageType fileSchema(Path dir) throws IOException {
+    try (var files = Files.list(dir)) {
+      Path file = files.filter(f -> f.toString().endsWith(".parquet")).findFirst().orElseThrow();
+      try (var reader = org.apache.parquet.hadoop.ParquetFileReader.open(
+          org.apache.parquet.hadoop.util.HadoopInputFile.fromPath(
+              new org.apache.hadoop.fs.Path(file.toString()),
+              spark.sparkContext().hadoopConfiguration()))) {
+        return reader.getFooter().getFileMetaData().getSchema();
+      }
     }
   }
 

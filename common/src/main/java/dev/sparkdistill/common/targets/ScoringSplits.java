@@ -10,16 +10,15 @@ package dev.sparkdistill.common.targets;
 public final class ScoringSplits {
   /** Tasks per core when the input is small enough for the cap not to apply. */
   public static final int TASKS_PER_CORE = 16;
-  /** The smallest split: the examples table's row group ({@link #ROW_GROUP_BYTES}). */
-  public static final long MIN_SPLIT_BYTES = 1L << 20;
-  /** The largest split, Spark's own default. */
-  public static final long MAX_SPLIT_BYTES = 128L << 20;
   /**
    * Parquet row group of the examples table: Spark can split a file only between row groups, so
-   * this bounds how evenly {@code infer} and {@code train} spread rows over tasks.
+   * this bounds how evenly {@code infer} spreads rows over tasks.
    */
   public static final long ROW_GROUP_BYTES = 1L << 20;
-
+  /** The smallest split: one row group. */
+  public static final long MIN_SPLIT_BYTES = ROW_GROUP_BYTES;
+  /** The largest split, Spark's own default. */
+  public static final long MAX_SPLIT_BYTES = 128L << 20;
   private ScoringSplits() {}
 
   /**

@@ -175,7 +175,7 @@ public final class EvaluateJob {
         features.add(floats(row.getList(0)));
         labels.add(row.getInt(1));
       }
-      float[] flat = flatten(features);
+      float[] flat = Teacher.batchOf(features);
       float[][][] logits = new float[models.size()][][];
       for (int m = 0; m < models.size(); m++) {
         logits[m] = models.get(m).teacher().logits(flat, features.size());
@@ -206,7 +206,7 @@ public final class EvaluateJob {
 
   /** Rows per second over repeated batch calls for at least one second. */
   private static double throughput(Teacher scorer, List<float[]> sample) {
-    float[] batch = flatten(sample);
+    float[] batch = Teacher.batchOf(sample);
     scorer.logits(batch, sample.size());
     long rows = 0;
     long start = System.nanoTime();
@@ -233,15 +233,5 @@ public final class EvaluateJob {
 
   private static Double orNull(double value) {
     return Double.isNaN(value) ? null : value;
-  }
-
-  /** Rows one after another, as {@link Teacher#logits} takes them. */
-  private static float[] flatten(List<float[]> rows) {
-    int width = rows.get(0).length;
-    float[] flat = new float[rows.size() * width];
-    for (int i = 0; i < rows.size(); i++) {
-      System.arraycopy(rows.get(i), 0, flat, i * width, width);
-    }
-    return flat;
   }
 }

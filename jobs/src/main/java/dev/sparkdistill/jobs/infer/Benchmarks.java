@@ -7,6 +7,7 @@ import dev.sparkdistill.jobs.model.ShippedModel;
 import dev.sparkdistill.jobs.model.Teacher;
 import dev.sparkdistill.jobs.io.ArrayColumns;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
@@ -32,7 +33,6 @@ final class Benchmarks {
    * round-robin to {@code threads} threads, each with its own {@link Teacher}.
    */
   static float[][] scoreInMemory(ShippedModel model, float[][] rows, int batch, int threads) {
-    int width = rows[0].length;
     float[][] logits = new float[rows.length][];
     ExecutorService pool = Executors.newFixedThreadPool(threads);
     try {
@@ -43,10 +43,7 @@ final class Benchmarks {
           Teacher teacher = model.teacher();
           for (int from = first * batch; from < rows.length; from += threads * batch) {
             int n = Math.min(batch, rows.length - from);
-            float[] flat = new float[n * width];
-            for (int i = 0; i < n; i++) {
-              System.arraycopy(rows[from + i], 0, flat, i * width, width);
-            }
+            float[] flat = Teacher.batchOf(Arrays.asList(rows).subList(from, from + n));
             System.arraycopy(teacher.logits(flat, n), 0, logits, from, n);
           }
         }));

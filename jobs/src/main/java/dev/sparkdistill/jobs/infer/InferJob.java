@@ -108,7 +108,8 @@ public final class InferJob {
       return done.get();
     }
     long input = inputs.examples().count();
-    score(spark, inputs, inputs.examples(), out, input, false);
+    score(spark, inputs, inputs.examples(), out, input,
+        selectedSplitBytes(spark.sparkContext().hadoopConfiguration()), false);
     return complete(out, inputs, started, countWritten(spark, out, input), null);
   }
 
@@ -144,20 +145,21 @@ public final class InferJob {
   }
 
   /**
-   * The examples' data bytes on storage per row (the split directories, not {@code _rejected}),
-   * to size the scoring splits.
+   * Bytes on storage of the splits {@code infer.splits} selects (their directories, not
+   * {@code _rejected}), to size the scoring splits.
    */
-  private double bytesPerRow(SparkSession spark) {
-    Configuration conf = spark.sparkContext().hadoopConfiguration();
+  private long selectedSplitBytes(Configuration conf) {
     Path input = new Path(config.input());
-    long rows = spark.read().parquet(config.input()).count();
+    Set<String> chosen = new TreeSet<>(config.splits().stream()
+        .map(s -> "split=" + s.value()).toList());
     try {
       long bytes = 0;
       for (FileStatus split : HadoopFiles.fs(input, conf).listStatus(input,
-          p -> p.getName().startsWith("split="))) {
+          p -> p.getName().startsWith("split=")
+              && (chosen.isEmpty() || chosen.contains(p.getName())))) {
         bytes += HadoopFiles.totalBytes(split.getPath().toString(), conf);
       }
-      return rows == 0 ? 0 : (double) bytes / rows;
+      return bytes;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot list " + config.input(), e);
     }
@@ -217,7 +219,11 @@ public final class InferJob {
     removeUnlistedBatches(out, done, spark.sparkContext().hadoopConfiguration());
     LOG.info("scoring batches {} of {}; {} scored before", fresh, config.batchColumn(), done);
     Dataset<Row> rows = inputs.examples().filter(col("batch").isin(fresh.toArray()));
-    score(spark, inputs, rows, out, rows.count(), true);
+    long freshRows = rows.count();
+    // The fresh batches' share of the selected splits' bytes, by rows.
+    long bytes = (long) ((double) selectedSplitBytes(spark.sparkContext().hadoopConfiguration())
+        * freshRows / Math.max(1, inputs.examples().count()));
+    score(spark, inputs, rows, out, freshRows, bytes, true);
     Set<String> all = new TreeSet<>(done);
     all.addAll(fresh);
     long input = inputs.examples().filter(col("batch").isin(all.toArray())).count();
@@ -280,9 +286,10 @@ public final class InferJob {
     }
   }
 
+  /** @param bytes the examples' bytes on storage that these rows take */
   private void score(SparkSession spark, Inputs inputs, Dataset<Row> examples,
-      OutputDirectory out, long rows, boolean append) {
-    long splitBytes = ScoringSplits.maxPartitionBytes((long) (rows * bytesPerRow(spark)),
+      OutputDirectory out, long rows, long bytes, boolean append) {
+    long splitBytes = ScoringSplits.maxPartitionBytes(bytes,
         spark.sparkContext().defaultParallelism());
     // Set before the scan is planned: the RDD below fixes its splits when it is made.
     SessionDefaults.with(spark, "spark.sql.files.maxPartitionBytes", Long.toString(splitBytes),
@@ -294,7 +301,7 @@ public final class InferJob {
       OutputDirectory out, long rows, boolean append) {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     Broadcast<List<ShippedModel>> shipped = jsc.broadcast(inputs.teachers());
-    Scoring scoring = new Scoring(shipped, config, inputs.shape().featureCount());
+    Scoring scoring = new Scoring(shipped, config);
     // Spark's own rows in: the bean decoder would box every feature value on the way.
     JavaRDD<TargetRecord> targets = examples.queryExecution().toRdd().toJavaRDD()
         .mapPartitions(scoring::score);
@@ -310,7 +317,6 @@ public final class InferJob {
     LOG.info(String.format(Locale.ROOT, "scored %d rows with %d teacher(s) in %.1f s "
         + "(%.0f rows/s)", rows, inputs.teachers().size(), seconds, rows / seconds));
   }
-
 
   private TargetsManifest complete(OutputDirectory out, Inputs inputs,
       String started, TargetsManifest.Rows rows, List<String> batches) {

@@ -30,14 +30,12 @@ final class Scoring implements Serializable {
   private final Broadcast<List<ShippedModel>> broadcast;
   private final int teacherCount;
   private final InferConfig config;
-  private final int featureCount;
 
   /** @param teachers broadcast once, so the model bytes are not shipped with every task */
-  Scoring(Broadcast<List<ShippedModel>> teachers, InferConfig config, int featureCount) {
+  Scoring(Broadcast<List<ShippedModel>> teachers, InferConfig config) {
     this.broadcast = teachers;
     this.teacherCount = teachers.value().size();
     this.config = config;
-    this.featureCount = featureCount;
   }
 
   /** The columns of the targets table, in order, as expressions over {@link TargetRecord}. */
@@ -106,10 +104,8 @@ final class Scoring implements Serializable {
     while (rows.hasNext() && inputs.size() < config.batchSize()) {
       inputs.add(ExampleRecord.from(rows.next()));
     }
-    float[] features = new float[inputs.size() * featureCount];
-    for (int i = 0; i < inputs.size(); i++) {
-      System.arraycopy(inputs.get(i).getFeatures(), 0, features, i * featureCount, featureCount);
-    }
+    float[] features = Teacher.batchOf(
+        inputs.stream().map(ExampleRecord::getFeatures).toList());
     float[][][] perTeacher = new float[scorers.size()][][];
     for (int t = 0; t < scorers.size(); t++) {
       perTeacher[t] = scorers.get(t).logits(features, inputs.size());

@@ -53,8 +53,9 @@ final class BenchmarkCommand implements Runnable {
 
   @Command(name = "infer", mixinStandardHelpOptions = true,
       description = {"The infer job's rows/s against a bare ND4J loop over the same rows in "
-          + "memory (same teacher, same threads), after one untimed round of each on the test "
-          + "split; and targets bytes per row, dense vs top-k, for the teacher's classes and a "
+          + "memory (same teacher, same threads), after untimed rounds on the test split (eight of "
+          + "the job, one of the loop) so that both run warm; and targets bytes "
+          + "per row, dense vs top-k, for the teacher's classes and a "
           + "synthetic 1,000-class teacher.",
           "Takes the infer job's configuration (section 'infer'); writes only under --work."})
   static final class Infer implements Callable<Integer> {

@@ -34,6 +34,7 @@ import org.deeplearning4j.nn.weights.WeightInit;
  * driver for the bare loop and writes its tables under {@code work}.
  */
 public final class InferBenchmark {
+  static final int WARM_UP_JOBS = 8;
   private final InferConfig config;
   private final String work;
   private final PrintWriter out;
@@ -55,6 +56,7 @@ public final class InferBenchmark {
         teacher.parameterCount(), config.batchSize(), threads);
     warmUp(spark, teacher, features, threads);
 
+    List<Double> loopRates = new ArrayList<>();
     List<Double> ratios = new ArrayList<>();
     List<Double> cpuRatios = new ArrayList<>();
     for (int run = 1; run <= repeats; run++) {
@@ -65,6 +67,7 @@ public final class InferBenchmark {
       double job = jobRowsPerSecond(spark, config, features.length, "dense-" + run,
           InferConfig.Form.DENSE, true);
       long jobCpu = processCpuNanos() - cpu;
+      loopRates.add(bare);
       ratios.add(job / bare);
       cpuRatios.add((double) bareCpu / jobCpu);
       out.printf(Locale.ROOT, "run %d: bare ND4J loop %.0f rows/s, infer job %.0f rows/s, "
@@ -76,7 +79,11 @@ public final class InferBenchmark {
     out.printf(Locale.ROOT, "median ratio infer job / bare loop: %.2f (CPU per row, bare / job: "
         + "%.2f)%n%n", Benchmarks.median(ratios), Benchmarks.median(cpuRatios));
 
-    bytesPerRow(spark, config, shape.classCount(), Math.min(config.topK(), shape.classCount()));
+    double targetsOnly = bytesPerRow(spark, config, shape.classCount(),
+        Math.min(config.topK(), shape.classCount()));
+    out.printf(Locale.ROOT, "targets only (infer.include-features = false), dense, one run: "
+        + "%.0f rows/s, %.2f of the loop's median rows/s%n", targetsOnly,
+        targetsOnly / Benchmarks.median(loopRates));
     String synthetic = syntheticTeacher(shape, conf);
     InferConfig wide = with(config, "infer.teachers=[\"" + synthetic + "\"]",
         "infer.input=" + thousandClassExamples(spark, shape));
@@ -94,9 +101,10 @@ public final class InferBenchmark {
   }
 
   /**
-   * One untimed round of each, the job on the test split and the loop on as many rows, so the
-   * runs compare steady states: a first run also pays for JIT compilation and class loading,
-   * which a long job pays once.
+   * Untimed rounds on the test split first, so the runs compare steady states: {@link
+   * #WARM_UP_JOBS} of the job, then one of the loop. Over its first runs in a JVM the job still
+   * JIT-compiles code that runs once per job, task or row group (measured here: a 10,000-row job
+   * went from about 1,100 to 1,750 rows/s over its first seven runs); a long job pays that once.
    */
   private void warmUp(SparkSession spark, ShippedModel teacher, float[][] features,
       int threads) {
@@ -104,12 +112,20 @@ public final class InferBenchmark {
       out.printf(Locale.ROOT, "warm-up skipped: %s has no test split%n", config.input());
       return;
     }
-    long rows = new InferJob(with(config, "infer.splits=[test]",
-        "infer.output=" + work + "/warm-up", "infer.mode=overwrite")).run(spark).rows().scored();
+    InferConfig testSplit = with(config, "infer.splits=[test]",
+        "infer.output=" + work + "/warm-up", "infer.mode=overwrite");
+    long rows = 0;
+    List<String> rates = new ArrayList<>();
+    for (int round = 0; round < WARM_UP_JOBS; round++) {
+      long start = System.nanoTime();
+      rows = new InferJob(testSplit).run(spark).rows().scored();
+      rates.add(String.format(Locale.ROOT, "%.0f", rows / ((System.nanoTime() - start) / 1e9)));
+    }
     float[][] some = java.util.Arrays.copyOf(features, (int) Math.min(Math.max(rows, 1),
         features.length));
     Benchmarks.scoreInMemory(teacher, some, config.batchSize(), threads);
-    out.printf(Locale.ROOT, "warm-up: %d rows through the job and the loop, untimed%n", rows);
+    out.printf(Locale.ROOT, "warm-up, untimed: %d jobs of %d rows (%s rows/s), then the loop "
+        + "once%n", WARM_UP_JOBS, rows, String.join(", ", rates));
   }
 
   private double bareLoop(ShippedModel teacher, float[][] features, int threads) {
@@ -128,21 +144,28 @@ public final class InferBenchmark {
     return rows / ((System.nanoTime() - start) / 1e9);
   }
 
-  private void bytesPerRow(SparkSession spark, InferConfig base, int classes, int k) {
+  /** @return the rows/s of the dense run */
+  private double bytesPerRow(SparkSession spark, InferConfig base, int classes, int k) {
     Configuration conf = spark.sparkContext().hadoopConfiguration();
     long[] bytes = new long[2];
     long rows = 0;
+    double denseRowsPerSecond = 0;
     for (InferConfig.Form form : InferConfig.Form.values()) {
       String name = "bytes-" + classes + "-" + form.name().toLowerCase(Locale.ROOT);
       InferConfig run = with(base, "infer.output=" + work + "/" + name, "infer.mode=overwrite",
           "infer.form=" + (form == InferConfig.Form.DENSE ? "dense" : "top-k"),
           "infer.top-k=" + k, "infer.include-features=false");
+      long start = System.nanoTime();
       rows = new InferJob(run).run(spark).rows().scored();
+      if (form == InferConfig.Form.DENSE) {
+        denseRowsPerSecond = rows / ((System.nanoTime() - start) / 1e9);
+      }
       bytes[form.ordinal()] = HadoopFiles.totalBytes(work + "/" + name, conf);
     }
     out.printf(Locale.ROOT, "%d classes, targets only: dense %.1f bytes/row, top-%d %.1f "
         + "bytes/row (%.1fx smaller)%n", classes, (double) bytes[0] / rows, k,
         (double) bytes[1] / rows, (double) bytes[0] / bytes[1]);
+    return denseRowsPerSecond;
   }
 
   /** The test split's rows as an unlabeled examples table that declares 1,000 classes. */

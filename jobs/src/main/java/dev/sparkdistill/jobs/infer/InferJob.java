@@ -398,14 +398,7 @@ public final class InferJob {
     if (config.incremental()) {
       partitions.add(config.batchColumn());
     }
-    // Arrays as two-level lists (a repeated float, no group per element), a form the Parquet
-    // spec defines for every reader: it saves the group calls per element, about a third of
-    // the writer's CPU when the features are copied.
-    SessionDefaults.with(rows.sparkSession(), "spark.sql.parquet.writeLegacyFormat", "true",
-        "features and logits as two-level Parquet lists", () -> rows.write()
-            .mode(append ? "append" : "overwrite")
-            .partitionBy(partitions.toArray(String[]::new))
-            .option("mapreduce.fileoutputcommitter.marksuccessfuljobs", "false").parquet(path));
+    TargetsWriter.write(rows, path, append, partitions);
   }
 
   /** Counts the written rows and checks input = scored + filtered. */

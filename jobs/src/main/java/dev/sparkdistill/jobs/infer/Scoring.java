@@ -79,7 +79,7 @@ final class Scoring implements Serializable {
       @Override
       public boolean hasNext() {
         if (!batch.hasNext() && rows.hasNext()) {
-          List<TargetRecord> scored = scoreBatch(rows, scorers);
+          List<TargetRecord> scored = scoreBatch(rows, scorers, progress);
           progress.scored(scored.size());
           batch = scored.iterator();
         }
@@ -99,7 +99,8 @@ final class Scoring implements Serializable {
     };
   }
 
-  private List<TargetRecord> scoreBatch(Iterator<InternalRow> rows, List<Teacher> scorers) {
+  private List<TargetRecord> scoreBatch(Iterator<InternalRow> rows, List<Teacher> scorers,
+      TaskProgress progress) {
     List<ExampleRecord> inputs = new ArrayList<>(config.batchSize());
     while (rows.hasNext() && inputs.size() < config.batchSize()) {
       inputs.add(ExampleRecord.from(rows.next()));
@@ -107,9 +108,11 @@ final class Scoring implements Serializable {
     float[] features = Teacher.batchOf(
         inputs.stream().map(ExampleRecord::getFeatures).toList());
     float[][][] perTeacher = new float[scorers.size()][][];
+    long start = System.nanoTime();
     for (int t = 0; t < scorers.size(); t++) {
       perTeacher[t] = scorers.get(t).logits(features, inputs.size());
     }
+    progress.inTeachers(System.nanoTime() - start);
     List<TargetRecord> out = new ArrayList<>(inputs.size());
     for (int i = 0; i < inputs.size(); i++) {
       float[][] logits = new float[scorers.size()][];

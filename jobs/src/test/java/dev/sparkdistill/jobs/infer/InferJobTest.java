@@ -318,6 +318,7 @@ class InferJobTest extends SparkTestBase {
     }
     assertThat(spark.conf().contains("spark.sql.files.maxPartitionBytes")).isFalse();
     assertThat(spark.conf().contains("spark.sql.parquet.writeLegacyFormat")).isFalse();
+    assertThat(spark.conf().contains("spark.sql.maxConcurrentOutputFileWriters")).isFalse();
     // Two-level lists: the LIST group holds a repeated float, no group per element.
     org.apache.parquet.schema.Type element = fileSchema(output.resolve("split=train"))
         .getType("features").asGroupType().getType(0);

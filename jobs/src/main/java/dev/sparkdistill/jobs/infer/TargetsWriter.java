@@ -1,0 +1,72 @@
+package dev.sparkdistill.jobs.infer;
+
+import dev.sparkdistill.jobs.SessionDefaults;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.types.ArrayType;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * Writes a targets table the way the Parquet writer spends least per row, since with features
+ * copied it handles several hundred values a row against a handful of logits. Every choice here
+ * yields the same rows to any reader.
+ */
+final class TargetsWriter {
+  /**
+   * Open files a task may keep, one per partition value it meets, before Spark sorts the rest:
+   * a task rarely meets more than one split, and train, validation, test and unlabeled are four.
+   */
+  static final int OPEN_FILES_PER_TASK = 4;
+
+  private TargetsWriter() {}
+
+  static void write(Dataset<Row> rows, String path, boolean append, List<String> partitions) {
+    // Arrays as two-level lists (a repeated float, no group per element), a form the Parquet
+    // spec defines for every reader: it saves the group calls per element, about a third of
+    // the writer's CPU when the features are copied.
+    SessionDefaults.with(rows.sparkSession(), "spark.sql.parquet.writeLegacyFormat", "true",
+        "features and logits as two-level Parquet lists",
+        () -> SessionDefaults.with(rows.sparkSession(),
+            "spark.sql.maxConcurrentOutputFileWriters", Integer.toString(OPEN_FILES_PER_TASK),
+            "each task writes its rows as they are scored, one open file per split, "
+                + "instead of buffering and sorting them by split first",
+            () -> rows.write()
+                .mode(append ? "append" : "overwrite")
+                .partitionBy(partitions.toArray(String[]::new))
+                .option("mapreduce.fileoutputcommitter.marksuccessfuljobs", "false")
+                .options(dictionaryOptions(rows.schema()))
+                .parquet(path)));
+  }
+
+  /**
+   * No dictionary encoding for the teacher's outputs: logits are all distinct, so Parquet fills
+   * a dictionary for each column chunk, finds it no smaller and encodes the values again
+   * plainly. The features keep theirs: pixels and other inputs often take few values. Both list
+   * layouts' column paths are named, so the options hold whichever layout the session writes.
+   */
+  static Map<String, String> dictionaryOptions(StructType schema) {
+    Map<String, String> options = new TreeMap<>();
+    for (StructField field : schema.fields()) {
+      if (isTeacherOutput(field)) {
+        for (String path : List.of(field.name(), field.name() + ".array",
+            field.name() + ".list.element")) {
+          options.put("parquet.enable.dictionary#" + path, "false");
+        }
+      }
+    }
+    return options;
+  }
+
+  private static boolean isTeacherOutput(StructField field) {
+    DataType type = field.dataType();
+    boolean floats = type.equals(DataTypes.FloatType) || (type instanceof ArrayType array
+        && array.elementType().equals(DataTypes.FloatType));
+    return floats && !field.name().equals("features");
+  }
+}

@@ -108,6 +108,9 @@ public final class InferJob {
       return done.get();
     }
     long input = inputs.examples().count();
+    if (input == 0) {
+      throw nothingToScore(spark);
+    }
     score(spark, inputs, inputs.examples(), out, input,
         selectedSplitBytes(spark.sparkContext().hadoopConfiguration()), false);
     return complete(out, inputs, started, countWritten(spark, out, input), null);
@@ -142,6 +145,19 @@ public final class InferJob {
           config.splits().stream().map(Split::value).toArray()));
     }
     return new Inputs(shape, ConfigRendering.sha256(manifestText), teachers, described, examples);
+  }
+
+  /** A run that selects no rows is refused: it is a wrong split or an empty table upstream. */
+  private DistillException nothingToScore(SparkSession spark) {
+    Map<String, Long> bySplit = new TreeMap<>();
+    spark.read().parquet(config.input()).groupBy("split").count().collectAsList()
+        .forEach(r -> bySplit.put(r.getString(0), r.getLong(1)));
+    String selection = config.splits().isEmpty() ? "infer.input has no rows: "
+        : "infer.splits = " + config.splits().stream().map(Split::value).toList()
+            + " selects no rows of ";
+    return new DistillException(selection + config.input() + " (rows per split: "
+        + (bySplit.isEmpty() ? "none" : bySplit.toString().replace("=", ": ")
+            .replaceAll("[{}]", "")) + "); nothing to score");
   }
 
   /**
@@ -207,6 +223,9 @@ public final class InferJob {
             + "exactly once");
       }
       available.add(row.getString(0));
+    }
+    if (available.isEmpty()) {
+      throw nothingToScore(spark);
     }
     Set<String> done = scoredBatches(out, inputs);
     if (done.containsAll(available) && out.isComplete()) {

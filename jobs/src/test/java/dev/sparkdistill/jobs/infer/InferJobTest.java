@@ -362,6 +362,31 @@ class InferJobTest extends SparkTestBase {
         .hasMessageContaining("column 'label' is double, expected int");
   }
 
+  @Test
+  void refusesASelectionWithNoRowsNamingTheSplitsThereAre() throws IOException {
+    Path noTest = tmp.resolve("no-test-split");
+    spark.read().parquet(examples.toString()).filter("split <> 'test'")
+        .withColumn("batch", org.apache.spark.sql.functions.lit("b1"))
+        .write().partitionBy("split").parquet(noTest.toString());
+    Files.copy(examples.resolve("_manifest.json"), noTest.resolve("_manifest.json"));
+    Files.copy(examples.resolve("_SUCCESS"), noTest.resolve("_SUCCESS"),
+        StandardCopyOption.REPLACE_EXISTING);
+    Map<String, Long> bySplit = countsBySplit(spark.read().parquet(noTest.toString()));
+
+    for (String run : List.of("full", "incremental")) {
+      Path output = tmp.resolve("nothing-" + run);
+      String[] selection = run.equals("full") ? new String[] {"infer.splits=[test]"}
+          : new String[] {"infer.splits=[test]", "infer.batch-column=batch"};
+      assertThatThrownBy(() -> new InferJob(config(settings(noTest, output, List.of(fileA),
+          selection))).run(spark))
+          .isInstanceOf(DistillException.class)
+          .hasMessageContaining("infer.splits = [test] selects no rows of " + noTest)
+          .hasMessageContaining("train: " + bySplit.get("train"))
+          .hasMessageContaining("validation: " + bySplit.get("validation"));
+      assertThat(output.resolve("_SUCCESS")).doesNotExist();
+    }
+  }
+
   private static org.apache.parquet.schema.MessageType fileSchema(Path dir) throws IOException {
     try (var files = Files.list(dir)) {
       Path file = files.filter(f -> f.toString().endsWith(".parquet")).findFirst().orElseThrow();

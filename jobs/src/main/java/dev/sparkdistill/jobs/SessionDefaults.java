@@ -1,34 +1,45 @@
 package dev.sparkdistill.jobs;
 
+import java.util.List;
 import org.apache.spark.sql.RuntimeConfig;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs a phase with a SQL setting the job chose for it, unless the user set that key: a value
- * given with {@code --conf} or in spark-defaults.conf always wins. The session's previous state
- * comes back afterwards, so the setting stays with the phase.
+ * Runs a phase with SQL settings the job chose for it, unless the user set a key: a value given
+ * with {@code --conf} or in spark-defaults.conf always wins. The session's previous state comes
+ * back afterwards, so the settings stay with the phase.
  */
 public final class SessionDefaults {
   private static final Logger LOG = LoggerFactory.getLogger(SessionDefaults.class);
+
+  /** A key, the value the job chooses for it, and why (for the log). */
+  public record Setting(String key, String value, String why) {}
 
   private SessionDefaults() {}
 
   public static void with(SparkSession spark, String key, String value, String why,
       Runnable phase) {
+    with(spark, List.of(new Setting(key, value, why)), phase);
+  }
+
+  public static void with(SparkSession spark, List<Setting> settings, Runnable phase) {
     RuntimeConfig conf = spark.conf();
-    if (conf.contains(key)) {
-      LOG.info("{} = {} as set, instead of {} ({})", key, conf.get(key), value, why);
-      phase.run();
-      return;
+    List<Setting> ours = settings.stream().filter(s -> !conf.contains(s.key())).toList();
+    for (Setting setting : settings) {
+      if (ours.contains(setting)) {
+        LOG.info("{} = {} for this phase: {}", setting.key(), setting.value(), setting.why());
+        conf.set(setting.key(), setting.value());
+      } else {
+        LOG.info("{} = {} as set, instead of {} ({})", setting.key(), conf.get(setting.key()),
+            setting.value(), setting.why());
+      }
     }
-    LOG.info("{} = {} for this phase: {}", key, value, why);
-    conf.set(key, value);
     try {
       phase.run();
     } finally {
-      conf.unset(key);
+      ours.forEach(s -> conf.unset(s.key()));
     }
   }
 }

@@ -14,7 +14,6 @@ public class ExampleRecord implements Serializable {
   /** The examples columns {@link #from} reads, in this order. */
   public static final List<String> COLUMNS = List.of("id", "features", "label", "split", "batch");
 
-
   private String id;
   private float[] features;
   private Integer label;

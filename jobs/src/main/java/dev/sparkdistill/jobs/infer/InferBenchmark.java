@@ -64,8 +64,9 @@ public final class InferBenchmark {
       double bare = bareLoop(teacher, features, threads);
       long bareCpu = processCpuNanos() - cpu;
       cpu = processCpuNanos();
-      double job = jobRowsPerSecond(spark, config, features.length, "dense-" + run,
-          InferConfig.Form.DENSE, true);
+      double job = timed(spark, with(config, "infer.output=" + work + "/dense-" + run,
+          "infer.mode=overwrite", "infer.form=dense", "infer.include-features=true"))
+          .rowsPerSecond();
       long jobCpu = processCpuNanos() - cpu;
       loopRates.add(bare);
       ratios.add(job / bare);
@@ -117,9 +118,9 @@ public final class InferBenchmark {
     long rows = 0;
     List<String> rates = new ArrayList<>();
     for (int round = 0; round < WARM_UP_JOBS; round++) {
-      long start = System.nanoTime();
-      rows = new InferJob(testSplit).run(spark).rows().scored();
-      rates.add(String.format(Locale.ROOT, "%.0f", rows / ((System.nanoTime() - start) / 1e9)));
+      Timed job = timed(spark, testSplit);
+      rows = job.rows();
+      rates.add(String.format(Locale.ROOT, "%.0f", job.rowsPerSecond()));
     }
     float[][] some = java.util.Arrays.copyOf(features, (int) Math.min(Math.max(rows, 1),
         features.length));
@@ -134,15 +135,19 @@ public final class InferBenchmark {
     return features.length / ((System.nanoTime() - start) / 1e9);
   }
 
-  private double jobRowsPerSecond(SparkSession spark, InferConfig base, long rows, String name,
-      InferConfig.Form form, boolean features) {
-    InferConfig run = with(base, "infer.output=" + work + "/" + name, "infer.mode=overwrite",
-        "infer.form=" + (form == InferConfig.Form.DENSE ? "dense" : "top-k"),
-        "infer.include-features=" + features);
-    long start = System.nanoTime();
-    new InferJob(run).run(spark);
-    return rows / ((System.nanoTime() - start) / 1e9);
+  /** The rows an infer run scored and how fast, its whole run timed. */
+  private record Timed(long rows, double seconds) {
+    double rowsPerSecond() {
+      return rows / seconds;
+    }
   }
+
+  private static Timed timed(SparkSession spark, InferConfig run) {
+    long start = System.nanoTime();
+    long rows = new InferJob(run).run(spark).rows().scored();
+    return new Timed(rows, (System.nanoTime() - start) / 1e9);
+  }
+
 
   /** @return the rows/s of the dense run */
   private double bytesPerRow(SparkSession spark, InferConfig base, int classes, int k) {
@@ -155,10 +160,10 @@ public final class InferBenchmark {
       InferConfig run = with(base, "infer.output=" + work + "/" + name, "infer.mode=overwrite",
           "infer.form=" + (form == InferConfig.Form.DENSE ? "dense" : "top-k"),
           "infer.top-k=" + k, "infer.include-features=false");
-      long start = System.nanoTime();
-      rows = new InferJob(run).run(spark).rows().scored();
+      Timed timed = timed(spark, run);
+      rows = timed.rows();
       if (form == InferConfig.Form.DENSE) {
-        denseRowsPerSecond = rows / ((System.nanoTime() - start) / 1e9);
+        denseRowsPerSecond = timed.rowsPerSecond();
       }
       bytes[form.ordinal()] = HadoopFiles.totalBytes(work + "/" + name, conf);
     }

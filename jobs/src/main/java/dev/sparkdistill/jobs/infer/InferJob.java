@@ -25,6 +25,7 @@ import java.io.UncheckedIOException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -32,6 +33,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.stream.Collectors;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
@@ -149,15 +151,22 @@ public final class InferJob {
 
   /** A run that selects no rows is refused: it is a wrong split or an empty table upstream. */
   private DistillException nothingToScore(SparkSession spark) {
-    Map<String, Long> bySplit = new TreeMap<>();
-    spark.read().parquet(config.input()).groupBy("split").count().collectAsList()
-        .forEach(r -> bySplit.put(r.getString(0), r.getLong(1)));
+    Map<String, Long> bySplit = rowsBy("split", spark.read().parquet(config.input()));
     String selection = config.splits().isEmpty() ? "infer.input has no rows: "
         : "infer.splits = " + config.splits().stream().map(Split::value).toList()
             + " selects no rows of ";
-    return new DistillException(selection + config.input() + " (rows per split: "
-        + (bySplit.isEmpty() ? "none" : bySplit.toString().replace("=", ": ")
-            .replaceAll("[{}]", "")) + "); nothing to score");
+    String counts = bySplit.isEmpty() ? "none" : bySplit.entrySet().stream()
+        .map(e -> e.getKey() + ": " + e.getValue()).collect(Collectors.joining(", "));
+    return new DistillException(selection + config.input() + " (rows per split: " + counts
+        + "); nothing to score");
+  }
+
+  /** Rows per value of a string column (null included), in one aggregation. */
+  private static Map<String, Long> rowsBy(String column, Dataset<Row> table) {
+    Map<String, Long> counts = new TreeMap<>(Comparator.nullsFirst(Comparator.naturalOrder()));
+    table.groupBy(column).count().collectAsList()
+        .forEach(r -> counts.put(r.isNullAt(0) ? null : r.getString(0), r.getLong(1)));
+    return counts;
   }
 
   /**
@@ -215,15 +224,14 @@ public final class InferJob {
 
   private TargetsManifest runIncremental(SparkSession spark, Inputs inputs, OutputDirectory out,
       String started) {
-    Set<String> available = new TreeSet<>();
-    for (Row row : inputs.examples().select("batch").distinct().collectAsList()) {
-      if (row.isNullAt(0)) {
-        throw new DistillException("infer.batch-column = '" + config.batchColumn() + "' is null"
-            + " in some rows of " + config.input() + "; every row needs a batch to be scored "
-            + "exactly once");
-      }
-      available.add(row.getString(0));
+    // One pass gives the batches, their rows, and whether any row lacks a batch.
+    Map<String, Long> rowsByBatch = rowsBy("batch", inputs.examples());
+    if (rowsByBatch.containsKey(null)) {
+      throw new DistillException("infer.batch-column = '" + config.batchColumn() + "' is null"
+          + " in some rows of " + config.input() + "; every row needs a batch to be scored "
+          + "exactly once");
     }
+    Set<String> available = rowsByBatch.keySet();
     if (available.isEmpty()) {
       throw nothingToScore(spark);
     }
@@ -238,14 +246,15 @@ public final class InferJob {
     removeUnlistedBatches(out, done, spark.sparkContext().hadoopConfiguration());
     LOG.info("scoring batches {} of {}; {} scored before", fresh, config.batchColumn(), done);
     Dataset<Row> rows = inputs.examples().filter(col("batch").isin(fresh.toArray()));
-    long freshRows = rows.count();
+    long freshRows = fresh.stream().mapToLong(rowsByBatch::get).sum();
+    long selectedRows = rowsByBatch.values().stream().mapToLong(Long::longValue).sum();
     // The fresh batches' share of the selected splits' bytes, by rows.
     long bytes = (long) ((double) selectedSplitBytes(spark.sparkContext().hadoopConfiguration())
-        * freshRows / Math.max(1, inputs.examples().count()));
+        * freshRows / selectedRows);
     score(spark, inputs, rows, out, freshRows, bytes, true);
     Set<String> all = new TreeSet<>(done);
     all.addAll(fresh);
-    long input = inputs.examples().filter(col("batch").isin(all.toArray())).count();
+    long input = all.stream().mapToLong(b -> rowsByBatch.getOrDefault(b, 0L)).sum();
     return complete(out, inputs, started, countWritten(spark, out, input), List.copyOf(all));
   }
 
@@ -423,9 +432,7 @@ public final class InferJob {
   /** Counts the written rows and checks input = scored + filtered. */
   private TargetsManifest.Rows countWritten(SparkSession spark, OutputDirectory out,
       long input) {
-    Map<String, Long> bySplit = new TreeMap<>();
-    spark.read().parquet(out.path().toString()).groupBy("split").count().collectAsList()
-        .forEach(r -> bySplit.put(r.getString(0), r.getLong(1)));
+    Map<String, Long> bySplit = rowsBy("split", spark.read().parquet(out.path().toString()));
     long scored = bySplit.values().stream().mapToLong(Long::longValue).sum();
     long filtered = HadoopFiles.exists(out.child(FILTERED),
         spark.sparkContext().hadoopConfiguration())

@@ -19,7 +19,25 @@ public final class ScoringSplits {
   public static final long MIN_SPLIT_BYTES = ROW_GROUP_BYTES;
   /** The largest split, Spark's own default. */
   public static final long MAX_SPLIT_BYTES = 128L << 20;
+  /** Spark's own rows per columnar read batch, the most {@link #readerBatchRows} returns. */
+  public static final int SPARK_READER_BATCH_ROWS = 4096;
   private ScoringSplits() {}
+
+  /**
+   * Rows per batch of Spark's vectorized Parquet reader ({@code
+   * spark.sql.parquet.columnarReaderBatchSize}) while scoring: one scoring batch. A task's
+   * reader holds every feature value of its batch in one array (and as many Parquet levels),
+   * so Spark's 4,096 rows made that array 12.8 MB for 784 features and would make it 2.4 GB
+   * for 224x224x3 images, where the teachers take only {@code batchSize} rows at a time.
+   *
+   * @param batchSize rows the teachers score at once ({@code infer.batch-size})
+   */
+  public static int readerBatchRows(int batchSize) {
+    if (batchSize < 1) {
+      throw new IllegalArgumentException("need batchSize >= 1, got " + batchSize);
+    }
+    return Math.min(SPARK_READER_BATCH_ROWS, batchSize);
+  }
 
   /**
    * The split size for {@code spark.sql.files.maxPartitionBytes}.

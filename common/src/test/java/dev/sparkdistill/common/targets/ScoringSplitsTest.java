@@ -39,5 +39,15 @@ class ScoringSplitsTest {
   void refusesNonsense() {
     assertThatThrownBy(() -> ScoringSplits.maxPartitionBytes(MIB, 0))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("cores >= 1");
+    assertThatThrownBy(() -> ScoringSplits.readerBatchRows(0))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("batchSize >= 1");
+  }
+
+  @Test
+  void theReaderTakesOneScoringBatchAtATimeUpToSparksOwnBatch() {
+    assertThat(ScoringSplits.readerBatchRows(256)).isEqualTo(256);
+    assertThat(ScoringSplits.readerBatchRows(1)).isEqualTo(1);
+    assertThat(ScoringSplits.readerBatchRows(100_000))
+        .isEqualTo(ScoringSplits.SPARK_READER_BATCH_ROWS);
   }
 }

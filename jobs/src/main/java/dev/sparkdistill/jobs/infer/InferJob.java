@@ -319,9 +319,13 @@ public final class InferJob {
       OutputDirectory out, long rows, long bytes, boolean append) {
     long splitBytes = ScoringSplits.maxPartitionBytes(bytes,
         spark.sparkContext().defaultParallelism());
-    // Set before the scan is planned: the RDD below fixes its splits when it is made.
-    SessionDefaults.with(spark, "spark.sql.files.maxPartitionBytes", Long.toString(splitBytes),
-        "many small scoring tasks end together",
+    // Set before the scan is planned: the RDD below fixes its splits and reader when it is made.
+    SessionDefaults.with(spark, List.of(
+        new SessionDefaults.Setting("spark.sql.files.maxPartitionBytes",
+            Long.toString(splitBytes), "many small scoring tasks end together"),
+        new SessionDefaults.Setting("spark.sql.parquet.columnarReaderBatchSize",
+            Integer.toString(ScoringSplits.readerBatchRows(config.batchSize())),
+            "the Parquet reader holds one scoring batch of features at a time")),
         () -> scoreAndWrite(spark, inputs, examples, out, rows, append));
   }
 

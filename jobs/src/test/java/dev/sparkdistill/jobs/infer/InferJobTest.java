@@ -317,6 +317,7 @@ class InferJobTest extends SparkTestBase {
           .as("scoring tasks").isGreaterThanOrEqualTo(3);
     }
     assertThat(spark.conf().contains("spark.sql.files.maxPartitionBytes")).isFalse();
+    assertThat(spark.conf().contains("spark.sql.parquet.columnarReaderBatchSize")).isFalse();
     assertThat(spark.conf().contains("spark.sql.parquet.writeLegacyFormat")).isFalse();
     assertThat(spark.conf().contains("spark.sql.maxConcurrentOutputFileWriters")).isFalse();
     // Two-level lists: the LIST group holds a repeated float, no group per element.

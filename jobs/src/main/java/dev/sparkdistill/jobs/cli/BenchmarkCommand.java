@@ -54,7 +54,8 @@ final class BenchmarkCommand implements Runnable {
   @Command(name = "infer", mixinStandardHelpOptions = true,
       description = {"The infer job's rows/s against a bare ND4J loop over the same rows in "
           + "memory (same teacher, same threads), after untimed rounds on the test split (eight of "
-          + "the job, one of the loop) so that both run warm; and targets bytes "
+          + "the job, one of the loop) so that both run warm, and with a full garbage "
+          + "collection before each timed run; and targets bytes "
           + "per row, dense vs top-k, for the teacher's classes and a "
           + "synthetic 1,000-class teacher.",
           "Takes the infer job's configuration (section 'infer'); writes only under --work."})

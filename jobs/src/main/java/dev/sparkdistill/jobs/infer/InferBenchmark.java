@@ -60,9 +60,11 @@ public final class InferBenchmark {
     List<Double> ratios = new ArrayList<>();
     List<Double> cpuRatios = new ArrayList<>();
     for (int run = 1; run <= repeats; run++) {
+      collectGarbage();
       long cpu = processCpuNanos();
       double bare = bareLoop(teacher, features, threads);
       long bareCpu = processCpuNanos() - cpu;
+      collectGarbage();
       cpu = processCpuNanos();
       double job = timed(spark, with(config, "infer.output=" + work + "/dense-" + run,
           "infer.mode=overwrite", "infer.form=dense", "infer.include-features=true"))
@@ -90,6 +92,16 @@ public final class InferBenchmark {
         "infer.input=" + thousandClassExamples(spark, shape));
     bytesPerRow(spark, wide, 1000, topK1000);
     out.flush();
+  }
+
+  /**
+   * A full collection before each timed run, so that neither side pays for garbage the other
+   * left: the loop allocates too little to trigger a collection, so its batches and ND4J
+   * buffers (freed only once a collection finds them) were otherwise collected, and their native
+   * memory released, during the job timed next.
+   */
+  private static void collectGarbage() {
+    System.gc();
   }
 
   /**

@@ -19,11 +19,6 @@ public final class SessionDefaults {
 
   private SessionDefaults() {}
 
-  public static void with(SparkSession spark, String key, String value, String why,
-      Runnable phase) {
-    with(spark, List.of(new Setting(key, value, why)), phase);
-  }
-
   public static void with(SparkSession spark, List<Setting> settings, Runnable phase) {
     RuntimeConfig conf = spark.conf();
     List<Setting> ours = settings.stream().filter(s -> !conf.contains(s.key())).toList();

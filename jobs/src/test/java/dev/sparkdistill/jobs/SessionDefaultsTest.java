@@ -32,9 +32,10 @@ class SessionDefaultsTest extends SparkTestBase {
 
   @Test
   void restoresTheSessionWhenThePhaseFails() {
-    assertThatThrownBy(() -> SessionDefaults.with(spark, OURS, "true", "test", () -> {
-      throw new IllegalStateException("phase failed");
-    })).hasMessage("phase failed");
+    assertThatThrownBy(() -> SessionDefaults.with(spark,
+        List.of(new SessionDefaults.Setting(OURS, "true", "test")), () -> {
+          throw new IllegalStateException("phase failed");
+        })).hasMessage("phase failed");
 
     assertThat(spark.conf().contains(OURS)).isFalse();
   }

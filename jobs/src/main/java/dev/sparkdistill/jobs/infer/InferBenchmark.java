@@ -160,7 +160,6 @@ public final class InferBenchmark {
     return new Timed(rows, (System.nanoTime() - start) / 1e9);
   }
 
-
   /** @return the rows/s of the dense run */
   private double bytesPerRow(SparkSession spark, InferConfig base, int classes, int k) {
     Configuration conf = spark.sparkContext().hadoopConfiguration();

@@ -333,7 +333,8 @@ public final class InferJob {
       OutputDirectory out, long rows, boolean append) {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     Broadcast<List<ShippedModel>> shipped = jsc.broadcast(inputs.teachers());
-    Scoring scoring = new Scoring(shipped, config);
+    ScoringTime time = new ScoringTime(spark.sparkContext());
+    Scoring scoring = new Scoring(shipped, config, time);
     // Spark's own rows in: the bean decoder would box every feature value on the way.
     JavaRDD<TargetRecord> targets = examples.queryExecution().toRdd().toJavaRDD()
         .mapPartitions(scoring::score);
@@ -347,7 +348,8 @@ public final class InferJob {
     }
     double seconds = (System.nanoTime() - start) / 1e9;
     LOG.info(String.format(Locale.ROOT, "scored %d rows with %d teacher(s) in %.1f s "
-        + "(%.0f rows/s)", rows, inputs.teachers().size(), seconds, rows / seconds));
+        + "(%.0f rows/s); %s", rows, inputs.teachers().size(), seconds, rows / seconds,
+        time.describe(seconds, spark.sparkContext().defaultParallelism())));
   }
 
   private TargetsManifest complete(OutputDirectory out, Inputs inputs,

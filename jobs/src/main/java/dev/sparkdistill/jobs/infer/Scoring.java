@@ -30,12 +30,17 @@ final class Scoring implements Serializable {
   private final Broadcast<List<ShippedModel>> broadcast;
   private final int teacherCount;
   private final InferConfig config;
+  private final ScoringTime time;
 
-  /** @param teachers broadcast once, so the model bytes are not shipped with every task */
-  Scoring(Broadcast<List<ShippedModel>> teachers, InferConfig config) {
+  /**
+   * @param teachers broadcast once, so the model bytes are not shipped with every task
+   * @param time where each task adds its time when it is done
+   */
+  Scoring(Broadcast<List<ShippedModel>> teachers, InferConfig config, ScoringTime time) {
     this.broadcast = teachers;
     this.teacherCount = teachers.value().size();
     this.config = config;
+    this.time = time;
   }
 
   /** The columns of the targets table, in order, as expressions over {@link TargetRecord}. */
@@ -70,7 +75,7 @@ final class Scoring implements Serializable {
 
   /** @param rows Spark's rows of {@link ExampleRecord#COLUMNS} */
   Iterator<TargetRecord> score(Iterator<InternalRow> rows) {
-    TaskProgress progress = new TaskProgress();
+    TaskProgress progress = new TaskProgress(time);
     // This task thread's scorers, looked up once per partition rather than per batch.
     List<Teacher> scorers = broadcast.value().stream().map(ShippedModel::teacher).toList();
     return new Iterator<>() {

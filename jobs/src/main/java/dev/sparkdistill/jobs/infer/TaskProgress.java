@@ -15,11 +15,16 @@ final class TaskProgress {
   private static final Logger LOG = LoggerFactory.getLogger(TaskProgress.class);
   private static final long EVERY_NANOS = TimeUnit.SECONDS.toNanos(30);
 
+  private final ScoringTime time;
   private final long start = System.nanoTime();
   private long lastLine = start;
   private long rows;
   private long teacherNanos;
   private boolean done;
+
+  TaskProgress(ScoringTime time) {
+    this.time = time;
+  }
 
   void scored(int count) {
     rows += count;
@@ -38,7 +43,9 @@ final class TaskProgress {
   void finished() {
     if (!done) {
       done = true;
-      log(System.nanoTime(), "done");
+      long now = System.nanoTime();
+      time.add(now - start, teacherNanos);
+      log(now, "done");
     }
   }
 

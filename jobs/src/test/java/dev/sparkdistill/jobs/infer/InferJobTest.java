@@ -306,8 +306,32 @@ class InferJobTest extends SparkTestBase {
 
     Path teacher = save(network(List.of(width), CLASSES, 31), tmp.resolve("wide.zip"));
     Path output = tmp.resolve("wide-targets");
-    TargetsManifest manifest = new InferJob(config(settings(wide, output, List.of(teacher))))
-        .run(spark);
+    // The settings each SQL execution ran with, as Spark records them when it starts.
+    List<Map<String, String>> executions = new java.util.concurrent.CopyOnWriteArrayList<>();
+    org.apache.spark.scheduler.SparkListener listener =
+        new org.apache.spark.scheduler.SparkListener() {
+          @Override
+          public void onOtherEvent(org.apache.spark.scheduler.SparkListenerEvent event) {
+            if (event instanceof org.apache.spark.sql.execution.ui.SparkListenerSQLExecutionStart
+                start) {
+              executions.add(Map.copyOf(scala.collection.JavaConverters
+                  .mapAsJavaMapConverter(start.modifiedConfigs()).asJava()));
+            }
+          }
+        };
+    spark.sparkContext().addSparkListener(listener);
+    TargetsManifest manifest;
+    try {
+      manifest = new InferJob(config(settings(wide, output, List.of(teacher)))).run(spark);
+      spark.sparkContext().listenerBus().waitUntilEmpty();
+    } finally {
+      spark.sparkContext().removeSparkListener(listener);
+    }
+    // The scoring write read one scoring batch at a time and wrote as it scored.
+    assertThat(executions).anySatisfy(conf -> assertThat(conf)
+        .containsEntry("spark.sql.parquet.columnarReaderBatchSize", "256")
+        .containsEntry("spark.sql.maxConcurrentOutputFileWriters", "4")
+        .containsEntry("spark.sql.parquet.writeLegacyFormat", "true"));
 
     assertThat(manifest.rows().scored()).isEqualTo(3000);
     // Each task writes its own file. Spark's own sizing (4 MB splits at least) would read the

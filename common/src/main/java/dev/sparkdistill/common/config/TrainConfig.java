@@ -26,6 +26,8 @@ public record TrainConfig(
     int averagingPort,
     int batchSizePerWorker,
     int averagingFrequency,
+    boolean scaleLearningRate,
+    double warmupEpochs,
     int prefetchBatches,
     String exportDirectory,
     String configDigest) implements Serializable {
@@ -60,6 +62,10 @@ public record TrainConfig(
     if (decay <= 0 || decay > 1) {
       throw Settings.invalid(p + "updater.decay-per-epoch", "in (0, 1]", decay);
     }
+    double warmupEpochs = s.number(p + "spark.warmup-epochs");
+    if (!(warmupEpochs >= 0) || Double.isInfinite(warmupEpochs)) {
+      throw Settings.invalid(p + "spark.warmup-epochs", ">= 0", warmupEpochs);
+    }
     double minDelta = s.number(p + "early-stopping-min-delta");
     if (minDelta < 0) {
       throw Settings.invalid(p + "early-stopping-min-delta", ">= 0", minDelta);
@@ -84,6 +90,8 @@ public record TrainConfig(
         port(s, p + "spark.averaging-port"),
         s.integerAtLeast(p + "spark.batch-size-per-worker", 1),
         s.integerAtLeast(p + "spark.averaging-frequency", 1),
+        s.bool(p + "spark.scale-learning-rate"),
+        warmupEpochs,
         s.integerAtLeast(p + "spark.prefetch-batches", 0),
         s.string(p + "spark.export-directory"),
         ConfigRendering.digest(config, SECTION, "mode", "resume", "spark.export-directory",

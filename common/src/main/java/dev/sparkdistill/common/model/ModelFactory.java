@@ -8,6 +8,7 @@ import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
@@ -36,7 +37,7 @@ public final class ModelFactory {
     MultiLayerNetwork network = new MultiLayerNetwork(
         configuration(spec, featureShape, classCount, loss, updater, seed));
     network.init();
-    return network;
+    return ConvolutionHelpers.attach(network);
   }
 
   public static MultiLayerConfiguration configuration(ModelSpec spec, List<Integer> featureShape,
@@ -83,13 +84,39 @@ public final class ModelFactory {
   }
 
   static IUpdater updater(TrainConfig.Updater updater) {
-    ISchedule rate = new ExponentialSchedule(ScheduleType.EPOCH, updater.learningRate(),
+    return updater(updater, rate(updater));
+  }
+
+  private static ISchedule rate(TrainConfig.Updater updater) {
+    return new ExponentialSchedule(ScheduleType.EPOCH, updater.learningRate(),
         updater.decayPerEpoch());
+  }
+
+  private static IUpdater updater(TrainConfig.Updater updater, ISchedule rate) {
     return switch (updater.kind()) {
       case ADAM -> new Adam(rate);
       case NESTEROVS -> new Nesterovs(rate, 0.9);
       case SGD -> new Sgd(rate);
     };
+  }
+
+  /**
+   * Multiplies the learning rate of a network built from {@code updater} by {@code workers},
+   * reached over {@code warmupIterations} of each worker's steps ({@link WorkerScaledSchedule}).
+   * Call before the first fit: it replaces the layers' updater configuration, which the workers
+   * rebuild the network from.
+   */
+  public static void scaleLearningRate(MultiLayerNetwork network, TrainConfig.Updater updater,
+      int workers, int warmupIterations) {
+    if (workers <= 1) {
+      return;
+    }
+    ISchedule scaled = new WorkerScaledSchedule(rate(updater), workers, warmupIterations);
+    for (NeuralNetConfiguration layer : network.getLayerWiseConfigurations().getConfs()) {
+      if (layer.getLayer() instanceof BaseLayer base) {
+        base.setIUpdater(updater(updater, scaled));
+      }
+    }
   }
 
   /** The output width of a network, for checks against a table's class count. */

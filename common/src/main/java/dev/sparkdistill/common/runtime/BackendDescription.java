@@ -18,6 +18,14 @@ public final class BackendDescription {
    * @param threadDevice the device ND4J assigned to the calling thread
    */
   public static String describe(Properties environment, int threadDevice) {
+    return describe(environment, threadDevice, null);
+  }
+
+  /**
+   * @param nativeBuild the native CPU build ND4J loaded (e.g. "linux-x86_64-onednn-avx2"), or
+   *     null when unknown; an "-onednn" build runs convolutions and pooling through oneDNN
+   */
+  public static String describe(Properties environment, int threadDevice, String nativeBuild) {
     String backend = String.valueOf(environment.getOrDefault("backend", "unknown"));
     Object devices = environment.get("cuda.devicesInformation");
     if (devices instanceof List<?> list && !list.isEmpty()) {
@@ -29,7 +37,10 @@ public final class BackendDescription {
       }
       return line.toString();
     }
-    return "ND4J backend " + backend + " (BLAS " + environment.getOrDefault("blas.vendor", "unknown")
+    String build = nativeBuild == null ? "" : ", build " + nativeBuild + " (oneDNN "
+        + (nativeBuild.contains("onednn") ? "on" : "off") + ")";
+    return "ND4J backend " + backend + build + " (BLAS "
+        + environment.getOrDefault("blas.vendor", "unknown")
         + ", " + environment.getOrDefault("omp.threads", "?") + " OpenMP thread(s), "
         + environment.getOrDefault("cores", "?") + " core(s))";
   }

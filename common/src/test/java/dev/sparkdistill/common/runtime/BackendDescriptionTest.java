@@ -36,6 +36,21 @@ class BackendDescriptionTest {
   }
 
   @Test
+  void cpuLineNamesTheNativeBuildAndWhetherOneDnnIsOn() {
+    Properties env = new Properties();
+    env.put("backend", "CPU");
+    env.put("blas.vendor", "OPENBLAS");
+    env.put("omp.threads", 1);
+    env.put("cores", 2);
+
+    assertThat(BackendDescription.describe(env, 0, "linux-x86_64-onednn-avx2")).isEqualTo(
+        "ND4J backend CPU, build linux-x86_64-onednn-avx2 (oneDNN on) (BLAS OPENBLAS, 1 OpenMP "
+            + "thread(s), 2 core(s))");
+    assertThat(BackendDescription.describe(env, 0, "linux-x86_64")).contains(
+        "build linux-x86_64 (oneDNN off)");
+  }
+
+  @Test
   void missingKeysDoNotBreakTheLine() {
     assertThat(BackendDescription.describe(new Properties(), 0))
         .isEqualTo("ND4J backend unknown (BLAS unknown, ? OpenMP thread(s), ? core(s))");

@@ -2,6 +2,7 @@ package dev.sparkdistill.jobs.cli;
 
 import dev.sparkdistill.common.DistillException;
 import dev.sparkdistill.common.ProjectVersion;
+import dev.sparkdistill.jobs.runtime.NativeBuild;
 import java.io.InputStream;
 import java.io.PrintWriter;
 import java.util.Properties;
@@ -36,6 +37,7 @@ public final class DistillCli implements Runnable {
   }
 
   public static void main(String[] args) {
+    NativeBuild.preferSupported();
     int code = execute(args);
     if (code != 0) {
       System.exit(code);

@@ -2,6 +2,7 @@ package dev.sparkdistill.jobs.model;
 
 import dev.sparkdistill.common.DistillException;
 import dev.sparkdistill.common.manifest.TableShape;
+import dev.sparkdistill.common.model.ConvolutionHelpers;
 import dev.sparkdistill.common.model.ModelFactory;
 import dev.sparkdistill.common.onnx.OnnxExporter;
 import dev.sparkdistill.jobs.io.HadoopFiles;
@@ -175,10 +176,11 @@ public final class ShippedModel implements Serializable {
       throw new DistillException(path + " is an ONNX model; only DL4J models can be used here");
     }
     TaskBackend.prepare();
-    return PER_THREAD.get().computeIfAbsent(sha256, key -> LOADED.computeIfAbsent(key, k -> {
-      LOADS.incrementAndGet();
-      return deserialize("model", path, bytes);
-    }).clone());
+    return PER_THREAD.get().computeIfAbsent(sha256, key -> ConvolutionHelpers.attach(
+        LOADED.computeIfAbsent(key, k -> {
+          LOADS.incrementAndGet();
+          return deserialize("model", path, bytes);
+        }).clone()));
   }
 
   public String path() {

@@ -17,6 +17,11 @@ public final class TaskBackend {
   private static final Logger LOG = LoggerFactory.getLogger(TaskBackend.class);
   private static final AtomicBoolean DESCRIBED = new AtomicBoolean();
 
+  static {
+    // An executor's first task may get here before anything loads ND4J.
+    NativeBuild.preferSupported();
+  }
+
   private TaskBackend() {}
 
   /** Call on the task's thread before creating or using a network there. */
@@ -24,7 +29,8 @@ public final class TaskBackend {
     bindAssignedGpu();
     if (DESCRIBED.compareAndSet(false, true)) {
       LOG.info(BackendDescription.describe(Nd4j.getExecutioner().getEnvironmentInformation(),
-          Nd4j.getAffinityManager().getDeviceForCurrentThread()));
+          Nd4j.getAffinityManager().getDeviceForCurrentThread(),
+          Nd4j.getEnvironment().isCPU() ? NativeBuild.loaded() : null));
     }
   }
 

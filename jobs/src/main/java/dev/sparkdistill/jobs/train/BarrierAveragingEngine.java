@@ -1,5 +1,7 @@
 package dev.sparkdistill.jobs.train;
 
+import dev.sparkdistill.common.model.ConvolutionHelpers;
+import dev.sparkdistill.common.train.EpochOrder;
 import dev.sparkdistill.common.train.WorkerState;
 import dev.sparkdistill.jobs.runtime.TaskBackend;
 import java.io.BufferedInputStream;
@@ -25,22 +27,25 @@ import scala.collection.JavaConverters;
 
 /**
  * Synchronous parameter averaging in one Spark barrier stage per epoch. Each of W tasks builds
- * the network once per epoch and fits {@code averagingFrequency} minibatches per round; at the
- * end of a round all tasks send their parameters to an {@link AveragingServer} on the driver and
- * continue from the average (weighted by rows fitted). The updater state is averaged in the last
- * round, and task 0 returns the final state to the driver.
+ * the network once per epoch, puts its rows in the epoch's order ({@link EpochOrder}) and fits
+ * {@code averagingFrequency} minibatches per round; at the end of a round all tasks send their
+ * parameters and updater state to an {@link AveragingServer} on the driver and continue from the
+ * average (weighted by rows fitted). Task 0 returns the final state to the driver.
  *
  * <p>Why not DL4J's ParameterAveragingTrainingMaster: it runs a Spark job, a broadcast and a
  * network rebuild per averaging round; and not Spark's own barrier allGather: it polls for
  * completion once a second. Operational facts: the barrier stage needs W task slots at once;
  * executors must reach the driver on the averaging port ({@code train.spark.averaging-port},
  * ephemeral by default), as they reach its RPC port. The minibatches are repartitioned once into
- * W partitions and kept in memory and on disk; the engine then releases the caller's cached copy.
+ * W partitions (round robin, so a sorted table is spread over all workers) and kept in memory
+ * and on disk; the engine then releases the caller's cached copy.
  */
 final class BarrierAveragingEngine implements TrainingEngine {
   private final JavaSparkContext jsc;
   private final int workers;
   private final int averagingFrequency;
+  private final int batchSize;
+  private final long seed;
   private final int port;
   private MultiLayerNetwork network;
   private JavaRDD<DataSet> source;
@@ -49,16 +54,23 @@ final class BarrierAveragingEngine implements TrainingEngine {
   private double lastScore = Double.NaN;
 
   BarrierAveragingEngine(JavaSparkContext jsc, MultiLayerNetwork network, int workers,
-      int averagingFrequency, int port) {
+      int averagingFrequency, int batchSize, long seed, int port) {
     this.jsc = jsc;
     this.network = network;
     this.workers = workers > 0 ? workers : jsc.defaultParallelism();
     this.averagingFrequency = averagingFrequency;
+    this.batchSize = batchSize;
+    this.seed = seed;
     this.port = port;
   }
 
   @Override
-  public MultiLayerNetwork fitEpoch(JavaRDD<DataSet> batches) {
+  public int workers() {
+    return workers;
+  }
+
+  @Override
+  public MultiLayerNetwork fitEpoch(JavaRDD<DataSet> batches, int epoch) {
     if (source != batches) {
       repartition(batches);
     }
@@ -69,8 +81,8 @@ final class BarrierAveragingEngine implements TrainingEngine {
       Broadcast<String> json = jsc.broadcast(network.getLayerWiseConfigurations().toJson());
       Broadcast<WorkerState> start = jsc.broadcast(new WorkerState(0, 0,
           network.params().toFloatVector(), updaterState(network)));
-      EpochTask task = new EpochTask(json, start, averagingFrequency, rounds, host,
-          server.port());
+      EpochTask task = new EpochTask(json, start, new EpochTask.Plan(averagingFrequency, rounds,
+          batchSize, seed, epoch), host, server.port());
       List<WorkerState> results;
       try {
         results = new JavaRDD<>(partitioned.rdd().barrier().mapPartitions(task, false,
@@ -91,12 +103,15 @@ final class BarrierAveragingEngine implements TrainingEngine {
     source = batches;
     partitioned = batches.repartition(workers).persist(StorageLevel.MEMORY_AND_DISK());
     int frequency = averagingFrequency;
+    int size = batchSize;
+    // Workers re-cut their rows into minibatches every epoch, so rounds follow from rows.
     rounds = partitioned.mapPartitions(it -> {
-      int count = 0;
-      for (; it.hasNext(); it.next()) {
-        count++;
+      long rows = 0;
+      while (it.hasNext()) {
+        rows += it.next().numExamples();
       }
-      return List.of((count + frequency - 1) / frequency).iterator();
+      long minibatches = (rows + size - 1) / size;
+      return List.of((int) ((minibatches + frequency - 1) / frequency)).iterator();
     }).collect().stream().mapToInt(Integer::intValue).max().orElse(0);
     // The repartitioned copy is materialised now; keeping the caller's too would cache the
     // training minibatches twice for the whole run.
@@ -126,23 +141,26 @@ final class BarrierAveragingEngine implements TrainingEngine {
   /** The barrier task, a Scala function since only the Scala RDD API has barrier(). */
   private static final int CONNECT_TIMEOUT_MILLIS = 60_000;
   private static final int ROUND_TIMEOUT_MILLIS = 10 * 60_000;
+  private static final boolean EVERY_ROUND = Boolean.getBoolean("distill.updaterEveryRound");
 
   private static final class EpochTask extends scala.runtime.AbstractFunction1<
       scala.collection.Iterator<DataSet>, scala.collection.Iterator<WorkerState>>
       implements java.io.Serializable {
+    /** What every task of one epoch agrees on. */
+    record Plan(int frequency, int rounds, int batchSize, long seed, int epoch)
+        implements java.io.Serializable {}
+
     private final Broadcast<String> json;
     private final Broadcast<WorkerState> start;
-    private final int frequency;
-    private final int rounds;
+    private final Plan plan;
     private final String host;
     private final int port;
 
-    EpochTask(Broadcast<String> json, Broadcast<WorkerState> start, int frequency, int rounds,
-        String host, int port) {
+    EpochTask(Broadcast<String> json, Broadcast<WorkerState> start, Plan plan, String host,
+        int port) {
       this.json = json;
       this.start = start;
-      this.frequency = frequency;
-      this.rounds = rounds;
+      this.plan = plan;
       this.host = host;
       this.port = port;
     }
@@ -150,8 +168,10 @@ final class BarrierAveragingEngine implements TrainingEngine {
     @Override
     public scala.collection.Iterator<WorkerState> apply(scala.collection.Iterator<DataSet> data) {
       TaskBackend.prepare();
-      List<DataSet> batches = new ArrayList<>();
-      JavaConverters.asJavaIteratorConverter(data).asJava().forEachRemaining(batches::add);
+      List<DataSet> held = new ArrayList<>();
+      JavaConverters.asJavaIteratorConverter(data).asJava().forEachRemaining(held::add);
+      List<DataSet> batches = EpochOrder.reshuffle(held, plan.batchSize(), plan.seed(),
+          plan.epoch(), org.apache.spark.TaskContext.getPartitionId());
       WorkerState result;
       try (Socket socket = new Socket()) {
         socket.connect(new java.net.InetSocketAddress(host, port), CONNECT_TIMEOUT_MILLIS);
@@ -174,11 +194,13 @@ final class BarrierAveragingEngine implements TrainingEngine {
       MultiLayerNetwork network = new MultiLayerNetwork(
           MultiLayerConfiguration.fromJson(json.value()));
       network.init(Nd4j.create(initial.params()).reshape(1, initial.params().length), true);
+      ConvolutionHelpers.attach(network);
       setUpdater(network, initial.updater());
       long epochRows = 0;
       double epochScore = 0;
       WorkerState average = initial;
-      for (int round = 0; round < rounds; round++) {
+      int frequency = plan.frequency();
+      for (int round = 0; round < plan.rounds(); round++) {
         long rows = 0;
         double score = 0;
         int end = Math.min(batches.size(), (round + 1) * frequency);
@@ -190,12 +212,12 @@ final class BarrierAveragingEngine implements TrainingEngine {
         }
         epochRows += rows;
         epochScore += score;
-        boolean last = round == rounds - 1;
+        boolean withUpdater = EVERY_ROUND || round == plan.rounds() - 1;
         new WorkerState(rows, score, network.params().toFloatVector(),
-            last ? updaterState(network) : null).writeTo(out);
+            withUpdater ? updaterState(network) : null).writeTo(out);
         average = WorkerState.readFrom(in);
         network.setParams(Nd4j.create(average.params()).reshape(1, network.numParams()));
-        if (last) {
+        if (withUpdater) {
           setUpdater(network, average.updater());
         }
       }

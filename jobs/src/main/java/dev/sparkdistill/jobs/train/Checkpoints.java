@@ -1,6 +1,7 @@
 package dev.sparkdistill.jobs.train;
 
 import dev.sparkdistill.common.DistillException;
+import dev.sparkdistill.common.model.ConvolutionHelpers;
 import dev.sparkdistill.jobs.io.HadoopFiles;
 import java.io.IOException;
 import java.io.InputStream;
@@ -102,7 +103,7 @@ final class Checkpoints {
   /** A saved MultiLayerNetwork with its updater state; a clear error when it is not one. */
   static MultiLayerNetwork read(Path file, Configuration conf) {
     try (InputStream in = HadoopFiles.fs(file, conf).open(file)) {
-      return ModelSerializer.restoreMultiLayerNetwork(in, true);
+      return ConvolutionHelpers.attach(ModelSerializer.restoreMultiLayerNetwork(in, true));
     } catch (java.io.FileNotFoundException e) {
       throw new DistillException("model file " + file + " does not exist");
     } catch (IOException | RuntimeException e) {

@@ -1,5 +1,6 @@
 package dev.sparkdistill.jobs.train;
 
+import dev.sparkdistill.common.model.ConvolutionHelpers;
 import dev.sparkdistill.common.train.BatchMetrics;
 import dev.sparkdistill.jobs.runtime.TaskBackend;
 import java.util.Iterator;
@@ -42,6 +43,7 @@ final class DistributedEvaluation {
     }
     MultiLayerNetwork network = new MultiLayerNetwork(MultiLayerConfiguration.fromJson(conf));
     network.init(params, true);
+    ConvolutionHelpers.attach(network);
     while (batches.hasNext()) {
       DataSet batch = batches.next();
       metrics.add(network.output(batch.getFeatures(), false), batch.getLabels());

@@ -1,5 +1,9 @@
 package dev.sparkdistill.jobs.train;
 
+import dev.sparkdistill.common.train.EpochOrder;
+import dev.sparkdistill.jobs.runtime.TaskBackend;
+import java.util.ArrayList;
+import java.util.List;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -11,15 +15,20 @@ import org.nd4j.linalg.dataset.DataSet;
 /**
  * DL4J Spark's synchronous parameter averaging: each worker fits {@code averagingFrequency}
  * minibatches, then the driver averages parameters and updater state and broadcasts them. The
- * minibatches are exported once to the export directory (the "Export" approach; DL4J reuses the
- * export while the same RDD is fitted again), so later epochs read them back from there.
+ * minibatches, their rows in the epoch's order within each partition ({@link EpochOrder}), are
+ * exported to the export directory every epoch (the "Export" approach; DL4J replaces the previous
+ * epoch's export) and read back from there by the workers.
  */
 final class ParameterAveragingEngine implements TrainingEngine {
   private final SparkDl4jMultiLayer sparkNetwork;
   private final ParameterAveragingTrainingMaster master;
+  private final int batchSize;
+  private final long seed;
 
   ParameterAveragingEngine(JavaSparkContext jsc, MultiLayerNetwork network, int batchSize,
       int averagingFrequency, int prefetchBatches, String exportDirectory, long seed) {
+    this.batchSize = batchSize;
+    this.seed = seed;
     master = new ParameterAveragingTrainingMaster.Builder(batchSize)
         .batchSizePerWorker(batchSize)
         .averagingFrequency(averagingFrequency)
@@ -33,8 +42,20 @@ final class ParameterAveragingEngine implements TrainingEngine {
   }
 
   @Override
-  public MultiLayerNetwork fitEpoch(JavaRDD<DataSet> batches) {
-    return sparkNetwork.fit(batches);
+  public int workers() {
+    return sparkNetwork.getSparkContext().defaultParallelism();
+  }
+
+  @Override
+  public MultiLayerNetwork fitEpoch(JavaRDD<DataSet> batches, int epoch) {
+    int size = batchSize;
+    long rngSeed = seed;
+    return sparkNetwork.fit(batches.mapPartitionsWithIndex((partition, it) -> {
+      TaskBackend.prepare();
+      List<DataSet> held = new ArrayList<>();
+      it.forEachRemaining(held::add);
+      return EpochOrder.reshuffle(held, size, rngSeed, epoch, partition).iterator();
+    }, true));
   }
 
   @Override

@@ -112,6 +112,9 @@ public final class TrainJob {
       String exportDir = config.exportDirectory().isEmpty() ? out.child("_export").toString()
           : config.exportDirectory();
       try (TrainingEngine engine = engine(jsc, network, exportDir)) {
+        if (log.isEmpty() && config.model().initFrom().isEmpty()) {
+          scaleLearningRate(config, network, engine.workers(), trainRows);
+        }
         network = trainEpochs(spark, jsc, engine, network, train, validation, trainRows, log,
             checkpoints, out, conf);
       }
@@ -124,14 +127,37 @@ public final class TrainJob {
     }
   }
 
-  private TrainingEngine engine(JavaSparkContext jsc, MultiLayerNetwork network,
-      String exportDir) {
+  static TrainingEngine engine(TrainConfig config, JavaSparkContext jsc,
+      MultiLayerNetwork network, String exportDir) {
     return switch (config.engine()) {
       case BARRIER -> new BarrierAveragingEngine(jsc, network, config.workers(),
-          config.averagingFrequency(), config.averagingPort());
+          config.averagingFrequency(), config.batchSizePerWorker(), config.seed(),
+          config.averagingPort());
       case DL4J -> new ParameterAveragingEngine(jsc, network, config.batchSizePerWorker(),
           config.averagingFrequency(), config.prefetchBatches(), exportDir, config.seed());
     };
+  }
+
+  private TrainingEngine engine(JavaSparkContext jsc, MultiLayerNetwork network,
+      String exportDir) {
+    return engine(config, jsc, network, exportDir);
+  }
+
+  /**
+   * The linear scaling rule for a new network trained by {@code workers} (see
+   * train.spark.scale-learning-rate); the warm-up counts each worker's minibatch steps.
+   */
+  static void scaleLearningRate(TrainConfig config, MultiLayerNetwork network, int workers,
+      long trainRows) {
+    if (!config.scaleLearningRate() || workers <= 1) {
+      return;
+    }
+    long stepsPerEpoch = (trainRows + (long) workers * config.batchSizePerWorker() - 1)
+        / ((long) workers * config.batchSizePerWorker());
+    int warmup = (int) Math.ceil(config.warmupEpochs() * stepsPerEpoch);
+    ModelFactory.scaleLearningRate(network, config.updater(), workers, warmup);
+    LOG.info("learning rate x{} for {} workers (linear scaling), reached after a warm-up of {} "
+        + "steps per worker", workers, workers, warmup);
   }
 
   private void checkInputSuitsConfig(TrainingInput input) {
@@ -196,7 +222,7 @@ public final class TrainJob {
       long epochStart = System.nanoTime();
       int current = epoch;
       network = SparkPhases.run(spark, "train: epoch " + epoch + " of " + config.epochs()
-          + " on " + trainRows + " rows", () -> engine.fitEpoch(train));
+          + " on " + trainRows + " rows", () -> engine.fitEpoch(train, current));
       double seconds = (System.nanoTime() - epochStart) / 1e9;
       MultiLayerNetwork fitted = network;
       BatchMetrics metrics = SparkPhases.run(spark, "train: validating epoch " + current,

@@ -11,11 +11,15 @@ import org.nd4j.linalg.dataset.DataSet;
  */
 interface TrainingEngine extends AutoCloseable {
   /**
-   * One pass over {@code batches}; pass the same RDD every epoch so an engine may reuse work
-   * done on it (an engine that keeps its own copy may unpersist it). Returns the driver's
-   * network after the pass.
+   * One pass over {@code batches}, their rows in the order {@link
+   * dev.sparkdistill.common.train.EpochOrder} gives {@code epoch} (1-based); pass the same RDD
+   * every epoch so an engine may reuse work done on it (an engine that keeps its own copy may
+   * unpersist it). Returns the driver's network after the pass.
    */
-  MultiLayerNetwork fitEpoch(JavaRDD<DataSet> batches);
+  MultiLayerNetwork fitEpoch(JavaRDD<DataSet> batches, int epoch);
+
+  /** How many workers fit in parallel: the factor of the linear learning-rate scaling. */
+  int workers();
 
   /** The mean minibatch loss the engine saw last (before averaging), for progress lines. */
   double lastScore();

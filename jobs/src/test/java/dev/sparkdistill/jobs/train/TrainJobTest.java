@@ -8,6 +8,7 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sparkdistill.common.DistillException;
 import dev.sparkdistill.common.config.ConfigLayers;
+import dev.sparkdistill.common.config.TrainConfig;
 import dev.sparkdistill.common.manifest.ModelManifest;
 import dev.sparkdistill.common.manifest.TrainingLogEntry;
 import dev.sparkdistill.jobs.SparkTestBase;
@@ -177,10 +178,10 @@ class TrainJobTest extends SparkTestBase {
     java.io.StringWriter text = new java.io.StringWriter();
     new TrainBenchmark(config("train.input=" + targets, "train.output=" + tmp.resolve("unused"),
         "train.epochs=1", "train.model.hidden=[8]"), new java.io.PrintWriter(text, true))
-        .run(spark, new int[] {1});
+        .run(spark, new int[] {1}, List.of(TrainConfig.Engine.BARRIER, TrainConfig.Engine.DL4J));
     assertThat(text.toString())
         .contains("baseline: plain fit, 1 thread (fastest single-JVM fit)")
-        .containsPattern("plain fit, 1 thread +[0-9.]+ +1\\.00x")
+        .containsPattern("plain fit, 1 thread +[0-9.]+ +1\\.00x +epoch 1 +[0-9.]+ +1\\.00x")
         .containsPattern("barrier engine +[0-9.]+ +[0-9.]+x")
         .containsPattern("dl4j engine +[0-9.]+ +[0-9.]+x");
     assertThat(tmp.resolve("unused")).doesNotExist();

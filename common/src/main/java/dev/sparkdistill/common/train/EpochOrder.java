@@ -1,0 +1,112 @@
+package dev.sparkdistill.common.train;
+
+import java.util.AbstractList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.function.Function;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * A worker's rows in a new order every epoch. The minibatches a worker holds are unpacked into
+ * rows, permuted with a seed made from the training seed, the epoch and the worker's partition,
+ * and cut into minibatches again, so no minibatch is replayed and a table sorted by label never
+ * trains on single-class batches. The order depends on nothing else: a resumed run replays the
+ * same sequence of epochs.
+ *
+ * <p>Memory: the rows are held once more, as one Java array per minibatch, while the epoch runs;
+ * each new minibatch is packed only when asked for.
+ */
+public final class EpochOrder {
+  private EpochOrder() {}
+
+  /** A permutation of {@code 0..rows-1}, fixed by the seed, epoch and partition. */
+  public static int[] permutation(long seed, int epoch, int partition, int rows) {
+    SplittableRandom random = new SplittableRandom(mix(seed, epoch, partition));
+    int[] order = new int[rows];
+    for (int i = 0; i < rows; i++) {
+      order[i] = i;
+    }
+    for (int i = rows - 1; i > 0; i--) {
+      int j = random.nextInt(i + 1);
+      int swap = order[i];
+      order[i] = order[j];
+      order[j] = swap;
+    }
+    return order;
+  }
+
+  /**
+   * The rows of {@code batches} as minibatches of {@code batchSize} (the last one may be
+   * shorter) in this epoch's order. The batches must hold 2-d features and labels.
+   */
+  public static List<DataSet> reshuffle(List<DataSet> batches, int batchSize, long seed,
+      int epoch, int partition) {
+    Rows features = new Rows(batches, DataSet::getFeatures);
+    Rows labels = new Rows(batches, DataSet::getLabels);
+    int rows = features.count();
+    int[] order = permutation(seed, epoch, partition, rows);
+    int count = (rows + batchSize - 1) / batchSize;
+    return new AbstractList<>() {
+      @Override
+      public DataSet get(int index) {
+        int from = index * batchSize;
+        int to = Math.min(rows, from + batchSize);
+        return new DataSet(features.gather(order, from, to), labels.gather(order, from, to));
+      }
+
+      @Override
+      public int size() {
+        return count;
+      }
+    };
+  }
+
+  /** One matrix per minibatch, addressed as one table of rows. */
+  private static final class Rows {
+    private final float[][] blocks;
+    private final int[] blockOfRow;
+    private final int[] rowInBlock;
+    private final int width;
+
+    Rows(List<DataSet> batches, Function<DataSet, INDArray> part) {
+      blocks = new float[batches.size()][];
+      int rows = batches.stream().mapToInt(DataSet::numExamples).sum();
+      blockOfRow = new int[rows];
+      rowInBlock = new int[rows];
+      width = batches.isEmpty() ? 0 : (int) part.apply(batches.get(0)).size(1);
+      int row = 0;
+      for (int b = 0; b < blocks.length; b++) {
+        INDArray matrix = part.apply(batches.get(b));
+        blocks[b] = Nd4j.toFlattened('c', matrix).toFloatVector();
+        for (int i = 0; i < matrix.rows(); i++, row++) {
+          blockOfRow[row] = b;
+          rowInBlock[row] = i;
+        }
+      }
+    }
+
+    int count() {
+      return blockOfRow.length;
+    }
+
+    INDArray gather(int[] order, int from, int to) {
+      float[] packed = new float[(to - from) * width];
+      for (int i = from; i < to; i++) {
+        int row = order[i];
+        System.arraycopy(blocks[blockOfRow[row]], rowInBlock[row] * width, packed,
+            (i - from) * width, width);
+      }
+      return Nd4j.create(packed, new long[] {to - from, width}, 'c');
+    }
+  }
+
+  /** Spreads the three numbers over 64 bits, so nearby epochs and partitions draw apart. */
+  private static long mix(long seed, int epoch, int partition) {
+    long z = seed ^ (epoch * 0x9E3779B97F4A7C15L) ^ (partition * 0xC2B2AE3D27D4EB4FL);
+    z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+    z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+    return z ^ (z >>> 31);
+  }
+}

@@ -11,8 +11,7 @@ import java.util.function.Function;
 
 /**
  * What one worker contributes to an averaging round: the rows it fitted since the last round,
- * the sum of its minibatch losses (weighted by rows), its parameters and, at the last round of
- * an epoch, its updater state.
+ * the sum of its minibatch losses (weighted by rows), its parameters and its updater state.
  */
 public record WorkerState(long rows, double scoreSum, float[] params, float[] updater)
     implements Serializable {

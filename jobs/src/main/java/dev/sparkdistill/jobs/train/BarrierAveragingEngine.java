@@ -141,7 +141,6 @@ final class BarrierAveragingEngine implements TrainingEngine {
   /** The barrier task, a Scala function since only the Scala RDD API has barrier(). */
   private static final int CONNECT_TIMEOUT_MILLIS = 60_000;
   private static final int ROUND_TIMEOUT_MILLIS = 10 * 60_000;
-  private static final boolean EVERY_ROUND = Boolean.getBoolean("distill.updaterEveryRound");
 
   private static final class EpochTask extends scala.runtime.AbstractFunction1<
       scala.collection.Iterator<DataSet>, scala.collection.Iterator<WorkerState>>
@@ -212,14 +211,13 @@ final class BarrierAveragingEngine implements TrainingEngine {
         }
         epochRows += rows;
         epochScore += score;
-        boolean withUpdater = EVERY_ROUND || round == plan.rounds() - 1;
-        new WorkerState(rows, score, network.params().toFloatVector(),
-            withUpdater ? updaterState(network) : null).writeTo(out);
+        // The updater state too, every round: workers whose Adam moments drift apart between
+        // averagings step inconsistently from the shared parameters.
+        new WorkerState(rows, score, network.params().toFloatVector(), updaterState(network))
+            .writeTo(out);
         average = WorkerState.readFrom(in);
         network.setParams(Nd4j.create(average.params()).reshape(1, network.numParams()));
-        if (withUpdater) {
-          setUpdater(network, average.updater());
-        }
+        setUpdater(network, average.updater());
       }
       boolean first = org.apache.spark.TaskContext.getPartitionId() == 0;
       return new WorkerState(epochRows, epochScore, first ? average.params() : null,

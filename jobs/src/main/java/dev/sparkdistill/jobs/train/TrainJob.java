@@ -30,6 +30,7 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.storage.StorageLevel;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.activations.impl.ActivationIdentity;
 import org.nd4j.linalg.dataset.DataSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -97,7 +98,7 @@ public final class TrainJob {
     try {
       long trainRows = SparkPhases.run(spark, "train: checking and packing the training rows "
           + "of " + input, () -> {
-            input.checkTeacherScores();
+            input.checkRows();
             return train.map(DataSet::numExamples).fold(0, Integer::sum).longValue();
           });
       if (trainRows == 0) {
@@ -186,8 +187,15 @@ public final class TrainJob {
     if (!config.model().initFrom().isEmpty()) {
       MultiLayerNetwork initial = Checkpoints.read(new Path(config.model().initFrom()), conf);
       // Fine-tuning keeps the weights but trains on this run's loss (alpha, T).
-      ((org.deeplearning4j.nn.conf.layers.BaseOutputLayer) initial.getOutputLayer().conf()
-          .getLayer()).setLossFn(loss);
+      var output = (org.deeplearning4j.nn.conf.layers.BaseOutputLayer) initial.getOutputLayer()
+          .conf().getLayer();
+      if (!(output.getActivationFn() instanceof ActivationIdentity)) {
+        throw new DistillException("train.model.init-from = " + config.model().initFrom()
+            + " ends in an output layer with " + output.getActivationFn() + " activation; "
+            + "training needs one that emits logits (identity activation), as the models of "
+            + "train do");
+      }
+      output.setLossFn(loss);
       return checkOutputWidth(initial, shape, "train.model.init-from = "
           + config.model().initFrom());
     }

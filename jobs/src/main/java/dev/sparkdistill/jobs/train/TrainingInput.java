@@ -126,19 +126,24 @@ final class TrainingInput {
   }
 
   /**
-   * Refuses, before any training step, teacher scores that cannot be used: the wrong number of
-   * logits, or NaN/Inf. Names the first offending row. One pass over the teacher columns.
+   * Refuses, before any training step, rows that cannot be trained on: a label outside the class
+   * count, teacher scores of the wrong length or NaN/Inf (naming the first offending row), and
+   * teacher scores that are probabilities rather than logits (a teacher that ended in softmax:
+   * every scored row in [0, 1] and summing to 1). One pass over the label and teacher columns.
    */
-  void checkTeacherScores() {
+  void checkRows() {
     int classes = shape.classCount();
+    String labelProblem = "WHEN label IS NOT NULL AND (label < 0 OR label >= " + classes + ") "
+        + "THEN concat('has label ', label, ' but the table has " + classes + " classes "
+        + "(labels 0 to " + (classes - 1) + ")') ";
     String problem = switch (teacher) {
-      case NONE -> null;
-      case DENSE -> "CASE WHEN teacher_logits IS NULL THEN NULL "
+      case NONE -> "CASE " + labelProblem + "END";
+      case DENSE -> "CASE " + labelProblem + "WHEN teacher_logits IS NULL THEN NULL "
           + "WHEN size(teacher_logits) != " + classes + " THEN concat('has ', "
           + "size(teacher_logits), ' teacher logits but the table has " + classes + " classes') "
           + "WHEN exists(teacher_logits, x -> isnan(x) OR abs(x) = float('inf')) "
           + "THEN 'has a NaN or infinite teacher logit' END";
-      case TOP_K -> "CASE WHEN topk_index IS NULL THEN NULL "
+      case TOP_K -> "CASE " + labelProblem + "WHEN topk_index IS NULL THEN NULL "
           + "WHEN topk_logit IS NULL OR rest_logit IS NULL THEN 'has topk_index but no "
           + "topk_logit or rest_logit' "
           + "WHEN size(topk_index) != size(topk_logit) THEN 'has topk_index and topk_logit of "
@@ -147,14 +152,39 @@ final class TrainingInput {
           + "WHEN exists(topk_logit, x -> isnan(x) OR abs(x) = float('inf')) OR isnan(rest_logit)"
           + " OR abs(rest_logit) = float('inf') THEN 'has a NaN or infinite teacher logit' END";
     };
-    if (problem == null) {
-      return;
+    // Whether a row's scores read as probabilities: all in [0, 1], summing to 1. For top-k
+    // rows the classes left out count as (C - k) * exp(rest_logit).
+    String probabilities = switch (teacher) {
+      case NONE -> "false";
+      case DENSE -> "teacher_logits IS NOT NULL AND NOT exists(teacher_logits, x -> x < 0 OR "
+          + "x > 1) AND abs(aggregate(teacher_logits, 0D, (s, x) -> s + x) - 1) < 1e-3";
+      case TOP_K -> "topk_logit IS NOT NULL AND NOT exists(topk_logit, x -> x < 0 OR x > 1) "
+          + "AND abs(aggregate(topk_logit, 0D, (s, x) -> s + x) + (" + classes
+          + " - size(topk_logit)) * exp(rest_logit) - 1) < 1e-3";
+    };
+    String scored = switch (teacher) {
+      case NONE -> "false";
+      case DENSE -> "teacher_logits IS NOT NULL";
+      case TOP_K -> "topk_index IS NOT NULL";
+    };
+    Row summary = table.selectExpr("id", problem + " AS problem",
+            "CASE WHEN " + scored + " THEN 1 ELSE 0 END AS scored",
+            "CASE WHEN " + probabilities + " THEN 1 ELSE 0 END AS probability")
+        .selectExpr("min_by(struct(id, problem), id) FILTER (WHERE problem IS NOT NULL) AS bad",
+            "sum(scored) AS scored", "sum(probability) AS probabilities")
+        .first();
+    if (!summary.isNullAt(0)) {
+      Row bad = summary.getStruct(0);
+      throw new DistillException("train.input = " + location + ": row '" + bad.getString(0)
+          + "' " + bad.getString(1));
     }
-    List<Row> bad = table.selectExpr("id", problem + " AS problem")
-        .filter(col("problem").isNotNull()).takeAsList(1);
-    if (!bad.isEmpty()) {
-      throw new DistillException("train.input = " + location + ": row '" + bad.get(0).getString(0)
-          + "' " + bad.get(0).getString(1));
+    long scoredRows = summary.isNullAt(1) ? 0 : summary.getLong(1);
+    if (scoredRows > 0 && !summary.isNullAt(2) && summary.getLong(2) == scoredRows) {
+      throw new DistillException("train.input = " + location + " holds probabilities, not "
+          + "logits: the teacher scores of all " + scoredRows + " scored rows lie in [0, 1] and "
+          + "sum to 1, so the teacher's last layer applies softmax. Score the examples with a "
+          + "teacher whose output layer emits logits (identity activation); the temperature "
+          + "needs logits");
     }
   }
 

@@ -1,6 +1,8 @@
 package dev.sparkdistill.jobs.train;
 
 import static dev.sparkdistill.jobs.train.TrainFixtures.config;
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.expr;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -17,6 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import org.apache.spark.sql.Column;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
 import org.junit.jupiter.api.BeforeAll;
@@ -166,6 +169,12 @@ class TrainJobTest extends SparkTestBase {
     List<TrainingLogEntry> log = log(output);
     assertThat(log).extracting(TrainingLogEntry::epoch).containsExactly(1, 2, 3, 4);
     assertThat(log.subList(0, 2)).isEqualTo(full.subList(0, 2));
+    // The resumed epochs see the rows in the same order as the uninterrupted run did, from the
+    // same weights, updater state and learning rate: the same losses, to float rounding.
+    for (int epoch = 2; epoch < 4; epoch++) {
+      assertThat(log.get(epoch).validationLoss()).as("validation loss of epoch %d", epoch + 1)
+          .isCloseTo(full.get(epoch).validationLoss(), org.assertj.core.api.Assertions.within(1e-5));
+    }
     assertThat(resumed.epochs()).isEqualTo(4);
     assertThat(output.resolve("_SUCCESS")).exists();
     MultiLayerNetwork model = ModelSerializer.restoreMultiLayerNetwork(
@@ -316,5 +325,97 @@ class TrainJobTest extends SparkTestBase {
         .isInstanceOf(DistillException.class)
         .hasMessage("train.model.init-from = " + teacher.resolve("model.zip") + " has 10 outputs "
             + "but the input has 4 classes");
+  }
+
+  @Test
+  void namesARowWithALabelOutsideTheClassCount() {
+    Path table = tmp.resolve("bad-label");
+    spark.read().parquet(targets.toString())
+        .selectExpr("id", "features", "CASE WHEN id = 'row-4' THEN 7 ELSE label END AS label",
+            "teacher_logits", "split")
+        .write().partitionBy("split").parquet(table.toString());
+    TrainFixtures.writeManifest(table, "targets", List.of(TrainFixtures.FEATURES),
+        TrainFixtures.CLASSES);
+
+    assertThatThrownBy(() -> new TrainJob(config("train.input=" + table,
+        "train.output=" + tmp.resolve("m"))).run(spark))
+        .isInstanceOf(DistillException.class)
+        .hasMessage("train.input = " + table + ": row 'row-4' has label 7 but the table has 4 "
+            + "classes (labels 0 to 3)");
+    assertThat(tmp.resolve("m/_SUCCESS")).doesNotExist();
+  }
+
+  @Test
+  void refusesTeacherScoresThatAreProbabilitiesNotLogits() {
+    Path table = alteredTargets("softmaxed", "true", "CAST(transform(teacher_logits, "
+        + "x -> exp(x) / aggregate(teacher_logits, 0D, (s, y) -> s + exp(y))) AS array<float>)");
+
+    assertThatThrownBy(() -> new TrainJob(config("train.input=" + table,
+        "train.output=" + tmp.resolve("m"))).run(spark))
+        .isInstanceOf(DistillException.class)
+        .hasMessage("train.input = " + table + " holds probabilities, not logits: the teacher "
+            + "scores of all 1500 scored rows lie in [0, 1] and sum to 1, so the teacher's last "
+            + "layer applies softmax. Score the examples with a teacher whose output layer emits "
+            + "logits (identity activation); the temperature needs logits");
+  }
+
+  @Test
+  void refusesAnInitialModelWhoseOutputLayerAppliesSoftmax() throws Exception {
+    MultiLayerNetwork softmax = new MultiLayerNetwork(
+        new org.deeplearning4j.nn.conf.NeuralNetConfiguration.Builder().list()
+            .layer(new org.deeplearning4j.nn.conf.layers.DenseLayer.Builder()
+                .nIn(TrainFixtures.FEATURES).nOut(8).build())
+            .layer(new org.deeplearning4j.nn.conf.layers.OutputLayer.Builder()
+                .nIn(8).nOut(TrainFixtures.CLASSES)
+                .activation(org.nd4j.linalg.activations.Activation.SOFTMAX).build())
+            .build());
+    softmax.init();
+    Path file = tmp.resolve("softmax.zip");
+    ModelSerializer.writeModel(softmax, file.toFile(), false);
+
+    assertThatThrownBy(() -> new TrainJob(config("train.input=" + targets,
+        "train.output=" + tmp.resolve("m"), "train.model.init-from=" + file)).run(spark))
+        .isInstanceOf(DistillException.class)
+        .hasMessage("train.model.init-from = " + file + " ends in an output layer with softmax "
+            + "activation; training needs one that emits logits (identity activation), as the "
+            + "models of train do");
+  }
+
+  @Test
+  void trainsAsWellOnATableSortedByLabelAsOnTheSameRowsShuffled() throws Exception {
+    // Sorted and in one file, the rows would pack into single-class minibatches if they were
+    // not reordered every epoch.
+    Path sortedTable = ordered("sorted", col("label"), col("id"));
+    List<Integer> labels = spark.read().parquet(sortedTable.toString()).filter("split = 'train'")
+        .select("label").as(org.apache.spark.sql.Encoders.INT()).collectAsList();
+    assertThat(labels).isSorted();
+    double sorted = bestAccuracy(sortedTable);
+    double shuffled = bestAccuracy(ordered("shuffled", expr("hash(id)")));
+
+    assertThat(shuffled).isGreaterThan(0.8);
+    assertThat(sorted).as("sorted %s, shuffled %s", sorted, shuffled)
+        .isCloseTo(shuffled, org.assertj.core.api.Assertions.within(0.03));
+  }
+
+  /** The labeled rows of the synthetic targets, written as one file in the given order. */
+  private Path ordered(String name, Column... order) {
+    Path table = tmp.resolve(name);
+    spark.read().parquet(targets.toString()).filter("label IS NOT NULL")
+        .selectExpr("id", "features", "label", "teacher_logits", "split")
+        .repartition(1).sortWithinPartitions(java.util.stream.Stream.concat(
+            java.util.stream.Stream.of(col("split")), java.util.Arrays.stream(order))
+            .toArray(Column[]::new))
+        .write().partitionBy("split").parquet(table.toString());
+    TrainFixtures.writeManifest(table, "targets", List.of(TrainFixtures.FEATURES),
+        TrainFixtures.CLASSES);
+    return table;
+  }
+
+  private double bestAccuracy(Path table) {
+    return new TrainJob(config("train.input=" + table, "train.output=" + table + "-model",
+        "train.alpha=0", "train.epochs=4", "train.model.hidden=[16]",
+        "train.spark.batch-size-per-worker=32", "train.spark.averaging-frequency=10",
+        "train.updater.learning-rate=0.01")).run(spark)
+        .best().validationAccuracy();
   }
 }

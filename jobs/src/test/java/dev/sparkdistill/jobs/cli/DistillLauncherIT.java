@@ -21,7 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Runs the shaded application jar the way a user does: {@code submit/distill prepare} (the
  * demo's first step) on the embedded Spark, as a separate process, on the real Fashion-MNIST
- * from Debian's dataset-fashion-mnist (which .ci/run installs).
+ * from Debian's dataset-fashion-mnist (which mvn -B verify installs when it may).
  */
 class DistillLauncherIT {
   private static final Path PROJECT = Launcher.PROJECT;
@@ -33,7 +33,7 @@ class DistillLauncherIT {
   @BeforeAll
   static void datasetIsInstalled() {
     assertThat(DATASET.resolve("train-images-idx3-ubyte.gz"))
-        .as("Fashion-MNIST: apt-get install dataset-fashion-mnist (.ci/run does this)").exists();
+        .as("Fashion-MNIST: apt-get install dataset-fashion-mnist (mvn -B verify installs it when it may)").exists();
   }
 
   private Result distill(String... args) throws IOException, InterruptedException {

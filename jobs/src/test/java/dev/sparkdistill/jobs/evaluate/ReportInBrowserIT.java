@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Opens report.html in headless Chromium (Debian's chromium, which .ci/run installs), offline,
+ * Opens report.html in headless Chromium (Debian's chromium, which mvn -B verify installs when it may), offline,
  * and checks that the browser builds the table and every chart, and paints them.
  */
 class ReportInBrowserIT {
@@ -32,7 +32,7 @@ class ReportInBrowserIT {
 
   @BeforeAll
   static void chromiumIsInstalled() {
-    assertThat(CHROMIUM).as("headless Chromium: apt-get install chromium (.ci/run does this)")
+    assertThat(CHROMIUM).as("headless Chromium: apt-get install chromium (mvn -B verify installs it when it may)")
         .exists();
   }
 

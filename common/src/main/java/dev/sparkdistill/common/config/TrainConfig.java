@@ -26,7 +26,7 @@ public record TrainConfig(
     int averagingPort,
     int batchSizePerWorker,
     int averagingFrequency,
-    boolean scaleLearningRate,
+    LearningRateScaling learningRateScaling,
     double warmupEpochs,
     int prefetchBatches,
     String exportDirectory,
@@ -41,6 +41,24 @@ public record TrainConfig(
 
   public record Updater(UpdaterKind kind, double learningRate, double decayPerEpoch)
       implements Serializable {}
+
+  /**
+   * How the learning rate grows with the number of workers W whose steps are averaged (which
+   * acts like a W times larger minibatch): linear (x W, Goyal et al. 2017), square root
+   * (x sqrt(W), proposed for Adam by Malladi et al. 2022) or none.
+   */
+  public enum LearningRateScaling {
+    LINEAR, SQRT, NONE;
+
+    /** The factor for {@code workers} workers. */
+    public double factor(int workers) {
+      return switch (this) {
+        case LINEAR -> workers;
+        case SQRT -> Math.sqrt(workers);
+        case NONE -> 1;
+      };
+    }
+  }
 
   public static TrainConfig from(Config config) {
     Settings s = new Settings(config);
@@ -90,7 +108,7 @@ public record TrainConfig(
         port(s, p + "spark.averaging-port"),
         s.integerAtLeast(p + "spark.batch-size-per-worker", 1),
         s.integerAtLeast(p + "spark.averaging-frequency", 1),
-        s.bool(p + "spark.scale-learning-rate"),
+        s.choice(p + "spark.learning-rate-scaling", LearningRateScaling.class),
         warmupEpochs,
         s.integerAtLeast(p + "spark.prefetch-batches", 0),
         s.string(p + "spark.export-directory"),

@@ -101,17 +101,17 @@ public final class ModelFactory {
   }
 
   /**
-   * Multiplies the learning rate of a network built from {@code updater} by {@code workers},
+   * Multiplies the learning rate of a network built from {@code updater} by {@code factor},
    * reached over {@code warmupIterations} of each worker's steps ({@link WorkerScaledSchedule}).
    * Call before the first fit: it replaces the layers' updater configuration, which the workers
    * rebuild the network from.
    */
   public static void scaleLearningRate(MultiLayerNetwork network, TrainConfig.Updater updater,
-      int workers, int warmupIterations) {
-    if (workers <= 1) {
+      double factor, int warmupIterations) {
+    if (factor == 1) {
       return;
     }
-    ISchedule scaled = new WorkerScaledSchedule(rate(updater), workers, warmupIterations);
+    ISchedule scaled = new WorkerScaledSchedule(rate(updater), factor, warmupIterations);
     for (NeuralNetConfiguration layer : network.getLayerWiseConfigurations().getConfs()) {
       if (layer.getLayer() instanceof BaseLayer base) {
         base.setIUpdater(updater(updater, scaled));

@@ -121,6 +121,8 @@ class TrainConfigTest {
             "train.spark.batch-size-per-worker must be an integer >= 1, got 0"),
         Arguments.of(List.of("train.spark.averaging-frequency=0"),
             "train.spark.averaging-frequency must be an integer >= 1, got 0"),
+        Arguments.of(List.of("train.spark.warmup-epochs=-1"),
+            "train.spark.warmup-epochs must be >= 0, got -1"),
         Arguments.of(List.of("train.spark.prefetch-batches=-1"),
             "train.spark.prefetch-batches must be an integer >= 0, got -1"),
         Arguments.of(List.of("train.mode=append"),
@@ -192,9 +194,18 @@ class TrainConfigTest {
     assertThat(config.workers()).isZero();
     assertThat(config.batchSizePerWorker()).isEqualTo(64);
     assertThat(config.averagingFrequency()).isEqualTo(5);
+    assertThat(config.learningRateScaling()).isEqualTo(TrainConfig.LearningRateScaling.LINEAR);
+    assertThat(config.warmupEpochs()).isEqualTo(1.0);
     assertThat(config.prefetchBatches()).isEqualTo(2);
     assertThat(config.exportDirectory()).isEmpty();
     assertThat(config.configDigest()).matches("sha256:[0-9a-f]{64}");
+  }
+
+  @Test
+  void learningRateScalingGivesTheFactorForTheWorkers() {
+    assertThat(TrainConfig.LearningRateScaling.LINEAR.factor(4)).isEqualTo(4.0);
+    assertThat(TrainConfig.LearningRateScaling.SQRT.factor(4)).isEqualTo(2.0);
+    assertThat(TrainConfig.LearningRateScaling.NONE.factor(4)).isEqualTo(1.0);
   }
 
   @Test

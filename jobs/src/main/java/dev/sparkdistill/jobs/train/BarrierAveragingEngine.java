@@ -176,7 +176,7 @@ final class BarrierAveragingEngine implements TrainingEngine {
         socket.connect(new java.net.InetSocketAddress(host, port), CONNECT_TIMEOUT_MILLIS);
         socket.setSoTimeout(ROUND_TIMEOUT_MILLIS);
         socket.setTcpNoDelay(true);
-        result = work(batches, socket);
+        result = work(batches, held.stream().mapToLong(DataSet::numExamples).sum(), socket);
       } catch (IOException e) {
         throw new UncheckedIOException("cannot average parameters with the driver at " + host
             + ":" + port, e);
@@ -184,7 +184,8 @@ final class BarrierAveragingEngine implements TrainingEngine {
       return JavaConverters.asScalaIteratorConverter(List.of(result).iterator()).asScala();
     }
 
-    private WorkerState work(List<DataSet> batches, Socket socket) throws IOException {
+    private WorkerState work(List<DataSet> batches, long rowsHeld, Socket socket)
+        throws IOException {
       DataOutputStream out = new DataOutputStream(new BufferedOutputStream(
           socket.getOutputStream(), 1 << 16));
       DataInputStream in = new DataInputStream(new BufferedInputStream(
@@ -198,6 +199,8 @@ final class BarrierAveragingEngine implements TrainingEngine {
       long epochRows = 0;
       double epochScore = 0;
       WorkerState average = initial;
+      EpochProgress progress = new EpochProgress(plan.epoch(),
+          org.apache.spark.TaskContext.getPartitionId(), rowsHeld);
       int frequency = plan.frequency();
       for (int round = 0; round < plan.rounds(); round++) {
         long rows = 0;
@@ -208,6 +211,7 @@ final class BarrierAveragingEngine implements TrainingEngine {
           network.fit(batch);
           rows += batch.numExamples();
           score += network.score() * batch.numExamples();
+          progress.fitted(batch.numExamples());
         }
         epochRows += rows;
         epochScore += score;

@@ -145,20 +145,22 @@ public final class TrainJob {
   }
 
   /**
-   * The linear scaling rule for a new network trained by {@code workers} (see
-   * train.spark.scale-learning-rate); the warm-up counts each worker's minibatch steps.
+   * The learning rate of a new network trained by {@code workers}, scaled as
+   * train.spark.learning-rate-scaling says; the warm-up counts each worker's minibatch steps.
    */
   static void scaleLearningRate(TrainConfig config, MultiLayerNetwork network, int workers,
       long trainRows) {
-    if (!config.scaleLearningRate() || workers <= 1) {
+    double factor = config.learningRateScaling().factor(workers);
+    if (factor == 1) {
       return;
     }
     long stepsPerEpoch = (trainRows + (long) workers * config.batchSizePerWorker() - 1)
         / ((long) workers * config.batchSizePerWorker());
     int warmup = (int) Math.ceil(config.warmupEpochs() * stepsPerEpoch);
-    ModelFactory.scaleLearningRate(network, config.updater(), workers, warmup);
-    LOG.info("learning rate x{} for {} workers (linear scaling), reached after a warm-up of {} "
-        + "steps per worker", workers, workers, warmup);
+    ModelFactory.scaleLearningRate(network, config.updater(), factor, warmup);
+    LOG.info(String.format(Locale.ROOT, "learning rate x%.3f for %d workers (%s scaling), "
+        + "reached after a warm-up of %d steps per worker", factor, workers,
+        config.learningRateScaling().name().toLowerCase(Locale.ROOT), warmup));
   }
 
   private void checkInputSuitsConfig(TrainingInput input) {

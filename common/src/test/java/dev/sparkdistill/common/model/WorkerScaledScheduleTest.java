@@ -16,6 +16,15 @@ import org.nd4j.linalg.schedule.ScheduleType;
 import org.deeplearning4j.nn.weights.WeightInit;
 
 class WorkerScaledScheduleTest {
+  private static final TrainConfig.Updater ADAM =
+      new TrainConfig.Updater(TrainConfig.UpdaterKind.ADAM, 0.001, 1.0);
+
+  private static MultiLayerNetwork smallMlp() {
+    ModelSpec spec = new ModelSpec(ModelSpec.Kind.MLP, List.of(8), Activation.RELU, 0.0,
+        WeightInit.XAVIER, List.of(), 3, 2, "");
+    return ModelFactory.create(spec, List.of(5), 3, new DistillationLoss(0.5, 2), ADAM, 1);
+  }
+
   @Test
   void rampsLinearlyFromTheBaseRateToFactorTimesItOverTheWarmUp() {
     WorkerScaledSchedule schedule = new WorkerScaledSchedule(
@@ -32,13 +41,9 @@ class WorkerScaledScheduleTest {
 
   @Test
   void aScaledNetworkKeepsItsScheduleThroughTheJsonWorkersRebuildItFrom() {
-    ModelSpec spec = new ModelSpec(ModelSpec.Kind.MLP, List.of(8), Activation.RELU, 0.0,
-        WeightInit.XAVIER, List.of(), 3, 2, "");
-    TrainConfig.Updater adam = new TrainConfig.Updater(TrainConfig.UpdaterKind.ADAM, 0.001, 1.0);
-    MultiLayerNetwork network = ModelFactory.create(spec, List.of(5), 3,
-        new DistillationLoss(0.5, 2), adam, 1);
+    MultiLayerNetwork network = smallMlp();
 
-    ModelFactory.scaleLearningRate(network, adam, 2, 100);
+    ModelFactory.scaleLearningRate(network, ADAM, 2, 100);
     MultiLayerConfiguration rebuilt = MultiLayerConfiguration.fromJson(
         network.getLayerWiseConfigurations().toJson());
 
@@ -52,13 +57,9 @@ class WorkerScaledScheduleTest {
 
   @Test
   void oneWorkerKeepsTheConfiguredRate() {
-    ModelSpec spec = new ModelSpec(ModelSpec.Kind.MLP, List.of(8), Activation.RELU, 0.0,
-        WeightInit.XAVIER, List.of(), 3, 2, "");
-    TrainConfig.Updater adam = new TrainConfig.Updater(TrainConfig.UpdaterKind.ADAM, 0.001, 1.0);
-    MultiLayerNetwork network = ModelFactory.create(spec, List.of(5), 3,
-        new DistillationLoss(0.5, 2), adam, 1);
+    MultiLayerNetwork network = smallMlp();
 
-    ModelFactory.scaleLearningRate(network, adam, 1, 100);
+    ModelFactory.scaleLearningRate(network, ADAM, 1, 100);
 
     BaseLayer conf = (BaseLayer) network.getLayerWiseConfigurations().getConf(0).getLayer();
     assertThat(conf.getIUpdater().getLearningRate(1000, 0)).isCloseTo(0.001, within(1e-12));

@@ -107,7 +107,10 @@ class DistillLauncherIT {
         "--set", "train.model.hidden=[16]"}, cluster));
     assertThat(trained.exitCode()).as(trained.stderr()).isZero();
     assertThat(trained.stderr()).contains("2 executor JVM(s) besides the driver");
-    assertThat(executorLogs(trained.stderr())).contains("ND4J backend CPU (BLAS ");
+    // Each executor names the native build it loaded from the application jar.
+    assertThat(executorLogs(trained.stderr())).containsPattern(
+        "ND4J backend CPU, build linux-x86_64(-onednn-avx2 \\(oneDNN on\\)| \\(oneDNN off\\))"
+            + " \\(BLAS ");
     assertThat(teacher.resolve("_SUCCESS")).exists();
 
     Path targets = tmp.resolve("targets");

@@ -48,9 +48,14 @@ class TrainJobTest extends SparkTestBase {
 
   /** A copy of the synthetic targets with only the rows kept by filter and logits rewritten. */
   private Path alteredTargets(String name, String filter, String logits) {
+    return alteredTargets(name, filter, "label", logits);
+  }
+
+  /** The same, with the label rewritten too. */
+  private Path alteredTargets(String name, String filter, String label, String logits) {
     Path table = tmp.resolve(name);
     spark.read().parquet(targets.toString()).filter(filter)
-        .selectExpr("id", "features", "label", logits + " AS teacher_logits", "split")
+        .selectExpr("id", "features", label + " AS label", logits + " AS teacher_logits", "split")
         .write().partitionBy("split").parquet(table.toString());
     TrainFixtures.writeManifest(table, "targets", List.of(TrainFixtures.FEATURES),
         TrainFixtures.CLASSES);
@@ -329,13 +334,8 @@ class TrainJobTest extends SparkTestBase {
 
   @Test
   void namesARowWithALabelOutsideTheClassCount() {
-    Path table = tmp.resolve("bad-label");
-    spark.read().parquet(targets.toString())
-        .selectExpr("id", "features", "CASE WHEN id = 'row-4' THEN 7 ELSE label END AS label",
-            "teacher_logits", "split")
-        .write().partitionBy("split").parquet(table.toString());
-    TrainFixtures.writeManifest(table, "targets", List.of(TrainFixtures.FEATURES),
-        TrainFixtures.CLASSES);
+    Path table = alteredTargets("bad-label", "true",
+        "CASE WHEN id = 'row-4' THEN 7 ELSE label END", "teacher_logits");
 
     assertThatThrownBy(() -> new TrainJob(config("train.input=" + table,
         "train.output=" + tmp.resolve("m"))).run(spark))

@@ -112,7 +112,7 @@ public final class TrainJob {
       MultiLayerNetwork network = startingNetwork(checkpoints, log, conf, shape);
       String exportDir = config.exportDirectory().isEmpty() ? out.child("_export").toString()
           : config.exportDirectory();
-      try (TrainingEngine engine = engine(jsc, network, exportDir)) {
+      try (TrainingEngine engine = engine(config, jsc, network, exportDir)) {
         if (log.isEmpty() && config.model().initFrom().isEmpty()) {
           scaleLearningRate(config, network, engine.workers(), trainRows);
         }
@@ -137,11 +137,6 @@ public final class TrainJob {
       case DL4J -> new ParameterAveragingEngine(jsc, network, config.batchSizePerWorker(),
           config.averagingFrequency(), config.prefetchBatches(), exportDir, config.seed());
     };
-  }
-
-  private TrainingEngine engine(JavaSparkContext jsc, MultiLayerNetwork network,
-      String exportDir) {
-    return engine(config, jsc, network, exportDir);
   }
 
   /**

@@ -1,6 +1,7 @@
 package dev.sparkdistill.common.config;
 
 import com.typesafe.config.Config;
+import dev.sparkdistill.common.loss.DistillationLoss;
 import dev.sparkdistill.common.model.ModelSpec;
 import java.io.Serializable;
 import java.util.List;
@@ -15,6 +16,7 @@ public record TrainConfig(
     double temperature,
     double unlabeledWeight,
     List<Double> classWeights,
+    double labelSmoothing,
     int epochs,
     long seed,
     int earlyStoppingPatience,
@@ -39,8 +41,22 @@ public record TrainConfig(
   /** How training is spread over the executors. */
   public enum Engine { BARRIER, DL4J }
 
-  public record Updater(UpdaterKind kind, double learningRate, double decayPerEpoch)
-      implements Serializable {}
+  /** How the learning rate moves over the epochs ({@code train.updater.schedule}). */
+  public enum Schedule { EXPONENTIAL, COSINE, STEP }
+
+  /**
+   * The optimizer and its learning-rate schedule. {@code epochs} is the span of the schedule
+   * (train.epochs), which the cosine schedule decays over.
+   */
+  public record Updater(UpdaterKind kind, double learningRate, Schedule schedule,
+      double decayPerEpoch, int stepEpochs, double stepFactor, double warmupEpochs,
+      double weightDecay, int epochs) implements Serializable {
+
+    /** A constant or exponentially decaying rate, no warm-up, no weight decay. */
+    public Updater(UpdaterKind kind, double learningRate, double decayPerEpoch) {
+      this(kind, learningRate, Schedule.EXPONENTIAL, decayPerEpoch, 1, 1, 0, 0, 1);
+    }
+  }
 
   /**
    * How the learning rate grows with the number of workers W whose steps are averaged (which
@@ -72,14 +88,12 @@ public record TrainConfig(
       throw Settings.invalid(p + "unlabeled-weight", ">= 0", unlabeledWeight);
     }
     List<Double> classWeights = numberList(s, p + "class-weights");
-    double learningRate = s.number(p + "updater.learning-rate");
-    if (learningRate <= 0) {
-      throw Settings.invalid(p + "updater.learning-rate", "> 0", learningRate);
+    double labelSmoothing = s.fraction(p + "label-smoothing", 0, 1, true);
+    if (labelSmoothing > 0 && s.fraction(p + "alpha", 0, 1, false) == 1) {
+      throw new InvalidConfigException(p + "label-smoothing = " + labelSmoothing + " smooths "
+          + "the hard-label term, which " + p + "alpha = 1 leaves out; set it to 0 or lower alpha");
     }
-    double decay = s.number(p + "updater.decay-per-epoch");
-    if (decay <= 0 || decay > 1) {
-      throw Settings.invalid(p + "updater.decay-per-epoch", "in (0, 1]", decay);
-    }
+    int epochs = s.integerAtLeast(p + "epochs", 1);
     double warmupEpochs = s.number(p + "spark.warmup-epochs");
     if (!(warmupEpochs >= 0) || Double.isInfinite(warmupEpochs)) {
       throw Settings.invalid(p + "spark.warmup-epochs", ">= 0", warmupEpochs);
@@ -97,11 +111,12 @@ public record TrainConfig(
         temperature,
         unlabeledWeight,
         classWeights,
-        s.integerAtLeast(p + "epochs", 1),
+        labelSmoothing,
+        epochs,
         s.integer(p + "seed"),
         s.integerAtLeast(p + "early-stopping-patience", 0),
         minDelta,
-        new Updater(s.choice(p + "updater.kind", UpdaterKind.class), learningRate, decay),
+        updater(s, p + "updater.", epochs),
         ModelSpec.from(s, p + "model."),
         s.choice(p + "spark.engine", Engine.class),
         s.integerAtLeast(p + "spark.workers", 0),
@@ -114,6 +129,43 @@ public record TrainConfig(
         s.string(p + "spark.export-directory"),
         ConfigRendering.digest(config, SECTION, "mode", "resume", "spark.export-directory",
             "spark.averaging-port"));
+  }
+
+  private static Updater updater(Settings s, String p, int epochs) {
+    double learningRate = s.number(p + "learning-rate");
+    if (learningRate <= 0) {
+      throw Settings.invalid(p + "learning-rate", "> 0", learningRate);
+    }
+    Schedule schedule = s.choice(p + "schedule", Schedule.class);
+    double decay = s.number(p + "decay-per-epoch");
+    if (decay <= 0 || decay > 1) {
+      throw Settings.invalid(p + "decay-per-epoch", "in (0, 1]", decay);
+    }
+    if (decay != 1 && schedule != Schedule.EXPONENTIAL) {
+      throw new InvalidConfigException(p + "decay-per-epoch = " + decay + " applies to "
+          + p + "schedule = exponential only, but the schedule is "
+          + Settings.spelling(schedule) + "; leave it at 1.0");
+    }
+    double stepFactor = s.number(p + "step-factor");
+    if (!(stepFactor > 0 && stepFactor <= 1)) {
+      throw Settings.invalid(p + "step-factor", "in (0, 1]", stepFactor);
+    }
+    double warmupEpochs = s.number(p + "warmup-epochs");
+    if (!(warmupEpochs >= 0) || warmupEpochs > epochs) {
+      throw Settings.invalid(p + "warmup-epochs", "from 0 to train.epochs (" + epochs + ")",
+          warmupEpochs);
+    }
+    double weightDecay = s.number(p + "weight-decay");
+    if (!(weightDecay >= 0) || weightDecay >= 1) {
+      throw Settings.invalid(p + "weight-decay", "in [0, 1)", weightDecay);
+    }
+    return new Updater(s.choice(p + "kind", UpdaterKind.class), learningRate, schedule, decay,
+        s.integerAtLeast(p + "step-epochs", 1), stepFactor, warmupEpochs, weightDecay, epochs);
+  }
+
+  /** The training loss this config asks for. */
+  public DistillationLoss loss() {
+    return new DistillationLoss(alpha, temperature, labelSmoothing);
   }
 
   private void classWeightsChecked(int classCount) {

@@ -3,12 +3,17 @@ package dev.sparkdistill.common.model;
 import dev.sparkdistill.common.DistillException;
 import dev.sparkdistill.common.config.TrainConfig;
 import dev.sparkdistill.common.loss.DistillationLoss;
+import java.util.ArrayList;
 import java.util.List;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.ActivationLayer;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
+import org.deeplearning4j.nn.conf.layers.BatchNormalization;
+import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
+import org.deeplearning4j.nn.conf.layers.PoolingType;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
@@ -19,9 +24,8 @@ import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.learning.config.Nesterovs;
 import org.nd4j.linalg.learning.config.Sgd;
-import org.nd4j.linalg.schedule.ExponentialSchedule;
+import org.nd4j.linalg.learning.regularization.WeightDecay;
 import org.nd4j.linalg.schedule.ISchedule;
-import org.nd4j.linalg.schedule.ScheduleType;
 
 /**
  * Builds networks from {@link ModelSpec}: an MLP, or convolution blocks then dense layers. The
@@ -42,25 +46,38 @@ public final class ModelFactory {
 
   public static MultiLayerConfiguration configuration(ModelSpec spec, List<Integer> featureShape,
       int classCount, DistillationLoss loss, TrainConfig.Updater updater, long seed) {
-    NeuralNetConfiguration.ListBuilder layers = new NeuralNetConfiguration.Builder()
+    NeuralNetConfiguration.Builder base = new NeuralNetConfiguration.Builder()
         .seed(seed)
         .weightInit(spec.weightInit())
-        .updater(updater(updater))
-        .convolutionMode(ConvolutionMode.Same)
-        .list();
+        .updater(updater(updater, LearningRateSchedule.of(updater, 0)))
+        .convolutionMode(ConvolutionMode.Same);
+    NeuralNetConfiguration.ListBuilder layers = base.list();
     if (spec.kind() == ModelSpec.Kind.CNN) {
       if (featureShape.size() != 3) {
         throw new DistillException("train.model.kind = cnn needs image-shaped features "
             + "[channels, height, width], but the input's feature shape is " + featureShape);
       }
       for (int channels : spec.convChannels()) {
-        layers.layer(new ConvolutionLayer.Builder(spec.kernelSize(), spec.kernelSize())
-            .nOut(channels).activation(spec.activation()).build());
+        ConvolutionLayer.Builder convolution =
+            new ConvolutionLayer.Builder(spec.kernelSize(), spec.kernelSize()).nOut(channels);
+        if (spec.batchNorm()) {
+          // conv -> batch norm -> activation; the norm's shift makes a convolution bias
+          // redundant. The activation is a layer of its own: DL4J M2.1 ignores a batch norm
+          // layer's activation.
+          layers.layer(convolution.hasBias(false).activation(Activation.IDENTITY).build());
+          layers.layer(new BatchNormalization.Builder().build());
+          layers.layer(new ActivationLayer.Builder().activation(spec.activation()).build());
+        } else {
+          layers.layer(convolution.activation(spec.activation()).build());
+        }
         if (spec.poolSize() > 1) {
           layers.layer(new SubsamplingLayer.Builder(SubsamplingLayer.PoolingType.MAX)
               .kernelSize(spec.poolSize(), spec.poolSize())
               .stride(spec.poolSize(), spec.poolSize()).build());
         }
+      }
+      if (spec.globalPooling()) {
+        layers.layer(new GlobalPoolingLayer.Builder(PoolingType.AVG).build());
       }
     }
     for (int width : spec.hidden()) {
@@ -72,7 +89,28 @@ public final class ModelFactory {
     }
     layers.layer(new OutputLayer.Builder(loss).nOut(classCount).activation(Activation.IDENTITY)
         .build());
-    return layers.setInputType(inputType(spec, featureShape)).build();
+    MultiLayerConfiguration configuration = layers.setInputType(inputType(spec, featureShape))
+        .build();
+    if (updater.weightDecay() > 0) {
+      decayWeights(configuration, updater.weightDecay());
+    }
+    return configuration;
+  }
+
+  /**
+   * Decoupled weight decay on the weights of the convolution, dense and output layers, not on
+   * biases or batch normalization. DL4J applies WeightDecay after the updater step, scaled by the
+   * current learning rate: the form of AdamW, not an L2 term in the gradient (which Adam would
+   * rescale). Set per layer after the build: the builder's weightDecay() lands in each layer's
+   * list twice in DL4J M2.1 (measured: twice the decay).
+   */
+  private static void decayWeights(MultiLayerConfiguration configuration, double coefficient) {
+    for (NeuralNetConfiguration layer : configuration.getConfs()) {
+      if (layer.getLayer() instanceof BaseLayer weighted
+          && !(weighted instanceof BatchNormalization)) {
+        weighted.setRegularization(new ArrayList<>(List.of(new WeightDecay(coefficient, true))));
+      }
+    }
   }
 
   private static InputType inputType(ModelSpec spec, List<Integer> shape) {
@@ -81,15 +119,6 @@ public final class ModelFactory {
     }
     return InputType.feedForward(shape.stream().mapToLong(Integer::longValue)
         .reduce(1, Math::multiplyExact));
-  }
-
-  static IUpdater updater(TrainConfig.Updater updater) {
-    return updater(updater, rate(updater));
-  }
-
-  private static ISchedule rate(TrainConfig.Updater updater) {
-    return new ExponentialSchedule(ScheduleType.EPOCH, updater.learningRate(),
-        updater.decayPerEpoch());
   }
 
   private static IUpdater updater(TrainConfig.Updater updater, ISchedule rate) {
@@ -101,20 +130,21 @@ public final class ModelFactory {
   }
 
   /**
-   * Multiplies the learning rate of a network built from {@code updater} by {@code factor},
-   * reached over {@code warmupIterations} of each worker's steps ({@link WorkerScaledSchedule}).
-   * Call before the first fit: it replaces the layers' updater configuration, which the workers
-   * rebuild the network from.
+   * Sets the learning-rate schedule of a new network for training with {@code stepsPerEpoch}
+   * minibatch steps per worker and epoch, the rate multiplied by {@code workerFactor} after a
+   * ramp of {@code workerWarmupSteps} steps ({@link WorkerScaledSchedule}). Call before the first
+   * fit: it replaces the layers' updater configuration, which the workers rebuild the network
+   * from.
    */
-  public static void scaleLearningRate(MultiLayerNetwork network, TrainConfig.Updater updater,
-      double factor, int warmupIterations) {
-    if (factor == 1) {
-      return;
+  public static void scheduleLearningRate(MultiLayerNetwork network, TrainConfig.Updater updater,
+      long stepsPerEpoch, double workerFactor, int workerWarmupSteps) {
+    ISchedule schedule = LearningRateSchedule.of(updater, stepsPerEpoch);
+    if (workerFactor != 1) {
+      schedule = new WorkerScaledSchedule(schedule, workerFactor, workerWarmupSteps);
     }
-    ISchedule scaled = new WorkerScaledSchedule(rate(updater), factor, warmupIterations);
     for (NeuralNetConfiguration layer : network.getLayerWiseConfigurations().getConfs()) {
-      if (layer.getLayer() instanceof BaseLayer base) {
-        base.setIUpdater(updater(updater, scaled));
+      if (layer.getLayer() instanceof BaseLayer base && base.getIUpdater() != null) {
+        base.setIUpdater(updater(updater, schedule));
       }
     }
   }

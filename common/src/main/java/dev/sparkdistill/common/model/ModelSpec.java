@@ -11,9 +11,17 @@ import org.deeplearning4j.nn.weights.WeightInit;
 /** The student or teacher architecture, from {@code train.model}. */
 public record ModelSpec(Kind kind, List<Integer> hidden, Activation activation, double dropout,
     WeightInit weightInit, List<Integer> convChannels, int kernelSize, int poolSize,
-    String initFrom) implements Serializable {
+    boolean batchNorm, boolean globalPooling, String initFrom) implements Serializable {
 
   public enum Kind { MLP, CNN }
+
+  /** A network without batch normalization or global pooling. */
+  public ModelSpec(Kind kind, List<Integer> hidden, Activation activation, double dropout,
+      WeightInit weightInit, List<Integer> convChannels, int kernelSize, int poolSize,
+      String initFrom) {
+    this(kind, hidden, activation, dropout, weightInit, convChannels, kernelSize, poolSize,
+        false, false, initFrom);
+  }
 
   /** Activations offered, by config spelling. */
   private static final List<String> ACTIVATIONS =
@@ -36,10 +44,18 @@ public record ModelSpec(Kind kind, List<Integer> hidden, Activation activation, 
       throw new InvalidConfigException(prefix + "conv-channels must list at least one block "
           + "when " + prefix + "kind = cnn");
     }
+    boolean batchNorm = s.bool(prefix + "batch-norm");
+    boolean globalPooling = s.bool(prefix + "global-pooling");
+    for (String key : List.of("batch-norm", "global-pooling")) {
+      if (kind != Kind.CNN && s.bool(prefix + key)) {
+        throw new InvalidConfigException(prefix + key + " = true needs " + prefix + "kind = cnn "
+            + "(it acts on convolution outputs), but the kind is mlp");
+      }
+    }
     return new ModelSpec(kind, hidden, Activation.valueOf(activation.toUpperCase(Locale.ROOT)),
         s.fraction(prefix + "dropout", 0, 1, true),
         WeightInit.valueOf(init.toUpperCase(Locale.ROOT)), channels,
         s.integerAtLeast(prefix + "kernel-size", 1), s.integerAtLeast(prefix + "pool-size", 1),
-        s.string(prefix + "init-from"));
+        batchNorm, globalPooling, s.string(prefix + "init-from"));
   }
 }

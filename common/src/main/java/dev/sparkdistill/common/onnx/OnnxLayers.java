@@ -14,6 +14,7 @@ import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.DropoutLayer;
+import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.conf.layers.PoolingType;
 import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
@@ -33,7 +34,7 @@ import onnx.Onnx.AttributeProto;
  */
 final class OnnxLayers {
   static final String SUPPORTED = "dense, output, convolution, subsampling (max, average), "
-      + "batch normalization, dropout and activation layers";
+      + "global pooling (max, average), batch normalization, dropout and activation layers";
 
   private final OnnxGraph graph;
 
@@ -73,6 +74,8 @@ final class OnnxLayers {
       out = convolution(layer, (ConvolutionLayer) conf, inputType, input, hint);
     } else if (conf.getClass() == SubsamplingLayer.class) {
       return subsampling((SubsamplingLayer) conf, inputType, input, hint);
+    } else if (conf instanceof GlobalPoolingLayer global) {
+      return globalPooling(global, inputType, input, hint);
     } else if (conf instanceof BatchNormalization bn && bn.getCnn2DFormat() != CNN2DFormat.NHWC) {
       // DL4J 1.0.0-M2.1 does not apply a batch normalization layer's activation (measured:
       // tanh configured, unbounded outputs), so neither does the export.
@@ -144,6 +147,27 @@ final class OnnxLayers {
     }
     return Optional.of(graph.node(max ? "MaxPool" : "AveragePool", hint + "_pool",
         List.of(input), attributes.toArray(AttributeProto[]::new)));
+  }
+
+  /**
+   * Global pooling of [batch, channels, h, w] into [batch, channels], as DL4J's layer does by
+   * default (collapsed dimensions, no mask here).
+   */
+  private Optional<String> globalPooling(GlobalPoolingLayer conf, InputType inputType,
+      String input, String hint) {
+    boolean max = conf.getPoolingType() == PoolingType.MAX;
+    boolean avg = conf.getPoolingType() == PoolingType.AVG;
+    boolean spatial = conf.getPoolingDimensions() == null
+        || java.util.Arrays.equals(conf.getPoolingDimensions(), new int[] {2, 3});
+    if (!(max || avg) || !spatial || !conf.isCollapseDimensions()
+        || !(inputType instanceof InputType.InputTypeConvolutional image)
+        || image.getFormat() == CNN2DFormat.NHWC) {
+      return Optional.empty();
+    }
+    String pooled = graph.node(max ? "GlobalMaxPool" : "GlobalAveragePool", hint + "_pool",
+        List.of(input));
+    return Optional.of(graph.node("Flatten", hint + "_flatten", List.of(pooled),
+        OnnxGraph.integer("axis", 1)));
   }
 
   /**

@@ -3,6 +3,7 @@ package dev.sparkdistill.common.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.sparkdistill.common.loss.DistillationLoss;
 import dev.sparkdistill.common.model.ModelSpec;
 import java.util.ArrayList;
 import java.util.List;
@@ -89,6 +90,30 @@ class TrainConfigTest {
             "train.updater.decay-per-epoch must be in (0, 1], got 0"),
         Arguments.of(List.of("train.updater.decay-per-epoch=1.5"),
             "train.updater.decay-per-epoch must be in (0, 1], got 1.5"),
+        Arguments.of(List.of("train.updater.schedule=linear"),
+            "train.updater.schedule must be one of [exponential, cosine, step], got 'linear'"),
+        Arguments.of(List.of("train.updater.schedule=cosine", "train.updater.decay-per-epoch=0.9"),
+            "train.updater.decay-per-epoch = 0.9 applies to train.updater.schedule = "
+                + "exponential only, but the schedule is cosine; leave it at 1.0"),
+        Arguments.of(List.of("train.updater.step-factor=0"),
+            "train.updater.step-factor must be in (0, 1], got 0"),
+        Arguments.of(List.of("train.updater.step-epochs=0"),
+            "train.updater.step-epochs must be an integer >= 1, got 0"),
+        Arguments.of(List.of("train.updater.warmup-epochs=11"),
+            "train.updater.warmup-epochs must be from 0 to train.epochs (10), got 11"),
+        Arguments.of(List.of("train.updater.weight-decay=-0.01"),
+            "train.updater.weight-decay must be in [0, 1), got -0.01"),
+        Arguments.of(List.of("train.label-smoothing=1"),
+            "train.label-smoothing must be in [0, 1), got 1"),
+        Arguments.of(List.of("train.alpha=1", "train.label-smoothing=0.1"),
+            "train.label-smoothing = 0.1 smooths the hard-label term, which train.alpha = 1 "
+                + "leaves out; set it to 0 or lower alpha"),
+        Arguments.of(List.of("train.model.batch-norm=true"),
+            "train.model.batch-norm = true needs train.model.kind = cnn (it acts on "
+                + "convolution outputs), but the kind is mlp"),
+        Arguments.of(List.of("train.model.global-pooling=true"),
+            "train.model.global-pooling = true needs train.model.kind = cnn (it acts on "
+                + "convolution outputs), but the kind is mlp"),
         Arguments.of(List.of("train.model.kind=rnn"),
             "train.model.kind must be one of [mlp, cnn], got 'rnn'"),
         Arguments.of(List.of("train.model.activation=softmax"),
@@ -182,12 +207,13 @@ class TrainConfigTest {
     assertThat(config.temperature()).isEqualTo(4.0);
     assertThat(config.unlabeledWeight()).isEqualTo(1.0);
     assertThat(config.classWeights()).isEmpty();
+    assertThat(config.labelSmoothing()).isZero();
     assertThat(config.epochs()).isEqualTo(10);
     assertThat(config.seed()).isEqualTo(42L);
     assertThat(config.earlyStoppingPatience()).isZero();
     assertThat(config.earlyStoppingMinDelta()).isZero();
-    assertThat(config.updater()).isEqualTo(
-        new TrainConfig.Updater(TrainConfig.UpdaterKind.ADAM, 0.001, 1.0));
+    assertThat(config.updater()).isEqualTo(new TrainConfig.Updater(TrainConfig.UpdaterKind.ADAM,
+        0.001, TrainConfig.Schedule.EXPONENTIAL, 1.0, 10, 0.1, 0, 0, 10));
     assertThat(config.model()).isEqualTo(new ModelSpec(ModelSpec.Kind.MLP, List.of(256, 128),
         Activation.RELU, 0.0, WeightInit.RELU, List.of(32, 64), 3, 2, ""));
     assertThat(config.engine()).isEqualTo(TrainConfig.Engine.BARRIER);
@@ -224,7 +250,11 @@ class TrainConfigTest {
           seed = 7
           early-stopping-patience = 2
           early-stopping-min-delta = 0.001
-          updater { kind = nesterovs, learning-rate = 0.1, decay-per-epoch = 0.5 }
+          label-smoothing = 0.1
+          updater {
+            kind = nesterovs, learning-rate = 0.1, schedule = step, step-epochs = 2
+            step-factor = 0.5, warmup-epochs = 0.5, weight-decay = 0.05
+          }
           model {
             kind = cnn
             hidden = [64]
@@ -234,6 +264,8 @@ class TrainConfigTest {
             conv-channels = [8]
             kernel-size = 5
             pool-size = 1
+            batch-norm = true
+            global-pooling = true
             init-from = "models/teacher/model.zip"
           }
           spark {
@@ -259,10 +291,13 @@ class TrainConfigTest {
     assertThat(config.seed()).isEqualTo(7L);
     assertThat(config.earlyStoppingPatience()).isEqualTo(2);
     assertThat(config.earlyStoppingMinDelta()).isEqualTo(0.001);
-    assertThat(config.updater()).isEqualTo(
-        new TrainConfig.Updater(TrainConfig.UpdaterKind.NESTEROVS, 0.1, 0.5));
+    assertThat(config.labelSmoothing()).isEqualTo(0.1);
+    assertThat(config.loss()).isEqualTo(new DistillationLoss(0.9, 2, 0.1));
+    assertThat(config.updater()).isEqualTo(new TrainConfig.Updater(
+        TrainConfig.UpdaterKind.NESTEROVS, 0.1, TrainConfig.Schedule.STEP, 1.0, 2, 0.5, 0.5, 0.05,
+        3));
     assertThat(config.model()).isEqualTo(new ModelSpec(ModelSpec.Kind.CNN, List.of(64),
-        Activation.LEAKYRELU, 0.25, WeightInit.XAVIER, List.of(8), 5, 1,
+        Activation.LEAKYRELU, 0.25, WeightInit.XAVIER, List.of(8), 5, 1, true, true,
         "models/teacher/model.zip"));
     assertThat(config.engine()).isEqualTo(TrainConfig.Engine.DL4J);
     assertThat(config.workers()).isEqualTo(4);

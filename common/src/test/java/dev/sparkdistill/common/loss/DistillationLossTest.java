@@ -131,6 +131,55 @@ class DistillationLossTest {
             + "([hard | teacher logits | kd weight]), got 8");
   }
 
+  @Test
+  void labelSmoothingIsTheLossOnTargetsWithTheSmoothedShareSpreadOverTheClasses() {
+    Random rnd = new Random(23);
+    double[][] logits = randomMatrix(rnd, 12, C, 3.0);
+    double[][] labels = mixedLabels(rnd, 12);
+    double e = 0.2;
+    double[][] smoothed = copy(labels);
+    for (double[] row : smoothed) {
+      double weight = 0;
+      for (int j = 0; j < C; j++) {
+        weight += row[j];
+      }
+      for (int j = 0; j < C; j++) {
+        row[j] = (1 - e) * row[j] + e * weight / C;
+      }
+    }
+    DistillationLoss withSmoothing = new DistillationLoss(0.4, 2.0, e);
+    DistillationLoss plain = new DistillationLoss(0.4, 2.0);
+
+    INDArray scores = withSmoothing.computeScoreArray(Nd4j.create(labels), Nd4j.create(logits),
+        IDENTITY, null);
+    INDArray grad = withSmoothing.computeGradient(Nd4j.create(labels), Nd4j.create(logits),
+        IDENTITY, null);
+
+    assertThat(scores.toDoubleVector()).containsExactly(plain.computeScoreArray(
+        Nd4j.create(smoothed), Nd4j.create(logits), IDENTITY, null).toDoubleVector(),
+        within(1e-12));
+    assertThat(grad.ravel().toDoubleVector()).containsExactly(plain.computeGradient(
+        Nd4j.create(smoothed), Nd4j.create(logits), IDENTITY, null).ravel().toDoubleVector(),
+        within(1e-12));
+    assertThat(scores.getDouble(0, 0)).as("smoothing changes the loss")
+        .isNotCloseTo(plain.computeScoreArray(Nd4j.create(labels), Nd4j.create(logits),
+            IDENTITY, null).getDouble(0, 0), within(1e-6));
+    assertMatchesFiniteDifferences(withSmoothing, labels, logits, null, grad);
+  }
+
+  @Test
+  void aModelSavedWithoutLabelSmoothingReadsAsNone() {
+    String json = smallNet(new NoOp()).getLayerWiseConfigurations().toJson();
+    assertThat(json).contains("\"labelSmoothing\" : 0.0");
+
+    MultiLayerConfiguration back = MultiLayerConfiguration.fromJson(
+        json.replace("\"labelSmoothing\" : 0.0,", "").replace(",\n      \"labelSmoothing\" : 0.0", ""));
+
+    assertThat(back.toJson()).isEqualTo(json);
+    assertThat(((OutputLayer) back.getConf(1).getLayer()).getLossFn())
+        .isEqualTo(new DistillationLoss(0.6, 3.0));
+  }
+
   // ---- 2. gradient against central finite differences ----
 
   @ParameterizedTest(name = "alpha={0}, T={1}")

@@ -14,7 +14,10 @@ import java.util.Random;
 import java.util.stream.Stream;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.dropout.Dropout;
+import org.deeplearning4j.nn.conf.layers.ActivationLayer;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
+import org.deeplearning4j.nn.conf.layers.BatchNormalization;
+import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
@@ -216,6 +219,56 @@ class ModelFactoryTest {
         .isInstanceOf(DistillException.class)
         .hasMessage("train.model.kind = cnn needs image-shaped features "
             + "[channels, height, width], but the input's feature shape is [784]");
+  }
+
+  @Test
+  void batchNormSitsBetweenEachConvolutionAndItsActivationAndGlobalPoolingReplacesFlattening() {
+    ModelSpec spec = new ModelSpec(ModelSpec.Kind.CNN, List.of(16), Activation.RELU, 0.0,
+        WeightInit.RELU, List.of(4, 8), 3, 2, true, true, "");
+    MultiLayerNetwork network = ModelFactory.create(spec, List.of(1, 12, 12), 5, LOSS, ADAM, 1);
+
+    MultiLayerConfiguration conf = network.getLayerWiseConfigurations();
+    List<Class<?>> layers = conf.getConfs().stream().<Class<?>>map(c -> c.getLayer().getClass())
+        .toList();
+    assertThat(layers).containsExactly(ConvolutionLayer.class, BatchNormalization.class,
+        ActivationLayer.class, SubsamplingLayer.class, ConvolutionLayer.class,
+        BatchNormalization.class, ActivationLayer.class, SubsamplingLayer.class,
+        GlobalPoolingLayer.class, DenseLayer.class, OutputLayer.class);
+    ConvolutionLayer convolution = (ConvolutionLayer) conf.getConf(0).getLayer();
+    assertThat(convolution.hasBias()).isFalse();
+    assertThat(convolution.getActivationFn()).isInstanceOf(ActivationIdentity.class);
+    assertThat(((ActivationLayer) conf.getConf(2).getLayer()).getActivationFn())
+        .isInstanceOf(ActivationReLU.class);
+    // one value per channel of the last block reaches the dense layer
+    assertThat(((DenseLayer) conf.getConf(9).getLayer()).getNIn()).isEqualTo(8);
+    assertThat(network.output(Nd4j.rand(3, 144)).shape()).containsExactly(3L, 5L);
+  }
+
+  @Test
+  void decoupledWeightDecayShrinksTheWeightsByRateTimesDecayNotTheBiases() {
+    TrainConfig.Updater decayed = new TrainConfig.Updater(TrainConfig.UpdaterKind.SGD, 0.5,
+        TrainConfig.Schedule.EXPONENTIAL, 1, 1, 1, 0, 0.1, 1);
+    TrainConfig.Updater plain = new TrainConfig.Updater(TrainConfig.UpdaterKind.SGD, 0.5, 1);
+    MultiLayerNetwork withDecay = ModelFactory.create(mlp(List.of(), 0), List.of(3), 2,
+        new DistillationLoss(0, 1), decayed, 4);
+    MultiLayerNetwork without = ModelFactory.create(mlp(List.of(), 0), List.of(3), 2,
+        new DistillationLoss(0, 1), plain, 4);
+    INDArray weightsBefore = without.getParam("0_W").dup();
+    DataSet batch = new DataSet(Nd4j.create(new float[][] {{1, 2, 3}, {-1, 0, 2}}),
+        Nd4j.create(new float[][] {{1, 0, 0, 0, 0}, {0, 1, 0, 0, 0}}));
+
+    withDecay.fit(batch);
+    without.fit(batch);
+
+    // AdamW's form: w <- w - lr * gradient - lr * decay * w
+    INDArray expected = without.getParam("0_W").sub(weightsBefore.mul(0.5 * 0.1));
+    assertThat(withDecay.getParam("0_W").ravel().toDoubleVector())
+        .containsExactly(expected.ravel().toDoubleVector(), within(1e-6));
+    assertThat(withDecay.getParam("0_b").ravel().toDoubleVector())
+        .containsExactly(without.getParam("0_b").ravel().toDoubleVector(), within(1e-7));
+    assertThat(MultiLayerConfiguration.fromJson(withDecay.getLayerWiseConfigurations().toJson()))
+        .as("the decay survives the JSON workers rebuild the network from")
+        .isEqualTo(withDecay.getLayerWiseConfigurations());
   }
 
   // ---- updater --------------------------------------------------------------------------------

@@ -43,7 +43,7 @@ class WorkerScaledScheduleTest {
   void aScaledNetworkKeepsItsScheduleThroughTheJsonWorkersRebuildItFrom() {
     MultiLayerNetwork network = smallMlp();
 
-    ModelFactory.scaleLearningRate(network, ADAM, 2, 100);
+    ModelFactory.scheduleLearningRate(network, ADAM, 0, 2, 100);
     MultiLayerConfiguration rebuilt = MultiLayerConfiguration.fromJson(
         network.getLayerWiseConfigurations().toJson());
 
@@ -59,7 +59,7 @@ class WorkerScaledScheduleTest {
   void oneWorkerKeepsTheConfiguredRate() {
     MultiLayerNetwork network = smallMlp();
 
-    ModelFactory.scaleLearningRate(network, ADAM, 1, 100);
+    ModelFactory.scheduleLearningRate(network, ADAM, 0, 1, 100);
 
     BaseLayer conf = (BaseLayer) network.getLayerWiseConfigurations().getConf(0).getLayer();
     assertThat(conf.getIUpdater().getLearningRate(1000, 0)).isCloseTo(0.001, within(1e-12));

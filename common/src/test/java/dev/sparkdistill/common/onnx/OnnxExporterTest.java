@@ -116,6 +116,32 @@ class OnnxExporterTest {
   }
 
   @Test
+  void batchNormAndGlobalPoolingOfTheModelFactoryKeepParityAfterTraining() throws OrtException {
+    ModelSpec spec = new ModelSpec(ModelSpec.Kind.CNN, List.of(8), Activation.RELU, 0,
+        WeightInit.RELU, List.of(4, 6), 3, 2, true, true, "");
+    MultiLayerNetwork network = ModelFactory.create(spec, List.of(2, 9, 7), 3,
+        new DistillationLoss(0, 1), updater(), 11);
+    // Training moves the running means and variances away from 0 and 1.
+    Random random = new Random(12);
+    for (int step = 0; step < 20; step++) {
+      float[][] labels = new float[16][DistillationLabels.width(3)];
+      for (float[] row : labels) {
+        row[random.nextInt(3)] = 1;
+      }
+      float[][] x = inputs(16, 2 * 9 * 7, random);
+      for (float[] row : x) {
+        for (int j = 0; j < row.length; j++) {
+          row[j] = row[j] * 2 + 1;
+        }
+      }
+      network.fit(new DataSet(Nd4j.create(x), Nd4j.create(labels)));
+    }
+    assertThat(network.getLayer(1).getParam("log10stdev").meanNumber().doubleValue())
+        .as("running statistics were updated").isNotZero();
+    assertParity("cnn-batchnorm-globalpool", network, List.of(2, 9, 7), 3, 16);
+  }
+
+  @Test
   void batchNormAveragePoolingTruncatePaddingAndSoftmaxMatchDl4j() throws OrtException {
     MultiLayerNetwork network = new MultiLayerNetwork(new NeuralNetConfiguration.Builder()
         .seed(6).updater(new Adam(0.01)).weightInit(WeightInit.XAVIER).list()
@@ -191,7 +217,8 @@ class OnnxExporterTest {
         .isInstanceOf(DistillException.class)
         .hasMessage("cannot export layer 1 'lrn' (LocalResponseNormalization) to ONNX: it has "
             + "no ONNX form here (supported: dense, output, convolution, subsampling (max, "
-            + "average), batch normalization, dropout and activation layers; NCHW; convolution "
+            + "average), global pooling (max, average), batch normalization, dropout and "
+            + "activation layers; NCHW; convolution "
             + "modes Same, Truncate, Strict)");
   }
 

@@ -69,6 +69,15 @@ final class BarrierAveragingEngine implements TrainingEngine {
     return workers;
   }
 
+  /** Every worker takes as many steps as the one with the most rows (the others idle). */
+  @Override
+  public long stepsPerEpoch(JavaRDD<DataSet> batches, long rows) {
+    if (source != batches) {
+      repartition(batches);
+    }
+    return (long) rounds * averagingFrequency;
+  }
+
   @Override
   public MultiLayerNetwork fitEpoch(JavaRDD<DataSet> batches, int epoch) {
     if (source != batches) {

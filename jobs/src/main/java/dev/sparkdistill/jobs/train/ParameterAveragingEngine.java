@@ -46,6 +46,13 @@ final class ParameterAveragingEngine implements TrainingEngine {
     return sparkNetwork.getSparkContext().defaultParallelism();
   }
 
+  /** An estimate: DL4J splits the rows into its own rounds. */
+  @Override
+  public long stepsPerEpoch(JavaRDD<DataSet> batches, long rows) {
+    long perRound = (long) workers() * batchSize;
+    return (rows + perRound - 1) / perRound;
+  }
+
   @Override
   public MultiLayerNetwork fitEpoch(JavaRDD<DataSet> batches, int epoch) {
     int size = batchSize;

@@ -2,7 +2,6 @@ package dev.sparkdistill.jobs.train;
 
 import dev.sparkdistill.common.config.TrainConfig;
 import dev.sparkdistill.common.data.Split;
-import dev.sparkdistill.common.loss.DistillationLoss;
 import dev.sparkdistill.common.manifest.TableShape;
 import dev.sparkdistill.common.model.ModelFactory;
 import dev.sparkdistill.common.train.BatchMetrics;
@@ -111,6 +110,9 @@ public final class TrainBenchmark {
       List<DataSet> test) {
     String name = "plain fit, " + threads + " thread" + (threads > 1 ? "s" : "");
     MultiLayerNetwork network = newNetwork();
+    long steps = (rowsOf(trainLocal) + config.batchSizePerWorker() - 1)
+        / config.batchSizePerWorker();
+    TrainJob.scheduleLearningRate(config, network, 1, steps);
     List<Epoch> epochs = new ArrayList<>();
     for (int epoch = 1; epoch <= config.epochs(); epoch++) {
       network.getLayerWiseConfigurations().setEpochCount(epoch - 1);
@@ -135,7 +137,8 @@ public final class TrainBenchmark {
     MultiLayerNetwork network = newNetwork();
     List<Epoch> epochs = new ArrayList<>();
     try (TrainingEngine engine = TrainJob.engine(config, jsc, network, exportDir)) {
-      TrainJob.scaleLearningRate(config, network, engine.workers(), rows);
+      TrainJob.scheduleLearningRate(config, network, engine.workers(),
+          engine.stepsPerEpoch(train, rows));
       for (int epoch = 1; epoch <= config.epochs(); epoch++) {
         network.getLayerWiseConfigurations().setEpochCount(epoch - 1);
         long start = System.nanoTime();
@@ -155,7 +158,7 @@ public final class TrainBenchmark {
   /** A fresh network with the same seed for every contender. */
   private MultiLayerNetwork newNetwork() {
     return ModelFactory.create(config.model(), shape.featureShape(), shape.classCount(),
-        new DistillationLoss(config.alpha(), config.temperature()), config.updater(),
+        config.loss(), config.updater(),
         config.seed());
   }
 

@@ -114,7 +114,8 @@ public final class TrainJob {
           : config.exportDirectory();
       try (TrainingEngine engine = engine(config, jsc, network, exportDir)) {
         if (log.isEmpty() && config.model().initFrom().isEmpty()) {
-          scaleLearningRate(config, network, engine.workers(), trainRows);
+          scheduleLearningRate(config, network, engine.workers(),
+              engine.stepsPerEpoch(train, trainRows));
         }
         network = trainEpochs(spark, jsc, engine, network, train, validation, trainRows, log,
             checkpoints, out, conf);
@@ -140,22 +141,20 @@ public final class TrainJob {
   }
 
   /**
-   * The learning rate of a new network trained by {@code workers}, scaled as
-   * train.spark.learning-rate-scaling says; the warm-up counts each worker's minibatch steps.
+   * The learning-rate schedule of a new network trained with {@code stepsPerEpoch} steps per
+   * worker and epoch by {@code workers}, the rate scaled as train.spark.learning-rate-scaling
+   * says; the warm-ups count each worker's minibatch steps.
    */
-  static void scaleLearningRate(TrainConfig config, MultiLayerNetwork network, int workers,
-      long trainRows) {
+  static void scheduleLearningRate(TrainConfig config, MultiLayerNetwork network, int workers,
+      long stepsPerEpoch) {
     double factor = config.learningRateScaling().factor(workers);
-    if (factor == 1) {
-      return;
-    }
-    long stepsPerEpoch = (trainRows + (long) workers * config.batchSizePerWorker() - 1)
-        / ((long) workers * config.batchSizePerWorker());
     int warmup = (int) Math.ceil(config.warmupEpochs() * stepsPerEpoch);
-    ModelFactory.scaleLearningRate(network, config.updater(), factor, warmup);
-    LOG.info(String.format(Locale.ROOT, "learning rate x%.3f for %d workers (%s scaling), "
-        + "reached after a warm-up of %d steps per worker", factor, workers,
-        config.learningRateScaling().name().toLowerCase(Locale.ROOT), warmup));
+    ModelFactory.scheduleLearningRate(network, config.updater(), stepsPerEpoch, factor, warmup);
+    if (factor != 1) {
+      LOG.info(String.format(Locale.ROOT, "learning rate x%.3f for %d workers (%s scaling), "
+          + "reached after a warm-up of %d steps per worker", factor, workers,
+          config.learningRateScaling().name().toLowerCase(Locale.ROOT), warmup));
+    }
   }
 
   private void checkInputSuitsConfig(TrainingInput input) {
@@ -180,7 +179,7 @@ public final class TrainJob {
       }
       LOG.info("--resume: no checkpoint in {} yet; starting a new training", config.output());
     }
-    DistillationLoss loss = new DistillationLoss(config.alpha(), config.temperature());
+    DistillationLoss loss = config.loss();
     if (!config.model().initFrom().isEmpty()) {
       MultiLayerNetwork initial = Checkpoints.read(new Path(config.model().initFrom()), conf);
       // Fine-tuning keeps the weights but trains on this run's loss (alpha, T).

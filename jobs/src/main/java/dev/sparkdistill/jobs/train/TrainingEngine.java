@@ -21,6 +21,12 @@ interface TrainingEngine extends AutoCloseable {
   /** How many workers fit in parallel: the factor of the linear learning-rate scaling. */
   int workers();
 
+  /**
+   * The minibatch steps each worker takes per epoch on {@code batches} ({@code rows} rows), which
+   * the learning-rate schedule counts in; the same RDD as {@link #fitEpoch} gets.
+   */
+  long stepsPerEpoch(JavaRDD<DataSet> batches, long rows);
+
   /** The mean minibatch loss the engine saw last (before averaging), for progress lines. */
   double lastScore();
 

@@ -117,6 +117,39 @@ class TrainJobTest extends SparkTestBase {
   }
 
   @Test
+  void trainsABatchNormCnnWithCosineWarmUpWeightDecayAndLabelSmoothingOnTheEnginesSteps()
+      throws Exception {
+    Path output = tmp.resolve("options");
+    ModelManifest manifest = new TrainJob(config("train.input=" + examples,
+        "train.output=" + output, "train.alpha=0", "train.epochs=3", "train.model.kind=cnn",
+        "train.model.conv-channels=[8, 16]", "train.model.hidden=[32]",
+        "train.model.batch-norm=true", "train.updater.learning-rate=0.01",
+        "train.updater.schedule=cosine", "train.updater.warmup-epochs=1",
+        "train.updater.weight-decay=0.05", "train.label-smoothing=0.1",
+        "train.spark.batch-size-per-worker=16", "train.spark.averaging-frequency=2"))
+        .run(spark);
+
+    List<TrainingLogEntry> log = log(output);
+    assertThat(log.get(2).validationLoss()).isLessThan(log.get(0).validationLoss());
+    assertThat(manifest.best().validationAccuracy()).as("chance is 0.10").isGreaterThan(0.5);
+    MultiLayerNetwork model = ModelSerializer.restoreMultiLayerNetwork(
+        output.resolve("model.zip").toFile(), true);
+    var conf = model.getLayerWiseConfigurations();
+    var updater = ((org.deeplearning4j.nn.conf.layers.BaseLayer) conf.getConf(0).getLayer())
+        .getIUpdater();
+    // The schedule counted the steps the engine took: the cosine ends near 0 at the last step.
+    int lastStep = conf.getIterationCount() - 1;
+    assertThat(updater.getLearningRate(lastStep, 2)).isLessThan(0.01 * 0.02);
+    assertThat(updater.getLearningRate(conf.getIterationCount() / 3, 1))
+        .as("the peak right after the warm-up").isGreaterThan(0.01 * 0.9);
+    assertThat(conf.getConf(0).getLayer().getRegularizationByParam("W")).hasSize(1);
+    assertThat(dev.sparkdistill.common.onnx.OnnxExporter.export(model,
+        new dev.sparkdistill.common.onnx.OnnxExporter.Description(List.of(1, 28, 28),
+            manifest.classNames(), "sha256:test")).getGraph().getNodeList())
+        .extracting(node -> node.getOpType()).contains("BatchNormalization");
+  }
+
+  @Test
   void withAlphaZeroTrainsOnTheLabeledRowsOnly() throws Exception {
     Path output = tmp.resolve("labeled-only");
     new TrainJob(config("train.input=" + targets, "train.output=" + output, "train.alpha=0",

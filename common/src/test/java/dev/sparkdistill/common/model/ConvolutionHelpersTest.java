@@ -8,6 +8,8 @@ import java.util.List;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.weights.WeightInit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -17,10 +19,11 @@ class ConvolutionHelpersTest {
   private static final TrainConfig.Updater ADAM =
       new TrainConfig.Updater(TrainConfig.UpdaterKind.ADAM, 0.001, 1.0);
 
-  @Test
-  void theHelperGivesTheBuiltInOutputsAndGradients() {
+  @ParameterizedTest(name = "batch norm {0}")
+  @ValueSource(booleans = {false, true})
+  void theHelpersGiveTheBuiltInOutputsGradientsAndRunningStatistics(boolean batchNorm) {
     ModelSpec spec = new ModelSpec(ModelSpec.Kind.CNN, List.of(16), Activation.RELU, 0.0,
-        WeightInit.RELU, List.of(4, 6), 3, 2, "");
+        WeightInit.RELU, List.of(4, 6), 3, 2, batchNorm, false, "");
     MultiLayerNetwork helped = ModelFactory.create(spec, List.of(1, 10, 10), 3,
         new DistillationLoss(0.5, 2), ADAM, 5);
     MultiLayerNetwork builtIn = new MultiLayerNetwork(helped.getLayerWiseConfigurations().clone());
@@ -40,6 +43,13 @@ class ConvolutionHelpersTest {
 
     assertThat(maxDifference(helped.output(x, false), builtIn.output(x, false))).isLessThan(1e-4);
     assertThat(maxDifference(gradient(helped, x, y), gradient(builtIn, x, y))).isLessThan(1e-4);
+    // A few steps: the weights, and batch norm's running means and variances, move alike.
+    for (int step = 0; step < 3; step++) {
+      helped.fit(x, y);
+      builtIn.fit(x, y);
+    }
+    assertThat(maxDifference(helped.params(), builtIn.params())).isLessThan(1e-4);
+    assertThat(maxDifference(helped.output(x, false), builtIn.output(x, false))).isLessThan(1e-4);
   }
 
   @Test

@@ -31,8 +31,16 @@ public record TargetsManifest(
   public static final int SCHEMA_VERSION = 1;
   public static final String KIND = "targets";
 
-  /** One teacher: where it came from, the SHA-256 of its file, its size. */
-  public record Teacher(String path, String sha256, long parameterCount) {}
+  /**
+   * One teacher: where it came from, the SHA-256 of its file, its size, and what scored it
+   * ({@code onnxruntime} or {@code nd4j}; absent in tables written before it was recorded).
+   */
+  public record Teacher(String path, String sha256, long parameterCount, String engine) {
+    /** The teacher's file alone, whatever scored it. */
+    public Teacher file() {
+      return new Teacher(path, sha256, parameterCount, null);
+    }
+  }
 
   public record Rows(long input, long scored, long filtered, java.util.Map<String, Long> bySplit) {}
 }

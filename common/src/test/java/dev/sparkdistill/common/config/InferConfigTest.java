@@ -51,6 +51,8 @@ class InferConfigTest {
             "infer.min-confidence must be in [0, 1], got 1.5"),
         Arguments.of("min-confidence -0.1", MINIMAL, List.of("infer.min-confidence=-0.1"),
             "infer.min-confidence must be in [0, 1], got -0.1"),
+        Arguments.of("engine tensorrt", MINIMAL, List.of("infer.engine=tensorrt"),
+            "infer.engine must be one of [auto, onnxruntime, nd4j], got 'tensorrt'"),
         Arguments.of("mode append", MINIMAL, List.of("infer.mode=append"),
             "infer.mode must be one of [error, overwrite, refresh], got 'append'"),
         Arguments.of("keep-teacher-logits maybe", MINIMAL,
@@ -85,6 +87,7 @@ class InferConfigTest {
     assertThat(config.batchSize()).isEqualTo(256);
     assertThat(config.splits()).isEmpty();
     assertThat(config.minConfidence()).isZero();
+    assertThat(config.engine()).isEqualTo(InferConfig.Engine.AUTO);
     assertThat(config.configDigest()).matches("sha256:[0-9a-f]{64}");
   }
 
@@ -104,6 +107,7 @@ class InferConfigTest {
           batch-size = 64
           splits = [train, test]
           min-confidence = 0.6
+          engine = nd4j
         }
         """);
 
@@ -119,6 +123,7 @@ class InferConfigTest {
     assertThat(config.batchSize()).isEqualTo(64);
     assertThat(config.splits()).containsExactly(Split.TRAIN, Split.TEST);
     assertThat(config.minConfidence()).isEqualTo(0.6);
+    assertThat(config.engine()).isEqualTo(InferConfig.Engine.ND4J);
   }
 
   @Test

@@ -17,6 +17,7 @@ import dev.sparkdistill.common.targets.ScoringSplits;
 import dev.sparkdistill.jobs.SessionDefaults;
 import dev.sparkdistill.jobs.SparkPhases;
 import dev.sparkdistill.jobs.model.ShippedModel;
+import dev.sparkdistill.jobs.model.TeacherEngines;
 import dev.sparkdistill.jobs.io.HadoopFiles;
 import dev.sparkdistill.jobs.io.OutputClaim;
 import dev.sparkdistill.jobs.io.OutputDirectory;
@@ -60,8 +61,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Operational facts: each teacher file is read and checked on the driver, then broadcast;
  * every executor JVM loads each teacher once, and every task thread scores with its own copy
- * (DL4J) or the JVM's one ONNX Runtime session ({@code *.onnx}), in batches of
- * {@code infer.batch-size}. No row comes to the driver. With
+ * (DL4J) or the JVM's one ONNX Runtime session, in batches of {@code infer.batch-size}. A DL4J
+ * teacher is exported to ONNX on the driver and scored by ONNX Runtime when its export passes
+ * the parity check on the first {@value #PARITY_SAMPLE_ROWS} rows ({@link TeacherEngines}); those
+ * rows are the only ones that come to the driver. With
  * {@code min-confidence} or {@code max-per-class} the scored rows are persisted (memory and
  * disk) so the kept and the filtered rows are written from one scoring pass; the per-class cap
  * shuffles them by pseudo-label.
@@ -74,6 +77,8 @@ import org.slf4j.LoggerFactory;
 public final class InferJob {
   private static final Logger LOG = LoggerFactory.getLogger(InferJob.class);
   static final String FILTERED = "_filtered";
+  /** Rows of the input the ONNX export of a DL4J teacher is checked on. */
+  static final int PARITY_SAMPLE_ROWS = 256;
 
   private final InferConfig config;
 
@@ -113,9 +118,10 @@ public final class InferJob {
     if (input == 0) {
       throw nothingToScore(spark);
     }
-    score(spark, inputs, inputs.examples(), out, input,
+    Inputs scoring = onEngines(inputs, inputs.examples());
+    score(spark, scoring, scoring.examples(), out, input,
         selectedSplitBytes(spark.sparkContext().hadoopConfiguration()), false);
-    return complete(out, inputs, started, countWritten(spark, out, input), null);
+    return complete(out, scoring, started, countWritten(spark, out, input), null);
   }
 
   private Inputs readInputs(SparkSession spark, Configuration conf) {
@@ -130,7 +136,8 @@ public final class InferJob {
     List<ShippedModel> teachers = config.teachers().stream()
         .map(path -> ShippedModel.load(path, shape, conf, "teacher")).toList();
     List<TargetsManifest.Teacher> described = teachers.stream()
-        .map(t -> new TargetsManifest.Teacher(t.path(), t.sha256(), t.parameterCount())).toList();
+        .map(t -> new TargetsManifest.Teacher(t.path(), t.sha256(), t.parameterCount(), null))
+        .toList();
     Dataset<Row> table = spark.read().parquet(config.input());
     if (config.incremental() && !Arrays.asList(table.columns()).contains(config.batchColumn())) {
       throw new DistillException("infer.batch-column = '" + config.batchColumn() + "' is not a "
@@ -212,9 +219,39 @@ public final class InferJob {
     }
   }
 
+  /** The same config and teacher files; the engine follows from both. */
   private boolean sameScoring(TargetsManifest previous, Inputs inputs) {
     return previous.configDigest().equals(config.configDigest())
-        && previous.teachers().equals(inputs.described());
+        && previous.teachers().stream().map(TargetsManifest.Teacher::file).toList()
+            .equals(inputs.described().stream().map(TargetsManifest.Teacher::file).toList());
+  }
+
+  /**
+   * The inputs with each teacher on the engine {@code infer.engine} and the parity check choose
+   * ({@link TeacherEngines}), checked on the first rows of those to be scored.
+   */
+  private Inputs onEngines(Inputs inputs, Dataset<Row> examples) {
+    List<Row> sample = examples.select("features").limit(PARITY_SAMPLE_ROWS).collectAsList();
+    int width = inputs.shape().featureCount();
+    float[] rows = new float[sample.size() * width];
+    for (int i = 0; i < sample.size(); i++) {
+      List<Float> features = sample.get(i).getList(0);
+      for (int j = 0; j < width && j < features.size(); j++) {
+        rows[i * width + j] = features.get(j) == null ? Float.NaN : features.get(j);
+      }
+    }
+    List<ShippedModel> teachers = new ArrayList<>();
+    List<TargetsManifest.Teacher> described = new ArrayList<>();
+    for (int t = 0; t < inputs.teachers().size(); t++) {
+      TeacherEngines.Choice choice = TeacherEngines.choose(inputs.teachers().get(t),
+          inputs.shape(), config.engine(), rows, sample.size());
+      teachers.add(choice.model());
+      TargetsManifest.Teacher file = inputs.described().get(t);
+      described.add(new TargetsManifest.Teacher(file.path(), file.sha256(),
+          file.parameterCount(), choice.engine()));
+    }
+    return new Inputs(inputs.shape(), inputs.examplesDigest(), List.copyOf(teachers),
+        List.copyOf(described), inputs.examples());
   }
 
   private static boolean isOwnLeftover(String name) {
@@ -251,11 +288,12 @@ public final class InferJob {
     // The fresh batches' share of the selected splits' bytes, by rows.
     long bytes = (long) ((double) selectedSplitBytes(spark.sparkContext().hadoopConfiguration())
         * freshRows / selectedRows);
-    score(spark, inputs, rows, out, freshRows, bytes, true);
+    Inputs scoring = onEngines(inputs, rows);
+    score(spark, scoring, rows, out, freshRows, bytes, true);
     Set<String> all = new TreeSet<>(done);
     all.addAll(fresh);
     long input = all.stream().mapToLong(b -> rowsByBatch.getOrDefault(b, 0L)).sum();
-    return complete(out, inputs, started, countWritten(spark, out, input), List.copyOf(all));
+    return complete(out, scoring, started, countWritten(spark, out, input), List.copyOf(all));
   }
 
   /**

@@ -105,9 +105,30 @@ public final class ShippedModel implements Serializable {
 
   /** This DL4J model exported to ONNX in memory, checked as an ONNX teacher file would be. */
   public ShippedModel toOnnx(TableShape shape) {
-    byte[] exported = OnnxExporter.exportBytes(network(), new OnnxExporter.Description(
-        shape.featureShape(), shape.classNames(), sha256));
+    byte[] exported = OnnxExporter.exportBytes(deserialize("model", path, bytes),
+        new OnnxExporter.Description(shape.featureShape(), shape.classNames(), sha256));
     return onnx(path + " (exported to ONNX)", exported, shape, "model");
+  }
+
+  /**
+   * Logits of {@code count} flat rows from a copy of the model loaded for this call alone, so a
+   * check on the driver neither keeps the model nor counts as a load.
+   */
+  public float[][] logitsOnce(float[] rows, int count) {
+    TaskBackend.prepare();
+    if (onnxInputShape == null) {
+      MultiLayerNetwork network = ConvolutionHelpers.attach(deserialize("model", path, bytes));
+      return network.output(Nd4j.create(rows, new long[] {count, featureCount}, 'c'), false)
+          .toFloatMatrix();
+    }
+    OrtSession session = OnnxModel.open(bytes, "model", path);
+    try {
+      return OnnxModel.run(session, onnxInputShape, rows, count);
+    } catch (OrtException e) {
+      throw new DistillException("ONNX Runtime failed on " + path + ": " + e.getMessage(), e);
+    } finally {
+      closeQuietly(session);
+    }
   }
 
   private static void closeQuietly(OrtSession session) {

@@ -227,7 +227,7 @@ class InferJobTest extends SparkTestBase {
     assertThat(manifest.examples()).isEqualTo(examples.toString());
     assertThat(manifest.examplesManifestDigest()).matches("sha256:[0-9a-f]{64}");
     assertThat(manifest.teachers()).containsExactly(new TargetsManifest.Teacher(
-        fileA.toString(), sha256(fileA), teacherA.numParams()));
+        fileA.toString(), sha256(fileA), teacherA.numParams(), "onnxruntime"));
     assertThat(manifest.teachers().get(0).parameterCount())
         .isEqualTo(FEATURES * 8 + 8 + 8 * CLASSES + CLASSES);
     assertThat(manifest.ensembleRule()).isEqualTo("mean-probabilities");

@@ -30,6 +30,9 @@ import java.util.stream.IntStream;
 import onnx.Onnx.ModelProto;
 import onnx.Onnx.TensorShapeProto;
 import org.apache.spark.sql.Row;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.weights.WeightInit;
 import org.deeplearning4j.util.ModelSerializer;
@@ -76,7 +79,8 @@ class InferOnnxTeacherTest extends SparkTestBase {
         new DistillationLoss(), new TrainConfig.Updater(TrainConfig.UpdaterKind.ADAM, 0.01, 1), 4),
         shared.resolve("mlp.zip"));
     reference = shared.resolve("reference");
-    new InferJob(config(reference, List.of(cnnZip, mlpZip), "infer.keep-teacher-logits=true"))
+    new InferJob(config(reference, List.of(cnnZip, mlpZip), "infer.keep-teacher-logits=true",
+        "infer.engine=nd4j"))
         .run(spark);
   }
 
@@ -134,11 +138,58 @@ class InferOnnxTeacherTest extends SparkTestBase {
         + diff);
     assertThat(diff).isLessThanOrEqualTo(BOUND);
     assertThat(manifest.teachers()).containsExactly(new TargetsManifest.Teacher(
-        fresh.toString(), ShippedModel.sha256(Files.readAllBytes(fresh)), cnn.numParams()));
+        fresh.toString(), ShippedModel.sha256(Files.readAllBytes(fresh)), cnn.numParams(),
+        "onnxruntime"));
     assertThat(manifest.rows().scored()).isEqualTo(400);
     // local[2]: two task threads, several batches of 64 rows, one session
     assertThat(ShippedModel.LOADS.get() - loadsBefore).as("sessions opened in this JVM")
         .isEqualTo(1);
+  }
+
+  @Test
+  void aDl4jTeacherIsScoredByOnnxRuntimeByDefaultWithItsOwnLogits() throws Exception {
+    Path auto = tmp.resolve("auto");
+    TargetsManifest manifest = new InferJob(config(auto, List.of(cnnZip))).run(spark);
+
+    assertThat(maxAbsDiff(scores(reference, "teacher_0_logits"), scores(auto, "teacher_logits")))
+        .isLessThanOrEqualTo(BOUND);
+    assertThat(manifest.teachers()).containsExactly(new TargetsManifest.Teacher(
+        cnnZip.toString(), ShippedModel.sha256(Files.readAllBytes(cnnZip)), cnn.numParams(),
+        "onnxruntime"));
+    TargetsManifest nd4j = new InferJob(config(tmp.resolve("nd4j"), List.of(cnnZip),
+        "infer.engine=nd4j")).run(spark);
+    assertThat(nd4j.teachers()).extracting(TargetsManifest.Teacher::engine)
+        .containsExactly("nd4j");
+  }
+
+  @Test
+  void aTeacherWithoutAnOnnxFormIsScoredByNd4jUnderAutoAndRefusedUnderOnnxruntime()
+      throws IOException {
+    MultiLayerNetwork cubic = new MultiLayerNetwork(new NeuralNetConfiguration.Builder().seed(2)
+        .list()
+        .layer(new DenseLayer.Builder().nIn(784).nOut(8).activation(Activation.CUBE)
+            .name("cubic").build())
+        .layer(new OutputLayer.Builder(new DistillationLoss()).nIn(8).nOut(CLASSES)
+            .activation(Activation.IDENTITY).build())
+        .build());
+    cubic.init();
+    Path teacher = save(cubic, tmp.resolve("cubic.zip"));
+
+    TargetsManifest manifest = new InferJob(config(tmp.resolve("fallback"), List.of(teacher)))
+        .run(spark);
+    assertThat(manifest.teachers()).extracting(TargetsManifest.Teacher::engine)
+        .containsExactly("nd4j");
+    assertThat(manifest.rows().scored()).isEqualTo(400);
+
+    assertThatThrownBy(() -> new InferJob(config(tmp.resolve("refused"), List.of(teacher),
+        "infer.engine=onnxruntime")).run(spark))
+        .isInstanceOf(DistillException.class)
+        .hasMessage("infer.engine = onnxruntime, but teacher " + teacher + " cannot be scored "
+            + "by ONNX Runtime: cannot export layer 0 'cubic' (DenseLayer) to ONNX: its "
+            + "activation cube has no ONNX form here (supported: identity, relu, leakyrelu, "
+            + "tanh, sigmoid, elu, gelu (not precise), swish, softmax); set infer.engine = auto "
+            + "(ND4J for such teachers) or nd4j");
+    assertThat(tmp.resolve("refused").resolve("_SUCCESS")).doesNotExist();
   }
 
   @Test

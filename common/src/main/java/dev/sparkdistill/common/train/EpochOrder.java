@@ -43,7 +43,21 @@ public final class EpochOrder {
    */
   public static List<DataSet> reshuffle(List<DataSet> batches, int batchSize, long seed,
       int epoch, int partition) {
+    return reshuffle(batches, batchSize, seed, epoch, partition, Augmentation.NONE, List.of());
+  }
+
+  /**
+   * The same, each row's features replaced by a view {@code augmentation} draws for it from the
+   * seed, the epoch, the partition and the row's place among the worker's rows as dealt
+   * ({@link Augmentation#viewSeed}); {@code imageShape} is [channels, height, width].
+   */
+  public static List<DataSet> reshuffle(List<DataSet> batches, int batchSize, long seed,
+      int epoch, int partition, Augmentation augmentation, List<Integer> imageShape) {
     Rows features = new Rows(batches, DataSet::getFeatures);
+    if (augmentation.active()) {
+      features.augmentWith(row -> Augmentation.viewSeed(seed, epoch, partition, row),
+          augmentation, imageShape);
+    }
     Rows labels = new Rows(batches, DataSet::getLabels);
     int rows = features.count();
     int[] order = permutation(seed, epoch, partition, rows);
@@ -69,6 +83,9 @@ public final class EpochOrder {
     private final int[] blockOfRow;
     private final int[] rowInBlock;
     private final int width;
+    private java.util.function.IntToLongFunction viewSeeds;
+    private Augmentation augmentation = Augmentation.NONE;
+    private List<Integer> imageShape = List.of();
 
     Rows(List<DataSet> batches, Function<DataSet, INDArray> part) {
       blocks = new float[batches.size()][];
@@ -91,19 +108,36 @@ public final class EpochOrder {
       return blockOfRow.length;
     }
 
+    /** Rows come out as views, drawn when their minibatch is packed. */
+    void augmentWith(java.util.function.IntToLongFunction seeds, Augmentation views,
+        List<Integer> shape) {
+      if (shape.size() != 3 || (long) shape.get(0) * shape.get(1) * shape.get(2) != width) {
+        throw new IllegalArgumentException("augmentation needs image rows [channels, height, "
+            + "width] of " + width + " values, got shape " + shape);
+      }
+      viewSeeds = seeds;
+      augmentation = views;
+      imageShape = shape;
+    }
+
     INDArray gather(int[] order, int from, int to) {
       float[] packed = new float[(to - from) * width];
       for (int i = from; i < to; i++) {
         int row = order[i];
-        System.arraycopy(blocks[blockOfRow[row]], rowInBlock[row] * width, packed,
-            (i - from) * width, width);
+        if (augmentation.active()) {
+          augmentation.augment(viewSeeds.applyAsLong(row), imageShape, blocks[blockOfRow[row]],
+              rowInBlock[row] * width, packed, (i - from) * width);
+        } else {
+          System.arraycopy(blocks[blockOfRow[row]], rowInBlock[row] * width, packed,
+              (i - from) * width, width);
+        }
       }
       return Nd4j.create(packed, new long[] {to - from, width}, 'c');
     }
   }
 
   /** Spreads the three numbers over 64 bits, so nearby epochs and partitions draw apart. */
-  private static long mix(long seed, int epoch, int partition) {
+  static long mix(long seed, int epoch, int partition) {
     long z = seed ^ (epoch * 0x9E3779B97F4A7C15L) ^ (partition * 0xC2B2AE3D27D4EB4FL);
     z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
     z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;

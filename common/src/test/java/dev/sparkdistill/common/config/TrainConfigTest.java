@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.sparkdistill.common.loss.DistillationLoss;
 import dev.sparkdistill.common.model.ModelSpec;
+import dev.sparkdistill.common.train.Augmentation;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -108,6 +109,10 @@ class TrainConfigTest {
         Arguments.of(List.of("train.alpha=1", "train.label-smoothing=0.1"),
             "train.label-smoothing = 0.1 smooths the hard-label term, which train.alpha = 1 "
                 + "leaves out; set it to 0 or lower alpha"),
+        Arguments.of(List.of("train.augment.translate=-1"),
+            "train.augment.translate must be an integer >= 0, got -1"),
+        Arguments.of(List.of("train.augment.flip=sometimes"),
+            "train.augment.flip must be true or false, got 'sometimes'"),
         Arguments.of(List.of("train.model.batch-norm=true"),
             "train.model.batch-norm = true needs train.model.kind = cnn (it acts on "
                 + "convolution outputs), but the kind is mlp"),
@@ -208,6 +213,7 @@ class TrainConfigTest {
     assertThat(config.unlabeledWeight()).isEqualTo(1.0);
     assertThat(config.classWeights()).isEmpty();
     assertThat(config.labelSmoothing()).isZero();
+    assertThat(config.augment()).isEqualTo(Augmentation.NONE);
     assertThat(config.epochs()).isEqualTo(10);
     assertThat(config.seed()).isEqualTo(42L);
     assertThat(config.earlyStoppingPatience()).isZero();
@@ -225,6 +231,22 @@ class TrainConfigTest {
     assertThat(config.prefetchBatches()).isEqualTo(2);
     assertThat(config.exportDirectory()).isEmpty();
     assertThat(config.configDigest()).matches("sha256:[0-9a-f]{64}");
+  }
+
+  @Test
+  void augmentationMustFitTheInputsImages() {
+    TrainConfig config = train(MINIMAL, "train.augment.translate=2", "train.augment.cutout=8");
+    config.checkAugmentationFits(List.of(1, 28, 28));
+    train(MINIMAL).checkAugmentationFits(List.of(784));
+
+    assertThatThrownBy(() -> config.checkAugmentationFits(List.of(784)))
+        .isInstanceOf(InvalidConfigException.class)
+        .hasMessage("train.augment needs image-shaped features [channels, height, width], but "
+            + "the input's feature shape is [784]");
+    assertThatThrownBy(() -> config.checkAugmentationFits(List.of(3, 2, 8)))
+        .isInstanceOf(InvalidConfigException.class)
+        .hasMessage("train.augment.translate (2) must be below and train.augment.cutout (8) at "
+            + "most the image's smaller side, 2 (feature shape [3, 2, 8])");
   }
 
   @Test
@@ -251,6 +273,7 @@ class TrainConfigTest {
           early-stopping-patience = 2
           early-stopping-min-delta = 0.001
           label-smoothing = 0.1
+          augment { translate = 2, flip = true, cutout = 8 }
           updater {
             kind = nesterovs, learning-rate = 0.1, schedule = step, step-epochs = 2
             step-factor = 0.5, warmup-epochs = 0.5, weight-decay = 0.05
@@ -292,6 +315,7 @@ class TrainConfigTest {
     assertThat(config.earlyStoppingPatience()).isEqualTo(2);
     assertThat(config.earlyStoppingMinDelta()).isEqualTo(0.001);
     assertThat(config.labelSmoothing()).isEqualTo(0.1);
+    assertThat(config.augment()).isEqualTo(new Augmentation(2, true, 8));
     assertThat(config.loss()).isEqualTo(new DistillationLoss(0.9, 2, 0.1));
     assertThat(config.updater()).isEqualTo(new TrainConfig.Updater(
         TrainConfig.UpdaterKind.NESTEROVS, 0.1, TrainConfig.Schedule.STEP, 1.0, 2, 0.5, 0.5, 0.05,

@@ -45,7 +45,7 @@ final class BarrierAveragingEngine implements TrainingEngine {
   private final int workers;
   private final int averagingFrequency;
   private final int batchSize;
-  private final long seed;
+  private final EpochRows epochRows;
   private final int port;
   private MultiLayerNetwork network;
   private JavaRDD<DataSet> source;
@@ -54,13 +54,13 @@ final class BarrierAveragingEngine implements TrainingEngine {
   private double lastScore = Double.NaN;
 
   BarrierAveragingEngine(JavaSparkContext jsc, MultiLayerNetwork network, int workers,
-      int averagingFrequency, int batchSize, long seed, int port) {
+      int averagingFrequency, EpochRows epochRows, int port) {
     this.jsc = jsc;
     this.network = network;
     this.workers = workers > 0 ? workers : jsc.defaultParallelism();
     this.averagingFrequency = averagingFrequency;
-    this.batchSize = batchSize;
-    this.seed = seed;
+    this.batchSize = epochRows.batchSize();
+    this.epochRows = epochRows;
     this.port = port;
   }
 
@@ -91,7 +91,7 @@ final class BarrierAveragingEngine implements TrainingEngine {
       Broadcast<WorkerState> start = jsc.broadcast(new WorkerState(0, 0,
           network.params().toFloatVector(), updaterState(network)));
       EpochTask task = new EpochTask(json, start, new EpochTask.Plan(averagingFrequency, rounds,
-          batchSize, seed, epoch), host, server.port());
+          epochRows, epoch), host, server.port());
       List<WorkerState> results;
       try {
         results = new JavaRDD<>(partitioned.rdd().barrier().mapPartitions(task, false,
@@ -155,7 +155,7 @@ final class BarrierAveragingEngine implements TrainingEngine {
       scala.collection.Iterator<DataSet>, scala.collection.Iterator<WorkerState>>
       implements java.io.Serializable {
     /** What every task of one epoch agrees on. */
-    record Plan(int frequency, int rounds, int batchSize, long seed, int epoch)
+    record Plan(int frequency, int rounds, EpochRows rows, int epoch)
         implements java.io.Serializable {}
 
     private final Broadcast<String> json;
@@ -178,8 +178,8 @@ final class BarrierAveragingEngine implements TrainingEngine {
       TaskBackend.prepare();
       List<DataSet> held = new ArrayList<>();
       JavaConverters.asJavaIteratorConverter(data).asJava().forEachRemaining(held::add);
-      List<DataSet> batches = EpochOrder.reshuffle(held, plan.batchSize(), plan.seed(),
-          plan.epoch(), org.apache.spark.TaskContext.getPartitionId());
+      List<DataSet> batches = plan.rows().of(held, plan.epoch(),
+          org.apache.spark.TaskContext.getPartitionId());
       WorkerState result;
       try (Socket socket = new Socket()) {
         socket.connect(new java.net.InetSocketAddress(host, port), CONNECT_TIMEOUT_MILLIS);

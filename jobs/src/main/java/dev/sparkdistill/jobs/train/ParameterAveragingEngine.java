@@ -23,12 +23,13 @@ final class ParameterAveragingEngine implements TrainingEngine {
   private final SparkDl4jMultiLayer sparkNetwork;
   private final ParameterAveragingTrainingMaster master;
   private final int batchSize;
-  private final long seed;
+  private final EpochRows epochRows;
 
-  ParameterAveragingEngine(JavaSparkContext jsc, MultiLayerNetwork network, int batchSize,
-      int averagingFrequency, int prefetchBatches, String exportDirectory, long seed) {
-    this.batchSize = batchSize;
-    this.seed = seed;
+  ParameterAveragingEngine(JavaSparkContext jsc, MultiLayerNetwork network,
+      int averagingFrequency, int prefetchBatches, String exportDirectory, EpochRows epochRows) {
+    this.batchSize = epochRows.batchSize();
+    this.epochRows = epochRows;
+    long seed = epochRows.seed();
     master = new ParameterAveragingTrainingMaster.Builder(batchSize)
         .batchSizePerWorker(batchSize)
         .averagingFrequency(averagingFrequency)
@@ -55,13 +56,12 @@ final class ParameterAveragingEngine implements TrainingEngine {
 
   @Override
   public MultiLayerNetwork fitEpoch(JavaRDD<DataSet> batches, int epoch) {
-    int size = batchSize;
-    long rngSeed = seed;
+    EpochRows rows = epochRows;
     return sparkNetwork.fit(batches.mapPartitionsWithIndex((partition, it) -> {
       TaskBackend.prepare();
       List<DataSet> held = new ArrayList<>();
       it.forEachRemaining(held::add);
-      return EpochOrder.reshuffle(held, size, rngSeed, epoch, partition).iterator();
+      return rows.of(held, epoch, partition).iterator();
     }, true));
   }
 

@@ -71,6 +71,7 @@ public final class TrainBenchmark {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     TrainingInput input = TrainingInput.open(spark, config.input());
     shape = input.shape();
+    config.checkAugmentationFits(shape.featureShape());
     Minibatches packer = new Minibatches(shape.featureCount(), shape.classCount(),
         config.classWeightsFor(shape.classCount()), (float) config.unlabeledWeight());
     boolean labeledOnly = config.alpha() == 0;
@@ -118,7 +119,7 @@ public final class TrainBenchmark {
       network.getLayerWiseConfigurations().setEpochCount(epoch - 1);
       long start = System.nanoTime();
       List<DataSet> ordered = EpochOrder.reshuffle(trainLocal, config.batchSizePerWorker(),
-          config.seed(), epoch, 0);
+          config.seed(), epoch, 0, config.augment(), shape.featureShape());
       setThreads(threads);
       network.fit(new ExistingDataSetIterator(ordered));
       double seconds = (System.nanoTime() - start) / 1e9;
@@ -136,7 +137,8 @@ public final class TrainBenchmark {
         : config.exportDirectory();
     MultiLayerNetwork network = newNetwork();
     List<Epoch> epochs = new ArrayList<>();
-    try (TrainingEngine engine = TrainJob.engine(config, jsc, network, exportDir)) {
+    try (TrainingEngine engine = TrainJob.engine(config, jsc, network, exportDir,
+        shape.featureShape())) {
       TrainJob.scheduleLearningRate(config, network, engine.workers(),
           engine.stepsPerEpoch(train, rows));
       for (int epoch = 1; epoch <= config.epochs(); epoch++) {

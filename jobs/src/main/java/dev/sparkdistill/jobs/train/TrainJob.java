@@ -112,7 +112,8 @@ public final class TrainJob {
       MultiLayerNetwork network = startingNetwork(checkpoints, log, conf, shape);
       String exportDir = config.exportDirectory().isEmpty() ? out.child("_export").toString()
           : config.exportDirectory();
-      try (TrainingEngine engine = engine(config, jsc, network, exportDir)) {
+      try (TrainingEngine engine = engine(config, jsc, network, exportDir,
+          shape.featureShape())) {
         if (log.isEmpty() && config.model().initFrom().isEmpty()) {
           scheduleLearningRate(config, network, engine.workers(),
               engine.stepsPerEpoch(train, trainRows));
@@ -129,14 +130,16 @@ public final class TrainJob {
     }
   }
 
+  /** @param featureShape the rows' shape, for augmentation */
   static TrainingEngine engine(TrainConfig config, JavaSparkContext jsc,
-      MultiLayerNetwork network, String exportDir) {
+      MultiLayerNetwork network, String exportDir, List<Integer> featureShape) {
+    EpochRows rows = new EpochRows(config.batchSizePerWorker(), config.seed(), config.augment(),
+        featureShape);
     return switch (config.engine()) {
       case BARRIER -> new BarrierAveragingEngine(jsc, network, config.workers(),
-          config.averagingFrequency(), config.batchSizePerWorker(), config.seed(),
-          config.averagingPort());
-      case DL4J -> new ParameterAveragingEngine(jsc, network, config.batchSizePerWorker(),
-          config.averagingFrequency(), config.prefetchBatches(), exportDir, config.seed());
+          config.averagingFrequency(), rows, config.averagingPort());
+      case DL4J -> new ParameterAveragingEngine(jsc, network, config.averagingFrequency(),
+          config.prefetchBatches(), exportDir, rows);
     };
   }
 
@@ -164,6 +167,11 @@ public final class TrainJob {
           + "= 0 to train on hard labels, or score the examples with infer first");
     }
     config.classWeightsFor(input.shape().classCount());
+    config.checkAugmentationFits(input.shape().featureShape());
+    if (config.augment().active() && config.alpha() > 0) {
+      LOG.warn("train.augment with train.alpha = {}: the student learns from views of the rows "
+          + "while the teacher scored the rows themselves", config.alpha());
+    }
   }
 
   /** A new network, the newest checkpoint (--resume), or the model given by init-from. */

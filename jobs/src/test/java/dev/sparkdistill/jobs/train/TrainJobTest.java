@@ -9,6 +9,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sparkdistill.common.DistillException;
+import dev.sparkdistill.common.config.InvalidConfigException;
 import dev.sparkdistill.common.config.ConfigLayers;
 import dev.sparkdistill.common.config.TrainConfig;
 import dev.sparkdistill.common.manifest.ModelManifest;
@@ -147,6 +148,37 @@ class TrainJobTest extends SparkTestBase {
         new dev.sparkdistill.common.onnx.OnnxExporter.Description(List.of(1, 28, 28),
             manifest.classNames(), "sha256:test")).getGraph().getNodeList())
         .extracting(node -> node.getOpType()).contains("BatchNormalization");
+  }
+
+  @Test
+  void trainsOnAugmentedViewsOfTheImagesAndStillLearns() throws Exception {
+    String[] common = {"train.input=" + examples, "train.alpha=0", "train.epochs=3",
+        "train.model.hidden=[32]", "train.spark.batch-size-per-worker=16",
+        "train.updater.learning-rate=0.003"};
+    ModelManifest plain = new TrainJob(config(java.util.stream.Stream.concat(
+        java.util.Arrays.stream(common), java.util.stream.Stream.of(
+            "train.output=" + tmp.resolve("plain"))).toArray(String[]::new))).run(spark);
+    ModelManifest augmented = new TrainJob(config(java.util.stream.Stream.concat(
+        java.util.Arrays.stream(common), java.util.stream.Stream.of(
+            "train.output=" + tmp.resolve("augmented"), "train.augment.translate=2",
+            "train.augment.cutout=6")).toArray(String[]::new))).run(spark);
+
+    double plainLoss = log(tmp.resolve("plain")).get(0).trainScore();
+    double augmentedLoss = log(tmp.resolve("augmented")).get(0).trainScore();
+    assertThat(augmentedLoss).as("the first epoch saw other pixels").isNotEqualTo(plainLoss);
+    assertThat(augmented.best().validationAccuracy()).as("chance is 0.10").isGreaterThan(0.5);
+    assertThat(plain.best().validationAccuracy()).isGreaterThan(0.5);
+  }
+
+  @Test
+  void refusesAugmentationOfRowsThatAreNotImages() {
+    assertThatThrownBy(() -> new TrainJob(config("train.input=" + targets,
+        "train.output=" + tmp.resolve("flat"), "train.alpha=0", "train.augment.flip=true"))
+        .run(spark))
+        .isInstanceOf(InvalidConfigException.class)
+        .hasMessage("train.augment needs image-shaped features [channels, height, width], but "
+            + "the input's feature shape is [" + TrainFixtures.FEATURES + "]");
+    assertThat(tmp.resolve("flat")).doesNotExist();
   }
 
   @Test

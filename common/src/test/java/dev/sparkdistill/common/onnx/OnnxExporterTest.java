@@ -121,21 +121,7 @@ class OnnxExporterTest {
         WeightInit.RELU, List.of(4, 6), 3, 2, true, true, "");
     MultiLayerNetwork network = ModelFactory.create(spec, List.of(2, 9, 7), 3,
         new DistillationLoss(0, 1), updater(), 11);
-    // Training moves the running means and variances away from 0 and 1.
-    Random random = new Random(12);
-    for (int step = 0; step < 20; step++) {
-      float[][] labels = new float[16][DistillationLabels.width(3)];
-      for (float[] row : labels) {
-        row[random.nextInt(3)] = 1;
-      }
-      float[][] x = inputs(16, 2 * 9 * 7, random);
-      for (float[] row : x) {
-        for (int j = 0; j < row.length; j++) {
-          row[j] = row[j] * 2 + 1;
-        }
-      }
-      network.fit(new DataSet(Nd4j.create(x), Nd4j.create(labels)));
-    }
+    fitOnNoise(network, 20, 3, DistillationLabels.width(3), 2, new Random(12));
     assertThat(network.getLayer(1).getParam("log10stdev").meanNumber().doubleValue())
         .as("running statistics were updated").isNotZero();
     assertParity("cnn-batchnorm-globalpool", network, List.of(2, 9, 7), 3, 16);
@@ -159,21 +145,7 @@ class OnnxExporterTest {
             .activation(Activation.SOFTMAX).build())
         .setInputType(InputType.convolutionalFlat(9, 7, 2)).build());
     network.init();
-    // Training moves the running means and variances away from 0 and 1.
-    Random random = new Random(8);
-    for (int step = 0; step < 30; step++) {
-      float[][] labels = new float[16][4];
-      for (float[] row : labels) {
-        row[random.nextInt(4)] = 1;
-      }
-      float[][] x = inputs(16, 2 * 9 * 7, random);
-      for (float[] row : x) {
-        for (int j = 0; j < row.length; j++) {
-          row[j] = row[j] * 3 + 2;
-        }
-      }
-      network.fit(new DataSet(Nd4j.create(x), Nd4j.create(labels)));
-    }
+    fitOnNoise(network, 30, 4, 4, 3, new Random(8));
     assertThat(network.getLayer(1).getParam("log10stdev").meanNumber().doubleValue())
         .as("running statistics were updated").isNotZero();
     assertParity("batchnorm-avgpool-truncate-softmax", network, List.of(2, 9, 7), 4, 16);
@@ -252,6 +224,28 @@ class OnnxExporterTest {
   private static OnnxExporter.Description description(List<Integer> shape, int classes) {
     return new OnnxExporter.Description(shape,
         IntStream.range(0, classes).mapToObj(c -> "c" + c).toList(), "sha256:test");
+  }
+
+  /**
+   * Fits minibatches of 16 rows of 2 x 9 x 7 features drawn from N(scale, scale^2), each with a
+   * random class, so the running means and variances of batch normalization move away from 0
+   * and 1.
+   */
+  private static void fitOnNoise(MultiLayerNetwork network, int steps, int classes,
+      int labelWidth, float scale, Random random) {
+    for (int step = 0; step < steps; step++) {
+      float[][] labels = new float[16][labelWidth];
+      for (float[] row : labels) {
+        row[random.nextInt(classes)] = 1;
+      }
+      float[][] x = inputs(16, 2 * 9 * 7, random);
+      for (float[] row : x) {
+        for (int j = 0; j < row.length; j++) {
+          row[j] = row[j] * scale + scale;
+        }
+      }
+      network.fit(new DataSet(Nd4j.create(x), Nd4j.create(labels)));
+    }
   }
 
   /** Rows of N(0, 1) features. */

@@ -17,6 +17,7 @@ public record EvaluateConfig(
     int topK,
     int calibrationBins,
     int batchSize,
+    ScoringEngine engine,
     String configDigest) implements Serializable {
 
   public static final String SECTION = "evaluate";
@@ -51,6 +52,7 @@ public record EvaluateConfig(
         s.integerAtLeast(p + "top-k", 1),
         s.integerAtLeast(p + "calibration-bins", 1),
         s.integerAtLeast(p + "batch-size", 1),
+        s.choice(p + "engine", ScoringEngine.class),
         ConfigRendering.digest(config, SECTION, "mode", "batch-size"));
   }
 

@@ -23,7 +23,7 @@ public record InferConfig(
     double minConfidence,
     int maxPerClass,
     String batchColumn,
-    Engine engine,
+    ScoringEngine engine,
     String configDigest) implements Serializable {
 
   public static final String SECTION = "infer";
@@ -40,11 +40,6 @@ public record InferConfig(
   /** How teacher scores are stored. */
   public enum Form { DENSE, TOP_K }
 
-  /**
-   * What scores a DL4J teacher: ONNX Runtime when its export passes the parity check, else ND4J
-   * (auto); ONNX Runtime or an error; always ND4J.
-   */
-  public enum Engine { AUTO, ONNXRUNTIME, ND4J }
 
   public static InferConfig from(Config config) {
     Settings s = new Settings(config);
@@ -68,7 +63,7 @@ public record InferConfig(
         s.fraction(p + "min-confidence", 0, 1, false),
         s.integerAtLeast(p + "max-per-class", 0),
         s.string(p + "batch-column"),
-        s.choice(p + "engine", Engine.class),
+        s.choice(p + "engine", ScoringEngine.class),
         ConfigRendering.digest(config, SECTION, "mode", "batch-size"));
   }
 

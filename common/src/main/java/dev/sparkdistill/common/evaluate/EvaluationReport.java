@@ -27,6 +27,7 @@ public record EvaluationReport(
       Double meanKlFromTeacher,
       double throughputRowsPerSecond,
       double latencyMillis,
+      String engine,
       Double sizeRatioToTeacher,
       Double speedupOverTeacher,
       double[] perClassAccuracy,

@@ -34,7 +34,7 @@ public final class ReportHtml {
     html.append("<table id=\"summary\"><tr><th>model</th><th>accuracy</th><th>top-")
         .append(report.topK()).append("</th><th>NLL</th><th>ECE</th><th>agreement</th>")
         .append("<th>KL(teacher||model)</th><th>parameters</th><th>file bytes</th>")
-        .append("<th>rows/s</th><th>latency ms</th><th>size vs teacher</th>")
+        .append("<th>rows/s</th><th>latency ms</th><th>engine</th><th>size vs teacher</th>")
         .append("<th>speedup</th></tr>\n");
     for (ModelReport m : report.models()) {
       html.append("<tr><td>").append(escape(m.name())).append("</td>")
@@ -44,6 +44,7 @@ public final class ReportHtml {
           .append("</td><td>").append(m.fileBytes()).append("</td>")
           .append(String.format(Locale.ROOT, "<td>%.0f</td><td>%.3f</td>",
               m.throughputRowsPerSecond(), m.latencyMillis()))
+          .append("<td>").append(m.engine() == null ? "n/a" : escape(m.engine())).append("</td>")
           .append(cell(m.sizeRatioToTeacher())).append(cell(m.speedupOverTeacher()))
           .append("</tr>\n");
     }

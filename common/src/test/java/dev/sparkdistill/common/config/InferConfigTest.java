@@ -87,7 +87,7 @@ class InferConfigTest {
     assertThat(config.batchSize()).isEqualTo(256);
     assertThat(config.splits()).isEmpty();
     assertThat(config.minConfidence()).isZero();
-    assertThat(config.engine()).isEqualTo(InferConfig.Engine.AUTO);
+    assertThat(config.engine()).isEqualTo(ScoringEngine.AUTO);
     assertThat(config.configDigest()).matches("sha256:[0-9a-f]{64}");
   }
 
@@ -123,7 +123,7 @@ class InferConfigTest {
     assertThat(config.batchSize()).isEqualTo(64);
     assertThat(config.splits()).containsExactly(Split.TRAIN, Split.TEST);
     assertThat(config.minConfidence()).isEqualTo(0.6);
-    assertThat(config.engine()).isEqualTo(InferConfig.Engine.ND4J);
+    assertThat(config.engine()).isEqualTo(ScoringEngine.ND4J);
   }
 
   @Test

@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 class ReportHtmlTest {
   private static ModelReport model(String name, double accuracy) {
     return new ModelReport(name, name, 10, 100, accuracy, 0.99, 0.3, 0.02, null, null, 1000,
-        0.1, null, null, new double[2], new long[2][2], new double[][] {{1, 0.9, 0.9}});
+        0.1, "nd4j", null, null, new double[2], new long[2][2], new double[][] {{1, 0.9, 0.9}});
   }
 
   private static List<Double> accuracyBarHeights(String html) {

@@ -17,6 +17,7 @@ import dev.sparkdistill.jobs.io.HadoopFiles;
 import dev.sparkdistill.jobs.io.OutputClaim;
 import dev.sparkdistill.jobs.io.OutputDirectory;
 import dev.sparkdistill.jobs.model.ShippedModel;
+import dev.sparkdistill.jobs.model.TeacherEngines;
 import dev.sparkdistill.jobs.model.Teacher;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -40,12 +41,15 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Operational facts: the models are broadcast and scored together in one pass over the split;
  * each partition returns one set of sums per model to the driver. Throughput and single-row
- * latency are measured on the driver, on the same rows and machine for every model, in this run.
+ * latency are measured on the driver, on the same rows and machine for every model, in this run,
+ * each model on the engine that scores it ({@code evaluate.engine}, as {@code infer.engine}).
  */
 public final class EvaluateJob {
   private static final Logger LOG = LoggerFactory.getLogger(EvaluateJob.class);
   static final String REPORT_JSON = "report.json";
   static final String REPORT_HTML = "report.html";
+  /** Rows of the split a DL4J model's ONNX export is checked on. */
+  static final int PARITY_SAMPLE_ROWS = 256;
 
   private final EvaluateConfig config;
 
@@ -100,18 +104,21 @@ public final class EvaluateJob {
           EvaluationReport.class, out.child(REPORT_JSON).toString());
     }
 
+    List<float[]> sample = spark.read().parquet(config.input())
+        .filter(col("split").equalTo(config.split().value())).select("features")
+        .takeAsList(config.batchSize()).stream().map(r -> floats(r.getList(0))).toList();
+    List<TeacherEngines.Choice> engines = chooseEngines(models, shape, sample);
+    List<ShippedModel> scorers = engines.stream().map(TeacherEngines.Choice::model).toList();
     ModelMetrics[] metrics = SparkPhases.run(spark, "evaluate: scoring the "
-        + config.split().value() + " split with " + names, () -> score(spark, shape, models));
+        + config.split().value() + " split with " + names, () -> score(spark, shape, scorers));
     if (metrics[0].rows() == 0) {
       throw new DistillException("evaluate.input = " + config.input() + " has no labeled rows "
           + "in its " + config.split().value() + " split");
     }
-    List<float[]> sample = spark.read().parquet(config.input())
-        .filter(col("split").equalTo(config.split().value())).select("features")
-        .takeAsList(config.batchSize()).stream().map(r -> floats(r.getList(0))).toList();
     List<ModelReport> reports = new ArrayList<>();
     for (int m = 0; m < models.size(); m++) {
-      reports.add(report(names.get(m), models.get(m), metrics[m], sample, reports));
+      reports.add(report(names.get(m), models.get(m), engines.get(m), metrics[m], sample,
+          reports));
     }
     EvaluationReport report = new EvaluationReport(config.input(), config.split().value(),
         metrics[0].rows(), shape.classNames(), metrics[0].topK(), config.calibrationBins(),
@@ -189,25 +196,49 @@ public final class EvaluateJob {
     return metrics;
   }
 
-  private ModelReport report(String name, ShippedModel model, ModelMetrics metrics,
-      List<float[]> sample, List<ModelReport> earlier) {
-    Teacher scorer = model.teacher();
+  /** Each model on the engine evaluate.engine and the parity check on the sample choose. */
+  private List<TeacherEngines.Choice> chooseEngines(List<ShippedModel> models, TableShape shape,
+      List<float[]> sample) {
+    if (sample.isEmpty()) {
+      return models.stream().map(m -> new TeacherEngines.Choice(m, m.isOnnx()
+          ? TeacherEngines.ONNX_RUNTIME : TeacherEngines.ND4J)).toList();
+    }
+    List<float[]> checked = sample.subList(0, Math.min(sample.size(), PARITY_SAMPLE_ROWS));
+    float[] rows = Teacher.batchOf(checked);
+    return models.stream().map(m -> TeacherEngines.choose(m, shape, config.engine(), rows,
+        checked.size(), "evaluate.engine", "model")).toList();
+  }
+
+  /**
+   * @param model the model file as given, for its size and parameters
+   * @param engine what scores it, for the speed figures
+   */
+  private ModelReport report(String name, ShippedModel model, TeacherEngines.Choice engine,
+      ModelMetrics metrics, List<float[]> sample, List<ModelReport> earlier) {
+    Teacher scorer = engine.model().teacher();
     double throughput = throughput(scorer, sample);
     double latency = latencyMillis(scorer, sample.get(0));
     ModelReport teacher = earlier.isEmpty() || config.teacher().isEmpty() ? null : earlier.get(0);
     return new ModelReport(name, config.allModels().get(name), model.parameterCount(),
         model.fileSize(), metrics.accuracy(), metrics.topKAccuracy(), metrics.nll(),
         metrics.expectedCalibrationError(), orNull(metrics.teacherAgreement()),
-        orNull(metrics.meanKlFromTeacher()), throughput, latency,
+        orNull(metrics.meanKlFromTeacher()), throughput, latency, engine.engine(),
         teacher == null ? null : (double) model.parameterCount() / teacher.parameters(),
         teacher == null ? null : throughput / teacher.throughputRowsPerSecond(),
         metrics.perClassAccuracy(), metrics.confusion(), metrics.reliability());
   }
 
-  /** Rows per second over repeated batch calls for at least one second. */
+  /**
+   * Rows per second over repeated batch calls for at least one second, after a quarter of a
+   * second of the same calls: ONNX Runtime's first runs of a session are slower (measured: two
+   * identical MLPs timed right after their first call came out 8.1x and 13.5x a CNN's rows/s).
+   */
   private static double throughput(Teacher scorer, List<float[]> sample) {
     float[] batch = Teacher.batchOf(sample);
-    scorer.logits(batch, sample.size());
+    long warmUp = System.nanoTime();
+    do {
+      scorer.logits(batch, sample.size());
+    } while (System.nanoTime() - warmUp < 250_000_000L);
     long rows = 0;
     long start = System.nanoTime();
     do {

@@ -1,7 +1,7 @@
 package dev.sparkdistill.jobs.model;
 
 import dev.sparkdistill.common.DistillException;
-import dev.sparkdistill.common.config.InferConfig;
+import dev.sparkdistill.common.config.ScoringEngine;
 import dev.sparkdistill.common.manifest.TableShape;
 import java.util.Locale;
 import org.slf4j.Logger;
@@ -26,16 +26,24 @@ public final class TeacherEngines {
   /** A teacher as it will be shipped, and the engine that scores it. */
   public record Choice(ShippedModel model, String engine) {}
 
+  /** For infer's teachers, under {@code infer.engine}. */
+  public static Choice choose(ShippedModel teacher, TableShape shape,
+      ScoringEngine wanted, float[] sample, int sampleRows) {
+    return choose(teacher, shape, wanted, sample, sampleRows, "infer.engine", "teacher");
+  }
+
   /**
    * @param sample feature rows of the input, {@code sampleRows} of them one after another
-   * @throws DistillException when {@code wanted} is ONNX Runtime and the teacher cannot take it
+   * @param key the engine's config key, for messages
+   * @param role how messages name the model
+   * @throws DistillException when {@code wanted} is ONNX Runtime and the model cannot take it
    */
-  public static Choice choose(ShippedModel teacher, TableShape shape,
-      InferConfig.Engine wanted, float[] sample, int sampleRows) {
+  public static Choice choose(ShippedModel teacher, TableShape shape, ScoringEngine wanted,
+      float[] sample, int sampleRows, String key, String role) {
     if (teacher.isOnnx()) {
       return new Choice(teacher, ONNX_RUNTIME);
     }
-    if (wanted == InferConfig.Engine.ND4J) {
+    if (wanted == ScoringEngine.ND4J) {
       return new Choice(teacher, ND4J);
     }
     String why;
@@ -43,9 +51,9 @@ public final class TeacherEngines {
       ShippedModel exported = teacher.toOnnx(shape);
       double difference = maxDifference(teacher, exported, sample, sampleRows);
       if (difference <= PARITY_BOUND) {
-        LOG.info(String.format(Locale.ROOT, "teacher %s is scored by ONNX Runtime: its export "
-            + "gives DL4J's logits on %d rows of the input to %.1e (bound %.0e)", teacher.path(),
-            sampleRows, difference, PARITY_BOUND));
+        LOG.info(String.format(Locale.ROOT, "%s %s is scored by ONNX Runtime: its export "
+            + "gives DL4J's logits on %d rows of the input to %.1e (bound %.0e)", role,
+            teacher.path(), sampleRows, difference, PARITY_BOUND));
         return new Choice(exported, ONNX_RUNTIME);
       }
       why = String.format(Locale.ROOT, "its ONNX export differs from DL4J by up to %.2e on %d "
@@ -53,12 +61,12 @@ public final class TeacherEngines {
     } catch (DistillException e) {
       why = e.getMessage();
     }
-    if (wanted == InferConfig.Engine.ONNXRUNTIME) {
-      throw new DistillException("infer.engine = onnxruntime, but teacher " + teacher.path()
-          + " cannot be scored by ONNX Runtime: " + why + "; set infer.engine = auto (ND4J "
-          + "for such teachers) or nd4j");
+    if (wanted == ScoringEngine.ONNXRUNTIME) {
+      throw new DistillException(key + " = onnxruntime, but " + role + " " + teacher.path()
+          + " cannot be scored by ONNX Runtime: " + why + "; set " + key + " = auto (ND4J "
+          + "for such " + role + "s) or nd4j");
     }
-    LOG.warn("teacher {} is scored by ND4J: {}", teacher.path(), why);
+    LOG.warn("{} {} is scored by ND4J: {}", role, teacher.path(), why);
     return new Choice(teacher, ND4J);
   }
 

@@ -78,10 +78,14 @@ class EvaluateJobTest extends SparkTestBase {
         .isEqualTo(100);
     assertThat(teacher.reliability().length).isEqualTo(15);
     assertThat(teacher.latencyMillis()).isPositive();
-    assertThat(teacher.fileBytes()).isEqualTo(Files.size(big));
+    assertThat(teacher.fileBytes()).as("the file as given, not its ONNX export")
+        .isEqualTo(Files.size(big));
+    assertThat(report.models()).extracting(ModelReport::engine)
+        .containsExactly("onnxruntime", "onnxruntime");
 
     String html = Files.readString(output.resolve("report.html"));
-    assertThat(html).contains("<table id=\"summary\">").contains("id=\"accuracy\"")
+    assertThat(html).contains("<th>engine</th>").contains("<td>onnxruntime</td>")
+        .contains("<table id=\"summary\">").contains("id=\"accuracy\"")
         .contains("id=\"reliability\"").contains("<svg").doesNotContain("<script")
         .doesNotContainPattern("(src|href)=\"https?://");
     assertThat(output.resolve("report.json")).exists();
@@ -91,6 +95,21 @@ class EvaluateJobTest extends SparkTestBase {
         "evaluate.output=" + output, "evaluate.teacher=" + big,
         "evaluate.models=[\"small=" + small + "\"]")).run(spark);
     assertThat(again.createdAt()).isEqualTo(report.createdAt());
+  }
+
+  @Test
+  void scoresWithNd4jWhenAskedAndGetsTheSameAccuracy() {
+    EvaluationReport onnx = new EvaluateJob(config("evaluate.input=" + examples,
+        "evaluate.output=" + tmp.resolve("onnx"), "evaluate.models=[\"small=" + small + "\"]"))
+        .run(spark);
+    EvaluationReport nd4j = new EvaluateJob(config("evaluate.input=" + examples,
+        "evaluate.output=" + tmp.resolve("nd4j"), "evaluate.models=[\"small=" + small + "\"]",
+        "evaluate.engine=nd4j")).run(spark);
+
+    assertThat(nd4j.models().get(0).engine()).isEqualTo("nd4j");
+    assertThat(nd4j.models().get(0).accuracy()).isEqualTo(onnx.models().get(0).accuracy());
+    assertThat(nd4j.models().get(0).nll()).isCloseTo(onnx.models().get(0).nll(),
+        org.assertj.core.api.Assertions.within(1e-5));
   }
 
   @Test

@@ -45,7 +45,7 @@ class ReportInBrowserIT {
     List<ModelReport> models = new ArrayList<>();
     for (String name : List.of("teacher", "distilled", "baseline")) {
       models.add(new ModelReport(name, name + ".zip", 1000, 4000, 0.9, 0.99, 0.3, 0.02,
-          name.equals("teacher") ? 1.0 : 0.9, name.equals("teacher") ? 0.0 : 0.1, 5000, 0.5,
+          name.equals("teacher") ? 1.0 : 0.9, name.equals("teacher") ? 0.0 : 0.1, 5000, 0.5, "onnxruntime",
           name.equals("teacher") ? null : 0.25, name.equals("teacher") ? null : 4.0,
           new double[] {0.9, 0.8}, new long[][] {{9, 1}, {2, 8}}, reliability));
     }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # An EMR step (or any cluster) reading and writing s3a:// paths: the config, the examples, the
-# teachers and the targets all live in the bucket. See the README's "Object storage" section.
+# teachers and the targets all live in the bucket. See docs/operations.md, "Object storage".
 #
 # Jars: s3a:// needs hadoop-aws (matching the cluster's Hadoop) and, for the magic committer's
 # Parquet binding, spark-hadoop-cloud. EMR ships hadoop-aws; where a Spark lacks either

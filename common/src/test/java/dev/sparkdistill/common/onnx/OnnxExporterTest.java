@@ -62,7 +62,7 @@ class OnnxExporterTest {
 
   @AfterAll
   static void report() {
-    // The figures the README quotes; printed so a run shows them.
+    // The figures docs/benchmarks.md quotes; printed so a run shows them.
     System.out.println("ONNX parity, max abs diff: " + FIGURES);
   }
 

@@ -78,16 +78,18 @@ public final class ConvolutionHelpers {
 
   /** Whether any layer of {@code network} runs through a oneDNN helper. */
   public static boolean attached(MultiLayerNetwork network) {
-    for (Layer layer : network.getLayers()) {
-      try {
-        if (layer.getClass() == ConvolutionLayer.class && HELPER.get(layer) != null
-            || layer instanceof BatchNormalization && BATCH_NORM_HELPER.get(layer) != null) {
-          return true;
-        }
-      } catch (IllegalAccessException e) {
-        return false;
+    return java.util.Arrays.stream(network.getLayers()).anyMatch(layer -> helper(layer) != null);
+  }
+
+  /** The helper a convolution or batch normalization layer runs through; null for none. */
+  static Object helper(Layer layer) {
+    try {
+      if (layer.getClass() == ConvolutionLayer.class) {
+        return HELPER.get(layer);
       }
+      return layer instanceof BatchNormalization ? BATCH_NORM_HELPER.get(layer) : null;
+    } catch (IllegalAccessException e) {
+      return null;
     }
-    return false;
   }
 }

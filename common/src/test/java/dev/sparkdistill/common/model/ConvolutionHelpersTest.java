@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sparkdistill.common.config.TrainConfig;
 import dev.sparkdistill.common.loss.DistillationLoss;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.weights.WeightInit;
 import org.junit.jupiter.api.Test;
@@ -30,6 +32,13 @@ class ConvolutionHelpersTest {
     builtIn.init(helped.params().dup(), true);
     assertThat(ConvolutionHelpers.attached(helped)).isTrue();
     assertThat(ConvolutionHelpers.attached(builtIn)).isFalse();
+    assertThat(Arrays.stream(helped.getLayers()).map(ConvolutionHelpers::helper)
+        .filter(Objects::nonNull).map(h -> h.getClass().getSimpleName()))
+        .as("a helper on each convolution, and on each batch norm when there is one")
+        .containsExactlyElementsOf(batchNorm
+            ? List.of("MKLDNNConvHelper", "MKLDNNBatchNormHelper", "MKLDNNConvHelper",
+                "MKLDNNBatchNormHelper")
+            : List.of("MKLDNNConvHelper", "MKLDNNConvHelper"));
 
     Nd4j.getRandom().setSeed(3);
     INDArray x = Nd4j.rand(DataType.FLOAT, 8, 100);

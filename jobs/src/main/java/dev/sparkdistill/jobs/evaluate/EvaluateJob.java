@@ -17,7 +17,7 @@ import dev.sparkdistill.jobs.io.HadoopFiles;
 import dev.sparkdistill.jobs.io.OutputClaim;
 import dev.sparkdistill.jobs.io.OutputDirectory;
 import dev.sparkdistill.jobs.model.ShippedModel;
-import dev.sparkdistill.jobs.model.TeacherEngines;
+import dev.sparkdistill.jobs.model.ScoringEngines;
 import dev.sparkdistill.jobs.model.Teacher;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -107,8 +107,8 @@ public final class EvaluateJob {
     List<float[]> sample = spark.read().parquet(config.input())
         .filter(col("split").equalTo(config.split().value())).select("features")
         .takeAsList(config.batchSize()).stream().map(r -> floats(r.getList(0))).toList();
-    List<TeacherEngines.Choice> engines = chooseEngines(models, shape, sample);
-    List<ShippedModel> scorers = engines.stream().map(TeacherEngines.Choice::model).toList();
+    List<ScoringEngines.Choice> engines = chooseEngines(models, shape, sample);
+    List<ShippedModel> scorers = engines.stream().map(ScoringEngines.Choice::model).toList();
     ModelMetrics[] metrics = SparkPhases.run(spark, "evaluate: scoring the "
         + config.split().value() + " split with " + names, () -> score(spark, shape, scorers));
     if (metrics[0].rows() == 0) {
@@ -197,15 +197,15 @@ public final class EvaluateJob {
   }
 
   /** Each model on the engine evaluate.engine and the parity check on the sample choose. */
-  private List<TeacherEngines.Choice> chooseEngines(List<ShippedModel> models, TableShape shape,
+  private List<ScoringEngines.Choice> chooseEngines(List<ShippedModel> models, TableShape shape,
       List<float[]> sample) {
     if (sample.isEmpty()) {
-      return models.stream().map(m -> new TeacherEngines.Choice(m, m.isOnnx()
-          ? TeacherEngines.ONNX_RUNTIME : TeacherEngines.ND4J)).toList();
+      return models.stream().map(m -> new ScoringEngines.Choice(m, m.isOnnx()
+          ? ScoringEngines.ONNX_RUNTIME : ScoringEngines.ND4J)).toList();
     }
     List<float[]> checked = sample.subList(0, Math.min(sample.size(), PARITY_SAMPLE_ROWS));
     float[] rows = Teacher.batchOf(checked);
-    return models.stream().map(m -> TeacherEngines.choose(m, shape, config.engine(), rows,
+    return models.stream().map(m -> ScoringEngines.choose(m, shape, config.engine(), rows,
         checked.size(), "evaluate.engine", "model")).toList();
   }
 
@@ -213,7 +213,7 @@ public final class EvaluateJob {
    * @param model the model file as given, for its size and parameters
    * @param engine what scores it, for the speed figures
    */
-  private ModelReport report(String name, ShippedModel model, TeacherEngines.Choice engine,
+  private ModelReport report(String name, ShippedModel model, ScoringEngines.Choice engine,
       ModelMetrics metrics, List<float[]> sample, List<ModelReport> earlier) {
     Teacher scorer = engine.model().teacher();
     double throughput = throughput(scorer, sample);

@@ -2,7 +2,7 @@ package dev.sparkdistill.jobs.infer;
 
 import dev.sparkdistill.jobs.model.ShippedModel;
 import dev.sparkdistill.jobs.model.Teacher;
-import dev.sparkdistill.jobs.model.TeacherEngines;
+import dev.sparkdistill.jobs.model.ScoringEngines;
 import dev.sparkdistill.common.config.ConfigLayers;
 import dev.sparkdistill.common.config.InferConfig;
 import dev.sparkdistill.common.loss.DistillationLoss;
@@ -59,9 +59,9 @@ public final class InferBenchmark {
         teacher.parameterCount(), config.batchSize(), threads);
     // The job's engine, chosen as the job chooses it; the loop of that engine is the bar.
     int sampleRows = Math.min(InferJob.PARITY_SAMPLE_ROWS, features.length);
-    TeacherEngines.Choice choice = TeacherEngines.choose(teacher, shape, config.engine(),
+    ScoringEngines.Choice choice = ScoringEngines.choose(teacher, shape, config.engine(),
         Teacher.batchOf(java.util.Arrays.asList(features).subList(0, sampleRows)), sampleRows);
-    boolean onnx = choice.engine().equals(TeacherEngines.ONNX_RUNTIME);
+    boolean onnx = choice.engine().equals(ScoringEngines.ONNX_RUNTIME);
     String loopName = onnx ? "ONNX Runtime" : "ND4J";
     out.printf(Locale.ROOT, "the job scores this teacher with %s%n", loopName);
     warmUp(spark, choice.model(), features, threads);

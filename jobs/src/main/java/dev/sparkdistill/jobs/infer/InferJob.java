@@ -17,7 +17,7 @@ import dev.sparkdistill.common.targets.ScoringSplits;
 import dev.sparkdistill.jobs.SessionDefaults;
 import dev.sparkdistill.jobs.SparkPhases;
 import dev.sparkdistill.jobs.model.ShippedModel;
-import dev.sparkdistill.jobs.model.TeacherEngines;
+import dev.sparkdistill.jobs.model.ScoringEngines;
 import dev.sparkdistill.jobs.io.HadoopFiles;
 import dev.sparkdistill.jobs.io.OutputClaim;
 import dev.sparkdistill.jobs.io.OutputDirectory;
@@ -63,7 +63,7 @@ import org.slf4j.LoggerFactory;
  * every executor JVM loads each teacher once, and every task thread scores with its own copy
  * (DL4J) or the JVM's one ONNX Runtime session, in batches of {@code infer.batch-size}. A DL4J
  * teacher is exported to ONNX on the driver and scored by ONNX Runtime when its export passes
- * the parity check on the first {@value #PARITY_SAMPLE_ROWS} rows ({@link TeacherEngines}); those
+ * the parity check on the first {@value #PARITY_SAMPLE_ROWS} rows ({@link ScoringEngines}); those
  * rows are the only ones that come to the driver. With
  * {@code min-confidence} or {@code max-per-class} the scored rows are persisted (memory and
  * disk) so the kept and the filtered rows are written from one scoring pass; the per-class cap
@@ -228,7 +228,7 @@ public final class InferJob {
 
   /**
    * The inputs with each teacher on the engine {@code infer.engine} and the parity check choose
-   * ({@link TeacherEngines}), checked on the first rows of those to be scored.
+   * ({@link ScoringEngines}), checked on the first rows of those to be scored.
    */
   private Inputs onEngines(Inputs inputs, Dataset<Row> examples) {
     List<Row> sample = examples.select("features").limit(PARITY_SAMPLE_ROWS).collectAsList();
@@ -243,7 +243,7 @@ public final class InferJob {
     List<ShippedModel> teachers = new ArrayList<>();
     List<TargetsManifest.Teacher> described = new ArrayList<>();
     for (int t = 0; t < inputs.teachers().size(); t++) {
-      TeacherEngines.Choice choice = TeacherEngines.choose(inputs.teachers().get(t),
+      ScoringEngines.Choice choice = ScoringEngines.choose(inputs.teachers().get(t),
           inputs.shape(), config.engine(), rows, sample.size());
       teachers.add(choice.model());
       TargetsManifest.Teacher file = inputs.described().get(t);

@@ -1,7 +1,7 @@
 package dev.sparkdistill.jobs.infer;
 
 import java.util.Locale;
-import java.util.concurrent.TimeUnit;
+import dev.sparkdistill.jobs.runtime.ProgressClock;
 import org.apache.spark.TaskContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -13,11 +13,9 @@ import org.slf4j.LoggerFactory;
  */
 final class TaskProgress {
   private static final Logger LOG = LoggerFactory.getLogger(TaskProgress.class);
-  private static final long EVERY_NANOS = TimeUnit.SECONDS.toNanos(30);
 
   private final ScoringTime time;
-  private final long start = System.nanoTime();
-  private long lastLine = start;
+  private final ProgressClock clock = new ProgressClock();
   private long rows;
   private long teacherNanos;
   private boolean done;
@@ -29,8 +27,7 @@ final class TaskProgress {
   void scored(int count) {
     rows += count;
     long now = System.nanoTime();
-    if (now - lastLine >= EVERY_NANOS) {
-      lastLine = now;
+    if (clock.due(now)) {
       log(now, "so far");
     }
   }
@@ -44,13 +41,13 @@ final class TaskProgress {
     if (!done) {
       done = true;
       long now = System.nanoTime();
-      time.add(now - start, teacherNanos);
+      time.add(clock.elapsedNanos(now), teacherNanos);
       log(now, "done");
     }
   }
 
   private void log(long now, String when) {
-    double seconds = Math.max(1e-9, (now - start) / 1e9);
+    double seconds = Math.max(1e-9, clock.elapsedNanos(now) / 1e9);
     LOG.info(String.format(Locale.ROOT, "partition %d: %,d rows scored in %.1f s, %s (%.0f rows/s, "
         + "%.0f%% of it in the teachers)", TaskContext.getPartitionId(), rows, seconds, when,
         rows / seconds, 100 * teacherNanos / 1e9 / seconds));

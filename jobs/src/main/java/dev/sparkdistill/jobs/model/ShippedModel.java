@@ -105,21 +105,32 @@ public final class ShippedModel implements Serializable {
 
   /** This DL4J model exported to ONNX in memory, checked as an ONNX teacher file would be. */
   public ShippedModel toOnnx(TableShape shape) {
-    byte[] exported = OnnxExporter.exportBytes(deserialize("model", path, bytes),
+    return toOnnx(shape, deserialize("model", path, bytes));
+  }
+
+  /** The same, from {@code network}: this model already deserialized by the caller. */
+  public ShippedModel toOnnx(TableShape shape, MultiLayerNetwork network) {
+    byte[] exported = OnnxExporter.exportBytes(network,
         new OnnxExporter.Description(shape.featureShape(), shape.classNames(), sha256));
     return onnx(path + " (exported to ONNX)", exported, shape, "model");
   }
 
   /**
-   * Logits of {@code count} flat rows from a copy of the model loaded for this call alone, so a
-   * check on the driver neither keeps the model nor counts as a load.
+   * A copy of this DL4J model for the caller alone, so a check on the driver neither keeps the
+   * model nor counts as a load.
    */
-  public float[][] logitsOnce(float[] rows, int count) {
+  public MultiLayerNetwork networkOnce() {
     TaskBackend.prepare();
+    return ConvolutionHelpers.attach(deserialize("model", path, bytes));
+  }
+
+  /**
+   * Logits of {@code count} flat rows from an ONNX Runtime session opened for this call alone,
+   * for the same reason.
+   */
+  public float[][] onnxLogitsOnce(float[] rows, int count) {
     if (onnxInputShape == null) {
-      MultiLayerNetwork network = ConvolutionHelpers.attach(deserialize("model", path, bytes));
-      return network.output(Nd4j.create(rows, new long[] {count, featureCount}, 'c'), false)
-          .toFloatMatrix();
+      throw new IllegalStateException(path + " is not an ONNX model");
     }
     OrtSession session = OnnxModel.open(bytes, "model", path);
     try {

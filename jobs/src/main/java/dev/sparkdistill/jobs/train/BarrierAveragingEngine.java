@@ -72,17 +72,13 @@ final class BarrierAveragingEngine implements TrainingEngine {
   /** Every worker takes as many steps as the one with the most rows (the others idle). */
   @Override
   public long stepsPerEpoch(JavaRDD<DataSet> batches, long rows) {
-    if (source != batches) {
-      repartition(batches);
-    }
+    repartition(batches);
     return (long) rounds * averagingFrequency;
   }
 
   @Override
   public MultiLayerNetwork fitEpoch(JavaRDD<DataSet> batches, int epoch) {
-    if (source != batches) {
-      repartition(batches);
-    }
+    repartition(batches);
     SparkConf conf = jsc.getConf();
     String host = conf.get("spark.driver.host", "127.0.0.1");
     try (AveragingServer server = new AveragingServer(
@@ -107,7 +103,11 @@ final class BarrierAveragingEngine implements TrainingEngine {
     }
   }
 
+  /** Deals {@code batches} to the workers, once per RDD. */
   private void repartition(JavaRDD<DataSet> batches) {
+    if (source == batches) {
+      return;
+    }
     close();
     source = batches;
     partitioned = batches.repartition(workers).persist(StorageLevel.MEMORY_AND_DISK());

@@ -1,7 +1,7 @@
 package dev.sparkdistill.jobs.train;
 
 import java.util.Locale;
-import java.util.concurrent.TimeUnit;
+import dev.sparkdistill.jobs.runtime.ProgressClock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -12,13 +12,11 @@ import org.slf4j.LoggerFactory;
  */
 final class EpochProgress {
   private static final Logger LOG = LoggerFactory.getLogger(EpochProgress.class);
-  private static final long EVERY_NANOS = TimeUnit.SECONDS.toNanos(30);
 
   private final int epoch;
   private final int worker;
   private final long total;
-  private final long start = System.nanoTime();
-  private long lastLine = start;
+  private final ProgressClock clock = new ProgressClock();
   private long rows;
 
   EpochProgress(int epoch, int worker, long total) {
@@ -30,9 +28,8 @@ final class EpochProgress {
   void fitted(long count) {
     rows += count;
     long now = System.nanoTime();
-    if (now - lastLine >= EVERY_NANOS) {
-      lastLine = now;
-      LOG.info(line(epoch, worker, rows, total, (now - start) / 1e9));
+    if (clock.due(now)) {
+      LOG.info(line(epoch, worker, rows, total, clock.elapsedNanos(now) / 1e9));
     }
   }
 

@@ -54,11 +54,19 @@ public final class EpochOrder {
   public static List<DataSet> reshuffle(List<DataSet> batches, int batchSize, long seed,
       int epoch, int partition, Augmentation augmentation, List<Integer> imageShape) {
     Rows features = new Rows(batches, DataSet::getFeatures);
-    if (augmentation.active()) {
-      features.augmentWith(row -> Augmentation.viewSeed(seed, epoch, partition, row),
-          augmentation, imageShape);
-    }
     Rows labels = new Rows(batches, DataSet::getLabels);
+    RowCopy featureCopy = RowCopy.PLAIN;
+    if (augmentation.active()) {
+      if (imageShape.size() != 3
+          || (long) imageShape.get(0) * imageShape.get(1) * imageShape.get(2) != features.width) {
+        throw new IllegalArgumentException("augmentation needs image rows [channels, height, "
+            + "width] of " + features.width + " values, got shape " + imageShape);
+      }
+      featureCopy = (row, source, from, target, to, width) -> augmentation.augment(
+          Augmentation.viewSeed(seed, epoch, partition, row), imageShape, source, from, target,
+          to);
+    }
+    RowCopy copyFeatures = featureCopy;
     int rows = features.count();
     int[] order = permutation(seed, epoch, partition, rows);
     int count = (rows + batchSize - 1) / batchSize;
@@ -67,7 +75,8 @@ public final class EpochOrder {
       public DataSet get(int index) {
         int from = index * batchSize;
         int to = Math.min(rows, from + batchSize);
-        return new DataSet(features.gather(order, from, to), labels.gather(order, from, to));
+        return new DataSet(features.gather(order, from, to, copyFeatures),
+            labels.gather(order, from, to, RowCopy.PLAIN));
       }
 
       @Override
@@ -77,15 +86,22 @@ public final class EpochOrder {
     };
   }
 
+  /** How one row lands in a new minibatch: as it is, or as a view of it. */
+  @FunctionalInterface
+  private interface RowCopy {
+    RowCopy PLAIN = (row, source, from, target, to, width) ->
+        System.arraycopy(source, from, target, to, width);
+
+    /** Writes row {@code row}: {@code width} values from {@code source[from]} on. */
+    void copy(int row, float[] source, int from, float[] target, int to, int width);
+  }
+
   /** One matrix per minibatch, addressed as one table of rows. */
   private static final class Rows {
     private final float[][] blocks;
     private final int[] blockOfRow;
     private final int[] rowInBlock;
     private final int width;
-    private java.util.function.IntToLongFunction viewSeeds;
-    private Augmentation augmentation = Augmentation.NONE;
-    private List<Integer> imageShape = List.of();
 
     Rows(List<DataSet> batches, Function<DataSet, INDArray> part) {
       blocks = new float[batches.size()][];
@@ -108,29 +124,12 @@ public final class EpochOrder {
       return blockOfRow.length;
     }
 
-    /** Rows come out as views, drawn when their minibatch is packed. */
-    void augmentWith(java.util.function.IntToLongFunction seeds, Augmentation views,
-        List<Integer> shape) {
-      if (shape.size() != 3 || (long) shape.get(0) * shape.get(1) * shape.get(2) != width) {
-        throw new IllegalArgumentException("augmentation needs image rows [channels, height, "
-            + "width] of " + width + " values, got shape " + shape);
-      }
-      viewSeeds = seeds;
-      augmentation = views;
-      imageShape = shape;
-    }
-
-    INDArray gather(int[] order, int from, int to) {
+    INDArray gather(int[] order, int from, int to, RowCopy copy) {
       float[] packed = new float[(to - from) * width];
       for (int i = from; i < to; i++) {
         int row = order[i];
-        if (augmentation.active()) {
-          augmentation.augment(viewSeeds.applyAsLong(row), imageShape, blocks[blockOfRow[row]],
-              rowInBlock[row] * width, packed, (i - from) * width);
-        } else {
-          System.arraycopy(blocks[blockOfRow[row]], rowInBlock[row] * width, packed,
-              (i - from) * width, width);
-        }
+        copy.copy(row, blocks[blockOfRow[row]], rowInBlock[row] * width, packed,
+            (i - from) * width, width);
       }
       return Nd4j.create(packed, new long[] {to - from, width}, 'c');
     }

@@ -20,12 +20,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import java.util.stream.Stream;
 import org.apache.spark.sql.Column;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.nd4j.linalg.factory.Nd4j;
 
 /** The train job on local Spark: tiny seeded data, tolerance-based quality bars. */
@@ -61,6 +65,12 @@ class TrainJobTest extends SparkTestBase {
     TrainFixtures.writeManifest(table, "targets", List.of(TrainFixtures.FEATURES),
         TrainFixtures.CLASSES);
     return table;
+  }
+
+  /** {@code base} followed by {@code more}. */
+  private static String[] with(String[] base, String... more) {
+    return Stream.concat(java.util.Arrays.stream(base), java.util.Arrays.stream(more))
+        .toArray(String[]::new);
   }
 
   private static List<TrainingLogEntry> log(Path output) throws Exception {
@@ -155,13 +165,11 @@ class TrainJobTest extends SparkTestBase {
     String[] common = {"train.input=" + examples, "train.alpha=0", "train.epochs=3",
         "train.model.hidden=[32]", "train.spark.batch-size-per-worker=16",
         "train.updater.learning-rate=0.003"};
-    ModelManifest plain = new TrainJob(config(java.util.stream.Stream.concat(
-        java.util.Arrays.stream(common), java.util.stream.Stream.of(
-            "train.output=" + tmp.resolve("plain"))).toArray(String[]::new))).run(spark);
-    ModelManifest augmented = new TrainJob(config(java.util.stream.Stream.concat(
-        java.util.Arrays.stream(common), java.util.stream.Stream.of(
-            "train.output=" + tmp.resolve("augmented"), "train.augment.translate=2",
-            "train.augment.cutout=6")).toArray(String[]::new))).run(spark);
+    ModelManifest plain = new TrainJob(config(with(common,
+        "train.output=" + tmp.resolve("plain")))).run(spark);
+    ModelManifest augmented = new TrainJob(config(with(common,
+        "train.output=" + tmp.resolve("augmented"), "train.augment.translate=2",
+        "train.augment.cutout=6"))).run(spark);
 
     double plainLoss = log(tmp.resolve("plain")).get(0).trainScore();
     double augmentedLoss = log(tmp.resolve("augmented")).get(0).trainScore();
@@ -232,8 +240,7 @@ class TrainJobTest extends SparkTestBase {
       Files.delete(output.resolve(name));
     }
 
-    String[] resume = java.util.stream.Stream.concat(java.util.Arrays.stream(settings),
-        java.util.stream.Stream.of("train.resume=true")).toArray(String[]::new);
+    String[] resume = with(settings, "train.resume=true");
     ModelManifest resumed = new TrainJob(config(resume)).run(spark);
 
     List<TrainingLogEntry> log = log(output);
@@ -314,26 +321,38 @@ class TrainJobTest extends SparkTestBase {
             + " score the examples with infer first");
   }
 
-  @Test
-  void namesARowWithTeacherLogitsOfTheWrongLength() throws Exception {
-    Path table = alteredTargets("short-logits", "true",
-        "CASE WHEN id = 'row-7' THEN slice(teacher_logits, 1, 3) ELSE teacher_logits END");
-    assertThatThrownBy(() -> new TrainJob(config("train.input=" + table,
-        "train.output=" + tmp.resolve("m"))).run(spark))
-        .isInstanceOf(DistillException.class)
-        .hasMessage("train.input = " + table + ": row 'row-7' has 3 teacher logits but the table"
-            + " has 4 classes");
-    assertThat(tmp.resolve("m/_SUCCESS")).doesNotExist();
+  /** Each bad targets table: its name, label and logits expressions, the error after its path. */
+  static Stream<Arguments> badTables() {
+    return Stream.of(
+        Arguments.of("short-logits", "label",
+            "CASE WHEN id = 'row-7' THEN slice(teacher_logits, 1, 3) ELSE teacher_logits END",
+            ": row 'row-7' has 3 teacher logits but the table has 4 classes"),
+        Arguments.of("nan-logits", "label",
+            "CASE WHEN id = 'row-9' THEN array(float('NaN'), 0f, 0f, 0f) ELSE teacher_logits END",
+            ": row 'row-9' has a NaN or infinite teacher logit"),
+        Arguments.of("bad-label",
+            "CASE WHEN id = 'row-4' THEN 7 ELSE label END", "teacher_logits",
+            ": row 'row-4' has label 7 but the table has 4 classes (labels 0 to 3)"),
+        Arguments.of("softmaxed", "label",
+            "CAST(transform(teacher_logits, x -> exp(x) / aggregate(teacher_logits, 0D, "
+                + "(s, y) -> s + exp(y))) AS array<float>)",
+            " holds probabilities, not logits: the teacher scores of all 1500 scored rows lie in "
+                + "[0, 1] and sum to 1, so the teacher's last layer applies softmax. Score the "
+                + "examples with a teacher whose output layer emits logits (identity "
+                + "activation); the temperature needs logits"));
   }
 
-  @Test
-  void namesARowWithANonFiniteTeacherLogit() throws Exception {
-    Path table = alteredTargets("nan-logits", "true",
-        "CASE WHEN id = 'row-9' THEN array(float('NaN'), 0f, 0f, 0f) ELSE teacher_logits END");
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("badTables")
+  void refusesABadTargetsTableNamingTheRowOrTheCause(String name, String label, String logits,
+      String cause) {
+    Path table = alteredTargets(name, "true", label, logits);
+
     assertThatThrownBy(() -> new TrainJob(config("train.input=" + table,
         "train.output=" + tmp.resolve("m"))).run(spark))
         .isInstanceOf(DistillException.class)
-        .hasMessage("train.input = " + table + ": row 'row-9' has a NaN or infinite teacher logit");
+        .hasMessage("train.input = " + table + cause);
+    assertThat(tmp.resolve("m/_SUCCESS")).doesNotExist();
   }
 
   @Test
@@ -398,33 +417,6 @@ class TrainJobTest extends SparkTestBase {
   }
 
   @Test
-  void namesARowWithALabelOutsideTheClassCount() {
-    Path table = alteredTargets("bad-label", "true",
-        "CASE WHEN id = 'row-4' THEN 7 ELSE label END", "teacher_logits");
-
-    assertThatThrownBy(() -> new TrainJob(config("train.input=" + table,
-        "train.output=" + tmp.resolve("m"))).run(spark))
-        .isInstanceOf(DistillException.class)
-        .hasMessage("train.input = " + table + ": row 'row-4' has label 7 but the table has 4 "
-            + "classes (labels 0 to 3)");
-    assertThat(tmp.resolve("m/_SUCCESS")).doesNotExist();
-  }
-
-  @Test
-  void refusesTeacherScoresThatAreProbabilitiesNotLogits() {
-    Path table = alteredTargets("softmaxed", "true", "CAST(transform(teacher_logits, "
-        + "x -> exp(x) / aggregate(teacher_logits, 0D, (s, y) -> s + exp(y))) AS array<float>)");
-
-    assertThatThrownBy(() -> new TrainJob(config("train.input=" + table,
-        "train.output=" + tmp.resolve("m"))).run(spark))
-        .isInstanceOf(DistillException.class)
-        .hasMessage("train.input = " + table + " holds probabilities, not logits: the teacher "
-            + "scores of all 1500 scored rows lie in [0, 1] and sum to 1, so the teacher's last "
-            + "layer applies softmax. Score the examples with a teacher whose output layer emits "
-            + "logits (identity activation); the temperature needs logits");
-  }
-
-  @Test
   void refusesAnInitialModelWhoseOutputLayerAppliesSoftmax() throws Exception {
     MultiLayerNetwork softmax = new MultiLayerNetwork(
         new org.deeplearning4j.nn.conf.NeuralNetConfiguration.Builder().list()
@@ -467,8 +459,8 @@ class TrainJobTest extends SparkTestBase {
     Path table = tmp.resolve(name);
     spark.read().parquet(targets.toString()).filter("label IS NOT NULL")
         .selectExpr("id", "features", "label", "teacher_logits", "split")
-        .repartition(1).sortWithinPartitions(java.util.stream.Stream.concat(
-            java.util.stream.Stream.of(col("split")), java.util.Arrays.stream(order))
+        .repartition(1).sortWithinPartitions(Stream.concat(
+            Stream.of(col("split")), java.util.Arrays.stream(order))
             .toArray(Column[]::new))
         .write().partitionBy("split").parquet(table.toString());
     TrainFixtures.writeManifest(table, "targets", List.of(TrainFixtures.FEATURES),

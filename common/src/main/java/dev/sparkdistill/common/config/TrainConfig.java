@@ -19,6 +19,7 @@ public record TrainConfig(
     List<Double> classWeights,
     double labelSmoothing,
     Augmentation augment,
+    boolean replayViews,
     int epochs,
     long seed,
     int earlyStoppingPatience,
@@ -116,6 +117,7 @@ public record TrainConfig(
         labelSmoothing,
         new Augmentation(s.integerAtLeast(p + "augment.translate", 0),
             s.bool(p + "augment.flip"), s.integerAtLeast(p + "augment.cutout", 0)),
+        s.bool(p + "replay-views"),
         epochs,
         s.integer(p + "seed"),
         s.integerAtLeast(p + "early-stopping-patience", 0),
@@ -174,19 +176,7 @@ public record TrainConfig(
 
   /** Refuses augmentation that the input's rows cannot take: they must be images big enough. */
   public void checkAugmentationFits(List<Integer> featureShape) {
-    if (!augment.active()) {
-      return;
-    }
-    if (featureShape.size() != 3) {
-      throw new InvalidConfigException("train.augment needs image-shaped features [channels, "
-          + "height, width], but the input's feature shape is " + featureShape);
-    }
-    int side = Math.min(featureShape.get(1), featureShape.get(2));
-    if (augment.translate() >= side || augment.cutout() > side) {
-      throw new InvalidConfigException("train.augment.translate (" + augment.translate()
-          + ") must be below and train.augment.cutout (" + augment.cutout() + ") at most the "
-          + "image's smaller side, " + side + " (feature shape " + featureShape + ")");
-    }
+    augment.checkFits(SECTION + ".augment", featureShape);
   }
 
   private void classWeightsChecked(int classCount) {

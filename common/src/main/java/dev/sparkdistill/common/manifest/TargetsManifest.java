@@ -5,7 +5,8 @@ import java.util.List;
 /**
  * {@code _manifest.json} of a targets table: the examples' shape and classes, the teachers that
  * scored it and how they were combined, the row accounting {@code input == scored + filtered},
- * and, for incremental runs, the ingest batches scored so far (null otherwise).
+ * the augmented views scored per example (null when none), and, for incremental runs, the
+ * ingest batches scored so far (null otherwise).
  */
 public record TargetsManifest(
     int schemaVersion,
@@ -23,6 +24,7 @@ public record TargetsManifest(
     String ensembleRule,
     String form,
     int topK,
+    Views views,
     boolean includesFeatures,
     Rows rows,
     List<String> batches,
@@ -40,6 +42,21 @@ public record TargetsManifest(
     public Teacher file() {
       return new Teacher(path, sha256, parameterCount, null);
     }
+  }
+
+  /**
+   * The augmented views each row was scored in: {@code count} views drawn with these settings
+   * from {@code seed} and each row's id; each view's parameters are stored beside its logits.
+   */
+  public record Views(int count, int translate, boolean flip, int cutout, long seed) {
+    public dev.sparkdistill.common.train.Augmentation augmentation() {
+      return new dev.sparkdistill.common.train.Augmentation(translate, flip, cutout);
+    }
+  }
+
+  /** Views stored per row: 0 for a table without them. */
+  public int viewCount() {
+    return views == null ? 0 : views.count();
   }
 
   public record Rows(long input, long scored, long filtered, java.util.Map<String, Long> bySplit) {}

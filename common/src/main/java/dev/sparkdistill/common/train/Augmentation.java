@@ -1,5 +1,6 @@
 package dev.sparkdistill.common.train;
 
+import dev.sparkdistill.common.config.InvalidConfigException;
 import java.io.Serializable;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -22,8 +23,32 @@ public record Augmentation(int translate, boolean flip, int cutout) implements S
     return translate > 0 || flip || cutout > 0;
   }
 
+  /** Values that describe one {@link View} as stored: dy, dx, flipped (0/1), cutout y, x. */
+  public static final int VIEW_PARAMETERS = 5;
+
   /** One drawn view: the shift, the flip and the cutout's centre (-1 = none). */
-  public record View(int dy, int dx, boolean flipped, int cutoutY, int cutoutX) {}
+  public record View(int dy, int dx, boolean flipped, int cutoutY, int cutoutX) {
+    /** Writes the view's {@value #VIEW_PARAMETERS} values to {@code target[offset...]}. */
+    public void store(int[] target, int offset) {
+      target[offset] = dy;
+      target[offset + 1] = dx;
+      target[offset + 2] = flipped ? 1 : 0;
+      target[offset + 3] = cutoutY;
+      target[offset + 4] = cutoutX;
+    }
+
+    /** The view stored at {@code source[offset...]} by {@link #store}. */
+    public static View stored(int[] source, int offset) {
+      return new View(source[offset], source[offset + 1], source[offset + 2] != 0,
+          source[offset + 3], source[offset + 4]);
+    }
+
+    /** The same, from values kept as floats (a minibatch's label matrix). */
+    public static View stored(float[] source, int offset) {
+      return new View((int) source[offset], (int) source[offset + 1], source[offset + 2] != 0,
+          (int) source[offset + 3], (int) source[offset + 4]);
+    }
+  }
 
   /** The view of one row, for an image of {@code height} x {@code width}. */
   public View draw(SplittableRandom random, int height, int width) {
@@ -86,11 +111,49 @@ public record Augmentation(int translate, boolean flip, int cutout) implements S
     return EpochOrder.mix(EpochOrder.mix(seed, epoch, partition), row, 0x5EED);
   }
 
+  /**
+   * The seed of view {@code view} of the example {@code id} in {@code infer}: the same id gets
+   * the same views whichever task or run scores it.
+   */
+  public static long exampleViewSeed(long seed, String id, int view) {
+    long hash = 0xCBF29CE484222325L; // FNV-1a over the id's chars
+    for (int i = 0; i < id.length(); i++) {
+      hash = (hash ^ id.charAt(i)) * 0x100000001B3L;
+    }
+    return EpochOrder.mix(EpochOrder.mix(seed, view, 0x71E3), (int) hash, (int) (hash >>> 32));
+  }
+
   /** The view of a row drawn and applied: what training sees of it. */
   public void augment(long seed, List<Integer> shape, float[] source, int from, float[] target,
       int to) {
-    View view = draw(new SplittableRandom(seed), shape.get(1), shape.get(2));
+    render(draw(new SplittableRandom(seed), shape.get(1), shape.get(2)), shape, source, from,
+        target, to);
+  }
+
+  /** Writes {@code view} of the image at {@code source[from...]}: shifted, flipped and cut. */
+  public void render(View view, List<Integer> shape, float[] source, int from, float[] target,
+      int to) {
     apply(view, shape, source, from, target, to);
     cut(view, cutout, shape, target, to);
+  }
+
+  /**
+   * Refuses settings {@code key} names that the rows cannot take: they must be images
+   * [channels, height, width], with a shift below and a cutout at most the smaller side.
+   */
+  public void checkFits(String key, List<Integer> featureShape) {
+    if (!active()) {
+      return;
+    }
+    if (featureShape.size() != 3) {
+      throw new InvalidConfigException(key + " needs image-shaped features [channels, "
+          + "height, width], but the input's feature shape is " + featureShape);
+    }
+    int side = Math.min(featureShape.get(1), featureShape.get(2));
+    if (translate >= side || cutout > side) {
+      throw new InvalidConfigException(key + ".translate (" + translate + ") must be below and "
+          + key + ".cutout (" + cutout + ") at most the image's smaller side, " + side
+          + " (feature shape " + featureShape + ")");
+    }
   }
 }

@@ -1,5 +1,6 @@
 package dev.sparkdistill.common.train;
 
+import dev.sparkdistill.common.loss.DistillationLabels;
 import java.util.AbstractList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -53,20 +54,53 @@ public final class EpochOrder {
    */
   public static List<DataSet> reshuffle(List<DataSet> batches, int batchSize, long seed,
       int epoch, int partition, Augmentation augmentation, List<Integer> imageShape) {
+    return reshuffle(batches, batchSize, seed, epoch, partition, augmentation, ViewReplay.NONE,
+        imageShape);
+  }
+
+  /**
+   * The same, and when {@code replay} is active each row trains on one of its stored views,
+   * chosen from the same per-row seed: the batches hold the widened label rows of
+   * {@link ViewReplay}, and the minibatches returned the plain distillation labels of that view.
+   * A row is either augmented afresh or replayed, never both.
+   */
+  public static List<DataSet> reshuffle(List<DataSet> batches, int batchSize, long seed,
+      int epoch, int partition, Augmentation augmentation, ViewReplay replay,
+      List<Integer> imageShape) {
+    if (augmentation.active() && replay.active()) {
+      throw new IllegalArgumentException("a row is augmented or replays a stored view, not both");
+    }
     Rows features = new Rows(batches, DataSet::getFeatures);
     Rows labels = new Rows(batches, DataSet::getLabels);
-    RowCopy featureCopy = RowCopy.PLAIN;
+    if ((augmentation.active() || replay.active()) && (imageShape.size() != 3
+        || (long) imageShape.get(0) * imageShape.get(1) * imageShape.get(2) != features.width)) {
+      throw new IllegalArgumentException("views need image rows [channels, height, width] of "
+          + features.width + " values, got shape " + imageShape);
+    }
+    RowCopy copyFeatures = RowCopy.PLAIN;
+    RowCopy copyLabels = RowCopy.PLAIN;
+    int labelWidth = labels.width;
     if (augmentation.active()) {
-      if (imageShape.size() != 3
-          || (long) imageShape.get(0) * imageShape.get(1) * imageShape.get(2) != features.width) {
-        throw new IllegalArgumentException("augmentation needs image rows [channels, height, "
-            + "width] of " + features.width + " values, got shape " + imageShape);
-      }
-      featureCopy = (row, source, from, target, to, width) -> augmentation.augment(
+      copyFeatures = (row, source, from, target, to, width) -> augmentation.augment(
           Augmentation.viewSeed(seed, epoch, partition, row), imageShape, source, from, target,
           to);
+    } else if (replay.active()) {
+      if (labels.width != replay.heldLabelWidth()) {
+        throw new IllegalArgumentException("rows replaying " + replay.views() + " views need "
+            + "label rows of " + replay.heldLabelWidth() + " values, got " + labels.width);
+      }
+      labelWidth = DistillationLabels.width(replay.classCount());
+      copyFeatures = (row, source, from, target, to, width) -> replay.renderFeatures(
+          replay.choose(Augmentation.viewSeed(seed, epoch, partition, row)), imageShape, source,
+          from, labels.blocks[labels.blockOfRow[row]], labels.rowInBlock[row] * labels.width,
+          target, to);
+      copyLabels = (row, source, from, target, to, width) -> replay.viewLabels(
+          replay.choose(Augmentation.viewSeed(seed, epoch, partition, row)), source, from,
+          target, to);
     }
-    RowCopy copyFeatures = featureCopy;
+    RowCopy featureCopy = copyFeatures;
+    RowCopy labelCopy = copyLabels;
+    int packedLabelWidth = labelWidth;
     int rows = features.count();
     int[] order = permutation(seed, epoch, partition, rows);
     int count = (rows + batchSize - 1) / batchSize;
@@ -75,8 +109,8 @@ public final class EpochOrder {
       public DataSet get(int index) {
         int from = index * batchSize;
         int to = Math.min(rows, from + batchSize);
-        return new DataSet(features.gather(order, from, to, copyFeatures),
-            labels.gather(order, from, to, RowCopy.PLAIN));
+        return new DataSet(features.gather(order, from, to, featureCopy, features.width),
+            labels.gather(order, from, to, labelCopy, packedLabelWidth));
       }
 
       @Override
@@ -92,7 +126,7 @@ public final class EpochOrder {
     RowCopy PLAIN = (row, source, from, target, to, width) ->
         System.arraycopy(source, from, target, to, width);
 
-    /** Writes row {@code row}: {@code width} values from {@code source[from]} on. */
+    /** Writes row {@code row}, whose {@code width} values start at {@code source[from]}. */
     void copy(int row, float[] source, int from, float[] target, int to, int width);
   }
 
@@ -124,14 +158,15 @@ public final class EpochOrder {
       return blockOfRow.length;
     }
 
-    INDArray gather(int[] order, int from, int to, RowCopy copy) {
-      float[] packed = new float[(to - from) * width];
+    /** Rows {@code order[from..to)} copied into a matrix of {@code packedWidth} columns. */
+    INDArray gather(int[] order, int from, int to, RowCopy copy, int packedWidth) {
+      float[] packed = new float[(to - from) * packedWidth];
       for (int i = from; i < to; i++) {
         int row = order[i];
         copy.copy(row, blocks[blockOfRow[row]], rowInBlock[row] * width, packed,
-            (i - from) * width, width);
+            (i - from) * packedWidth, width);
       }
-      return Nd4j.create(packed, new long[] {to - from, width}, 'c');
+      return Nd4j.create(packed, new long[] {to - from, packedWidth}, 'c');
     }
   }
 

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.sparkdistill.common.data.Split;
 import dev.sparkdistill.common.targets.Ensemble;
+import dev.sparkdistill.common.train.Augmentation;
 import java.util.List;
 import java.util.Optional;
 import java.util.stream.Stream;
@@ -55,6 +56,17 @@ class InferConfigTest {
             "infer.engine must be one of [auto, onnxruntime, nd4j], got 'tensorrt'"),
         Arguments.of("mode append", MINIMAL, List.of("infer.mode=append"),
             "infer.mode must be one of [error, overwrite, refresh], got 'append'"),
+        Arguments.of("views without a transform", MINIMAL, List.of("infer.views=4"),
+            "infer.views = 4 scores augmented views, but infer.augment turns no transform on "
+                + "(translate, flip, cutout); set one, or views = 1"),
+        Arguments.of("a transform without views", MINIMAL, List.of("infer.augment.flip=true"),
+            "infer.augment applies to the views of infer.views, which is 1 (the rows as they "
+                + "are); set views to 2 or more, or turn augment off"),
+        Arguments.of("views in the top-k form", MINIMAL, List.of("infer.views=4",
+            "infer.augment.translate=2", "infer.form=top-k"),
+            "infer.views = 4 stores every view's logits densely; set infer.form = dense"),
+        Arguments.of("views 0", MINIMAL, List.of("infer.views=0"),
+            "infer.views must be an integer >= 1, got 0"),
         Arguments.of("keep-teacher-logits maybe", MINIMAL,
             List.of("infer.keep-teacher-logits=maybe"),
             "infer.keep-teacher-logits must be true or false, got 'maybe'"));
@@ -88,6 +100,10 @@ class InferConfigTest {
     assertThat(config.splits()).isEmpty();
     assertThat(config.minConfidence()).isZero();
     assertThat(config.engine()).isEqualTo(ScoringEngine.AUTO);
+    assertThat(config.views()).isEqualTo(1);
+    assertThat(config.scoresViews()).isFalse();
+    assertThat(config.augment()).isEqualTo(Augmentation.NONE);
+    assertThat(config.seed()).isEqualTo(42);
     assertThat(config.configDigest()).matches("sha256:[0-9a-f]{64}");
   }
 
@@ -124,6 +140,17 @@ class InferConfigTest {
     assertThat(config.splits()).containsExactly(Split.TRAIN, Split.TEST);
     assertThat(config.minConfidence()).isEqualTo(0.6);
     assertThat(config.engine()).isEqualTo(ScoringEngine.ND4J);
+  }
+
+  @Test
+  void viewsTakeTheirTransformsAndSeed() {
+    InferConfig config = infer(MINIMAL, "infer.views=16", "infer.augment.translate=2",
+        "infer.augment.flip=true", "infer.augment.cutout=8", "infer.seed=7");
+
+    assertThat(config.scoresViews()).isTrue();
+    assertThat(config.views()).isEqualTo(16);
+    assertThat(config.augment()).isEqualTo(new Augmentation(2, true, 8));
+    assertThat(config.seed()).isEqualTo(7);
   }
 
   @Test

@@ -80,6 +80,34 @@ class AugmentationTest {
   }
 
   @Test
+  void aViewStoredAsNumbersRendersTheSamePixels() {
+    Augmentation augmentation = new Augmentation(1, true, 2);
+    Augmentation.View view = new Augmentation.View(-1, 1, true, 2, 0);
+    int[] stored = new int[3 * Augmentation.VIEW_PARAMETERS];
+    view.store(stored, Augmentation.VIEW_PARAMETERS);
+    float[] asFloats = new float[stored.length];
+    for (int i = 0; i < stored.length; i++) {
+      asFloats[i] = stored[i];
+    }
+
+    assertThat(Augmentation.View.stored(stored, Augmentation.VIEW_PARAMETERS)).isEqualTo(view);
+    assertThat(Augmentation.View.stored(asFloats, Augmentation.VIEW_PARAMETERS)).isEqualTo(view);
+    float[] rendered = new float[24];
+    augmentation.render(view, SHAPE, image(), 0, rendered, 0);
+    assertThat(rendered).containsExactly(view(view, 2));
+  }
+
+  @Test
+  void anExamplesViewsFollowFromTheSeedTheIdAndTheViewAlone() {
+    long seed = Augmentation.exampleViewSeed(42, "train-17", 3);
+
+    assertThat(Augmentation.exampleViewSeed(42, "train-17", 3)).isEqualTo(seed);
+    assertThat(Set.of(Augmentation.exampleViewSeed(42, "train-17", 4),
+        Augmentation.exampleViewSeed(42, "train-71", 3),
+        Augmentation.exampleViewSeed(43, "train-17", 3))).doesNotContain(seed).hasSize(3);
+  }
+
+  @Test
   void epochOrderServesViewsThatChangeWithTheEpochAndRepeatForTheSameEpoch() {
     float[][] rows = new float[10][];
     float[][] labels = new float[10][];
@@ -113,7 +141,7 @@ class AugmentationTest {
     assertThatThrownBy(() -> EpochOrder.reshuffle(held, 2, 1, 1, 0, new Augmentation(1, false, 0),
         SHAPE).get(0))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("augmentation needs image rows [channels, height, width] of 5 values, got "
-            + "shape [2, 3, 4]");
+        .hasMessage("views need image rows [channels, height, width] of 5 values, got shape "
+            + "[2, 3, 4]");
   }
 }

@@ -133,6 +133,9 @@ public final class InferJob {
     String manifestText = HadoopFiles.readText(
         examplesDir.child(OutputDirectory.MANIFEST).toString(), conf);
     TableShape shape = ManifestJson.read(manifestText, TableShape.class, config.input());
+    if (config.scoresViews()) {
+      config.augment().checkFits(InferConfig.SECTION + ".augment", shape.featureShape());
+    }
     List<ShippedModel> teachers = config.teachers().stream()
         .map(path -> ShippedModel.load(path, shape, conf, "teacher")).toList();
     List<TargetsManifest.Teacher> described = teachers.stream()
@@ -372,7 +375,7 @@ public final class InferJob {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     Broadcast<List<ShippedModel>> shipped = jsc.broadcast(inputs.teachers());
     ScoringTime time = new ScoringTime(spark.sparkContext());
-    Scoring scoring = new Scoring(shipped, config, time);
+    Scoring scoring = new Scoring(shipped, config, inputs.shape().featureShape(), time);
     // Spark's own rows in: the bean decoder would box every feature value on the way.
     JavaRDD<TargetRecord> targets = examples.queryExecution().toRdd().toJavaRDD()
         .mapPartitions(scoring::score);
@@ -385,8 +388,9 @@ public final class InferJob {
       shipped.destroy();
     }
     double seconds = (System.nanoTime() - start) / 1e9;
-    LOG.info(String.format(Locale.ROOT, "scored %d rows with %d teacher(s) in %.1f s "
-        + "(%.0f rows/s); %s", rows, inputs.teachers().size(), seconds, rows / seconds,
+    LOG.info(String.format(Locale.ROOT, "scored %d rows%s with %d teacher(s) in %.1f s "
+        + "(%.0f rows/s); %s", rows, config.scoresViews() ? " and " + config.views()
+            + " views of each" : "", inputs.teachers().size(), seconds, rows / seconds,
         time.describe(seconds, spark.sparkContext().defaultParallelism())));
   }
 
@@ -400,6 +404,9 @@ public final class InferJob {
         Settings.spelling(config.ensemble()), Settings.spelling(config.form()),
         config.form() == InferConfig.Form.TOP_K ? Math.min(config.topK(), shape.classCount())
             : shape.classCount(),
+        config.scoresViews() ? new TargetsManifest.Views(config.views(),
+            config.augment().translate(), config.augment().flip(), config.augment().cutout(),
+            config.seed()) : null,
         config.includeFeatures(), rows, batches, config.configDigest());
     out.markComplete(manifest);
     LOG.info("targets table complete at {}: {} rows kept, {} filtered", out.path(),

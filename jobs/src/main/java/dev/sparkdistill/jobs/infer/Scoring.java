@@ -8,10 +8,13 @@ import dev.sparkdistill.common.config.InferConfig;
 import dev.sparkdistill.common.targets.Ensemble;
 import dev.sparkdistill.common.targets.SoftTargets;
 import java.io.Serializable;
+import dev.sparkdistill.common.train.Augmentation;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
+import java.util.SplittableRandom;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.catalyst.InternalRow;
@@ -23,6 +26,10 @@ import org.apache.spark.sql.catalyst.InternalRow;
  */
 final class Scoring implements Serializable {
   static final String FILTER_REASON = "filter_reason";
+  /** Each view's {@link Augmentation#VIEW_PARAMETERS} parameters, view after view. */
+  static final String VIEW_PARAMS = "view_params";
+  /** Each view's combined teacher logits, view after view. */
+  static final String VIEW_LOGITS = "view_logits";
   /** Working columns for the per-class cap, dropped before writing. */
   static final String PSEUDO_LABEL = "_pseudo_label";
   static final String CONFIDENCE = "_confidence";
@@ -30,16 +37,20 @@ final class Scoring implements Serializable {
   private final Broadcast<List<ShippedModel>> broadcast;
   private final int teacherCount;
   private final InferConfig config;
+  private final List<Integer> featureShape;
   private final ScoringTime time;
 
   /**
    * @param teachers broadcast once, so the model bytes are not shipped with every task
+   * @param featureShape the rows' shape, which the views' transforms need
    * @param time where each task adds its time when it is done
    */
-  Scoring(Broadcast<List<ShippedModel>> teachers, InferConfig config, ScoringTime time) {
+  Scoring(Broadcast<List<ShippedModel>> teachers, InferConfig config, List<Integer> featureShape,
+      ScoringTime time) {
     this.broadcast = teachers;
     this.teacherCount = teachers.value().size();
     this.config = config;
+    this.featureShape = List.copyOf(featureShape);
     this.time = time;
   }
 
@@ -55,6 +66,10 @@ final class Scoring implements Serializable {
     } else {
       columns.addAll(List.of(col("topkIndex").as("topk_index"), col("topkLogit").as("topk_logit"),
           col("restLogit").as("rest_logit")));
+    }
+    if (config.scoresViews()) {
+      columns.addAll(List.of(col("viewParams").as(VIEW_PARAMS),
+          col("viewLogits").as(VIEW_LOGITS)));
     }
     if (config.keepTeacherLogits() && teacherCount > 1) {
       for (int t = 0; t < teacherCount; t++) {
@@ -117,6 +132,7 @@ final class Scoring implements Serializable {
     for (int t = 0; t < scorers.size(); t++) {
       perTeacher[t] = scorers.get(t).logits(features, inputs.size());
     }
+    ScoredViews views = config.scoresViews() ? scoreViews(inputs, features, scorers) : null;
     progress.inTeachers(System.nanoTime() - start);
     List<TargetRecord> out = new ArrayList<>(inputs.size());
     for (int i = 0; i < inputs.size(); i++) {
@@ -124,9 +140,66 @@ final class Scoring implements Serializable {
       for (int t = 0; t < scorers.size(); t++) {
         logits[t] = perTeacher[t][i];
       }
-      out.add(toRow(inputs.get(i), logits));
+      TargetRecord row = toRow(inputs.get(i), logits);
+      if (views != null) {
+        row.setViewParams(views.params()[i]);
+        row.setViewLogits(views.logits()[i]);
+      }
+      out.add(row);
     }
     return out;
+  }
+
+  /** Per row: its views' parameters and their combined logits, view after view. */
+  private record ScoredViews(int[][] params, float[][] logits) {}
+
+  /**
+   * Draws {@code infer.views} views of every row from the seed and the row's id, and scores them
+   * with every teacher, {@code infer.batch-size} views per call. The pixels of a view live only
+   * here: the table keeps its parameters, from which train renders the same view.
+   */
+  private ScoredViews scoreViews(List<ExampleRecord> inputs, float[] features,
+      List<Teacher> scorers) {
+    int rows = inputs.size();
+    int views = config.views();
+    int width = features.length / rows;
+    Augmentation augment = config.augment();
+    int[][] params = new int[rows][views * Augmentation.VIEW_PARAMETERS];
+    float[][][] perTeacher = new float[scorers.size()][rows * views][];
+    int perCall = config.batchSize();
+    float[] call = new float[Math.min(perCall, rows * views) * width];
+    for (int first = 0; first < rows * views; first += perCall) {
+      int count = Math.min(perCall, rows * views - first);
+      for (int j = 0; j < count; j++) {
+        int row = (first + j) / views;
+        int view = (first + j) % views;
+        Augmentation.View drawn = augment.draw(new SplittableRandom(Augmentation.exampleViewSeed(
+            config.seed(), inputs.get(row).getId(), view)), featureShape.get(1),
+            featureShape.get(2));
+        drawn.store(params[row], view * Augmentation.VIEW_PARAMETERS);
+        augment.render(drawn, featureShape, features, row * width, call, j * width);
+      }
+      float[] batch = count * width == call.length ? call : Arrays.copyOf(call, count * width);
+      for (int t = 0; t < scorers.size(); t++) {
+        float[][] logits = scorers.get(t).logits(batch, count);
+        System.arraycopy(logits, 0, perTeacher[t], first, count);
+      }
+    }
+    float[][] combined = new float[rows][];
+    for (int row = 0; row < rows; row++) {
+      for (int view = 0; view < views; view++) {
+        float[][] logits = new float[scorers.size()][];
+        for (int t = 0; t < scorers.size(); t++) {
+          logits[t] = perTeacher[t][row * views + view];
+        }
+        float[] one = Ensemble.combine(logits, config.ensemble());
+        if (combined[row] == null) {
+          combined[row] = new float[views * one.length];
+        }
+        System.arraycopy(one, 0, combined[row], view * one.length, one.length);
+      }
+    }
+    return new ScoredViews(params, combined);
   }
 
   private TargetRecord toRow(ExampleRecord input, float[][] logits) {

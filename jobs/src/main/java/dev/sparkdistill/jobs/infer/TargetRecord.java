@@ -11,6 +11,8 @@ public class TargetRecord extends ExampleRecord {
   private float[] topkLogit;
   private Float restLogit;
   private float[][] eachTeacherLogits;
+  private int[] viewParams;
+  private float[] viewLogits;
   private String filterReason;
   private Integer pseudoLabel;
   private Double confidence;
@@ -53,6 +55,24 @@ public class TargetRecord extends ExampleRecord {
 
   public void setEachTeacherLogits(float[][] eachTeacherLogits) {
     this.eachTeacherLogits = eachTeacherLogits;
+  }
+
+  /** The augmented views' parameters, view after view; null without views. */
+  public int[] getViewParams() {
+    return viewParams;
+  }
+
+  public void setViewParams(int[] viewParams) {
+    this.viewParams = viewParams;
+  }
+
+  /** The augmented views' combined logits, view after view; null without views. */
+  public float[] getViewLogits() {
+    return viewLogits;
+  }
+
+  public void setViewLogits(float[] viewLogits) {
+    this.viewLogits = viewLogits;
   }
 
   public String getFilterReason() {

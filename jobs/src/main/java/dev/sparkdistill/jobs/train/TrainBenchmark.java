@@ -7,6 +7,7 @@ import dev.sparkdistill.common.model.ModelFactory;
 import dev.sparkdistill.common.train.BatchMetrics;
 import dev.sparkdistill.common.train.EpochOrder;
 import dev.sparkdistill.common.train.Minibatches;
+import dev.sparkdistill.common.train.ViewReplay;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,6 +37,7 @@ public final class TrainBenchmark {
   private final TrainConfig config;
   private final PrintWriter out;
   private TableShape shape;
+  private ViewReplay replay = ViewReplay.NONE;
 
   public TrainBenchmark(TrainConfig config, PrintWriter out) {
     this.config = config;
@@ -72,8 +74,10 @@ public final class TrainBenchmark {
     TrainingInput input = TrainingInput.open(spark, config.input());
     shape = input.shape();
     config.checkAugmentationFits(shape.featureShape());
+    replay = input.replay(config);
     Minibatches packer = new Minibatches(shape.featureCount(), shape.classCount(),
-        config.classWeightsFor(shape.classCount()), (float) config.unlabeledWeight());
+        config.classWeightsFor(shape.classCount()), (float) config.unlabeledWeight())
+        .keepingViews(replay);
     boolean labeledOnly = config.alpha() == 0;
     JavaRDD<DataSet> train = input.batches(Split.TRAIN, packer, config.batchSizePerWorker(),
         labeledOnly).persist(StorageLevel.MEMORY_AND_DISK());
@@ -119,7 +123,7 @@ public final class TrainBenchmark {
       network.getLayerWiseConfigurations().setEpochCount(epoch - 1);
       long start = System.nanoTime();
       List<DataSet> ordered = EpochOrder.reshuffle(trainLocal, config.batchSizePerWorker(),
-          config.seed(), epoch, 0, config.augment(), shape.featureShape());
+          config.seed(), epoch, 0, config.augment(), replay, shape.featureShape());
       setThreads(threads);
       network.fit(new ExistingDataSetIterator(ordered));
       double seconds = (System.nanoTime() - start) / 1e9;
@@ -137,7 +141,7 @@ public final class TrainBenchmark {
         : config.exportDirectory();
     MultiLayerNetwork network = newNetwork();
     List<Epoch> epochs = new ArrayList<>();
-    try (TrainingEngine engine = TrainJob.engine(config, jsc, network, exportDir,
+    try (TrainingEngine engine = TrainJob.engine(config, jsc, network, exportDir, replay,
         shape.featureShape())) {
       TrainJob.scheduleLearningRate(config, network, engine.workers(),
           engine.stepsPerEpoch(train, rows));

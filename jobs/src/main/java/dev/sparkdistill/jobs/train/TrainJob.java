@@ -14,6 +14,7 @@ import dev.sparkdistill.common.manifest.TrainingLogEntry;
 import dev.sparkdistill.common.model.ModelFactory;
 import dev.sparkdistill.common.train.BatchMetrics;
 import dev.sparkdistill.common.train.Minibatches;
+import dev.sparkdistill.common.train.ViewReplay;
 import dev.sparkdistill.jobs.SparkPhases;
 import dev.sparkdistill.jobs.io.HadoopFiles;
 import dev.sparkdistill.jobs.io.OutputClaim;
@@ -83,8 +84,10 @@ public final class TrainJob {
     }
 
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    ViewReplay replay = input.replay(config);
     Minibatches packer = new Minibatches(shape.featureCount(), shape.classCount(),
-        config.classWeightsFor(shape.classCount()), (float) config.unlabeledWeight());
+        config.classWeightsFor(shape.classCount()), (float) config.unlabeledWeight())
+        .keepingViews(replay);
     // Unlabeled rows teach nothing without the distillation term, and would only dilute every
     // minibatch's mean loss: with alpha = 0 they are left out.
     boolean labeledOnly = config.alpha() == 0;
@@ -112,7 +115,7 @@ public final class TrainJob {
       MultiLayerNetwork network = startingNetwork(checkpoints, log, conf, shape);
       String exportDir = config.exportDirectory().isEmpty() ? out.child("_export").toString()
           : config.exportDirectory();
-      try (TrainingEngine engine = engine(config, jsc, network, exportDir,
+      try (TrainingEngine engine = engine(config, jsc, network, exportDir, replay,
           shape.featureShape())) {
         if (log.isEmpty() && config.model().initFrom().isEmpty()) {
           scheduleLearningRate(config, network, engine.workers(),
@@ -130,11 +133,15 @@ public final class TrainJob {
     }
   }
 
-  /** @param featureShape the rows' shape, for augmentation */
+  /**
+   * @param replay the stored views the rows replay, if any
+   * @param featureShape the rows' shape, for augmentation and views
+   */
   static TrainingEngine engine(TrainConfig config, JavaSparkContext jsc,
-      MultiLayerNetwork network, String exportDir, List<Integer> featureShape) {
+      MultiLayerNetwork network, String exportDir, ViewReplay replay,
+      List<Integer> featureShape) {
     EpochRows rows = new EpochRows(config.batchSizePerWorker(), config.seed(), config.augment(),
-        featureShape);
+        replay, featureShape);
     return switch (config.engine()) {
       case BARRIER -> new BarrierAveragingEngine(jsc, network, config.workers(),
           config.averagingFrequency(), rows, config.averagingPort());
@@ -168,7 +175,11 @@ public final class TrainJob {
     }
     config.classWeightsFor(input.shape().classCount());
     config.checkAugmentationFits(input.shape().featureShape());
-    if (config.augment().active() && config.alpha() > 0) {
+    ViewReplay replay = input.replay(config);
+    if (replay.active()) {
+      LOG.info("replaying the {} views per row the teachers scored in {}", replay.views(),
+          config.input());
+    } else if (config.augment().active() && config.alpha() > 0) {
       LOG.warn("train.augment with train.alpha = {}: the student learns from views of the rows "
           + "while the teacher scored the rows themselves", config.alpha());
     }

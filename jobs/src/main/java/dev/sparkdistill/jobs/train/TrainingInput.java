@@ -11,7 +11,10 @@ import dev.sparkdistill.common.manifest.ManifestJson;
 import dev.sparkdistill.common.manifest.TableShape;
 import dev.sparkdistill.common.manifest.TargetsManifest;
 import dev.sparkdistill.common.targets.SoftTargets;
+import dev.sparkdistill.common.config.TrainConfig;
+import dev.sparkdistill.common.train.Augmentation;
 import dev.sparkdistill.common.train.Minibatches;
+import dev.sparkdistill.common.train.ViewReplay;
 import dev.sparkdistill.jobs.io.HadoopFiles;
 import dev.sparkdistill.jobs.io.OutputDirectory;
 import dev.sparkdistill.jobs.runtime.TaskBackend;
@@ -36,19 +39,25 @@ import org.nd4j.linalg.dataset.DataSet;
 final class TrainingInput {
   enum TeacherForm { NONE, DENSE, TOP_K }
 
+  static final String VIEW_PARAMS = "view_params";
+  static final String VIEW_LOGITS = "view_logits";
+
   private final String location;
   private final Dataset<Row> table;
   private final TableShape shape;
   private final String manifestDigest;
   private final TeacherForm teacher;
+  /** The augmented views each row stores ({@code infer.views}); null when none. */
+  private final TargetsManifest.Views views;
 
   private TrainingInput(String location, Dataset<Row> table, TableShape shape,
-      String manifestDigest, TeacherForm teacher) {
+      String manifestDigest, TeacherForm teacher, TargetsManifest.Views views) {
     this.location = location;
     this.table = table;
     this.shape = shape;
     this.manifestDigest = manifestDigest;
     this.teacher = teacher;
+    this.views = views;
   }
 
   static TrainingInput open(SparkSession spark, String location) {
@@ -61,9 +70,12 @@ final class TrainingInput {
     Path manifestPath = dir.child(OutputDirectory.MANIFEST);
     String manifestText = HadoopFiles.readText(manifestPath.toString(), conf);
     TableShape shape = ManifestJson.read(manifestText, TableShape.class, manifestPath.toString());
+    TargetsManifest.Views views = null;
     if (TargetsManifest.KIND.equals(shape.kind())) {
-      checkStillMatchesExamples(location, ManifestJson.read(manifestText, TargetsManifest.class,
-          manifestPath.toString()), conf);
+      TargetsManifest targets = ManifestJson.read(manifestText, TargetsManifest.class,
+          manifestPath.toString());
+      checkStillMatchesExamples(location, targets, conf);
+      views = targets.views();
     }
     Dataset<Row> table = spark.read().parquet(location);
     List<String> columns = Arrays.asList(table.columns());
@@ -75,8 +87,31 @@ final class TrainingInput {
     }
     TeacherForm teacher = columns.contains("teacher_logits") ? TeacherForm.DENSE
         : columns.contains("topk_index") ? TeacherForm.TOP_K : TeacherForm.NONE;
+    if (views != null && !(columns.contains(VIEW_PARAMS) && columns.contains(VIEW_LOGITS))) {
+      throw new DistillException("train.input = " + location + ": its manifest lists "
+          + views.count() + " views per row but the table lacks the '" + VIEW_PARAMS + "' or '"
+          + VIEW_LOGITS + "' column; its columns are " + columns);
+    }
     return new TrainingInput(location, table, shape, ConfigRendering.sha256(manifestText),
-        teacher);
+        teacher, views);
+  }
+
+  /**
+   * The views the training rows replay: those the table stores when the student learns from
+   * the teacher (alpha > 0) and {@code train.replay-views} is on, else none. Replayed views are
+   * the augmentation, so {@code train.augment} must then be off.
+   */
+  ViewReplay replay(TrainConfig config) {
+    if (views == null || !config.replayViews() || config.alpha() == 0) {
+      return ViewReplay.NONE;
+    }
+    if (config.augment().active()) {
+      throw new DistillException("train.augment is on and train.input = " + location
+          + " stores " + views.count() + " teacher-scored views per row: the views are the "
+          + "augmentation; turn train.augment off to replay them, or set train.replay-views = "
+          + "false to train on the rows and their own logits");
+    }
+    return new ViewReplay(views.count(), shape.classCount(), views.augmentation());
   }
 
   /**
@@ -162,6 +197,19 @@ final class TrainingInput {
           + "AND abs(aggregate(topk_logit, 0D, (s, x) -> s + x) + (" + classes
           + " - size(topk_logit)) * exp(rest_logit) - 1) < 1e-3";
     };
+    if (views != null) {
+      int logits = views.count() * classes;
+      int params = views.count() * Augmentation.VIEW_PARAMETERS;
+      problem = "CASE WHEN (" + problem + ") IS NOT NULL THEN (" + problem + ") "
+          + "WHEN view_logits IS NULL OR view_params IS NULL THEN 'has no view_logits or "
+          + "view_params, which every row of a table with views has' "
+          + "WHEN size(view_logits) != " + logits + " THEN concat('has ', size(view_logits), "
+          + "' view logits but " + views.count() + " views of " + classes + " classes take "
+          + logits + "') WHEN size(view_params) != " + params + " THEN concat('has ', "
+          + "size(view_params), ' view parameters but " + views.count() + " views take "
+          + params + "') WHEN exists(view_logits, x -> isnan(x) OR abs(x) = float('inf')) "
+          + "THEN 'has a NaN or infinite view logit' END";
+    }
     String scored = switch (teacher) {
       case NONE -> "false";
       case DENSE -> "teacher_logits IS NOT NULL";
@@ -188,7 +236,10 @@ final class TrainingInput {
     }
   }
 
-  /** Minibatches of {@code split} (only its labeled rows if asked), packed on the executors. */
+  /**
+   * Minibatches of {@code split} (only its labeled rows if asked), packed on the executors, with
+   * each row's stored views when the packer keeps them.
+   */
   JavaRDD<DataSet> batches(Split split, Minibatches packer, int batchSize, boolean labeledOnly) {
     int classes = shape.classCount();
     TeacherForm form = teacher;
@@ -198,15 +249,19 @@ final class TrainingInput {
       case TOP_K -> columns.addAll(List.of("topk_index", "topk_logit", "rest_logit"));
       default -> { }
     }
+    if (packer.keepsViews()) {
+      columns.addAll(List.of(VIEW_LOGITS, VIEW_PARAMS));
+    }
     Dataset<Row> rows = labeledOnly ? rows(split).filter(col("label").isNotNull()) : rows(split);
     return rows.select(columns.stream().map(c -> col(c)).toArray(
             org.apache.spark.sql.Column[]::new))
         .javaRDD()
-        .mapPartitions(it -> pack(it, packer, batchSize, form, classes));
+        .mapPartitions(it -> pack(it, packer, batchSize, form, classes,
+            packer.keepsViews()));
   }
 
   private static Iterator<DataSet> pack(Iterator<Row> rows, Minibatches packer, int batchSize,
-      TeacherForm form, int classes) {
+      TeacherForm form, int classes, boolean withViews) {
     TaskBackend.prepare();
     return new Iterator<>() {
       @Override
@@ -218,14 +273,16 @@ final class TrainingInput {
       public DataSet next() {
         List<Minibatches.Example> batch = new ArrayList<>(batchSize);
         while (rows.hasNext() && batch.size() < batchSize) {
-          batch.add(example(rows.next(), form, classes));
+          batch.add(example(rows.next(), form, classes, withViews));
         }
         return packer.pack(batch);
       }
     };
   }
 
-  static Minibatches.Example example(Row row, TeacherForm form, int classes) {
+  /** @param withViews whether the row's last two columns are its view logits and parameters */
+  static Minibatches.Example example(Row row, TeacherForm form, int classes,
+      boolean withViews) {
     Integer label = row.isNullAt(1) ? null : row.getInt(1);
     float[] teacher = switch (form) {
       case NONE -> null;
@@ -233,6 +290,12 @@ final class TrainingInput {
       case TOP_K -> row.isNullAt(2) ? null : SoftTargets.fromTopK(ints(row.getList(2)),
           floats(row.getList(3)), row.getFloat(4), classes);
     };
+    if (withViews) {
+      int at = row.size() - 2;
+      return new Minibatches.Example(floats(row.getList(0)), label, teacher,
+          row.isNullAt(at) ? null : floats(row.getList(at)),
+          row.isNullAt(at + 1) ? null : ints(row.getList(at + 1)));
+    }
     return new Minibatches.Example(floats(row.getList(0)), label, teacher);
   }
 
@@ -240,7 +303,8 @@ final class TrainingInput {
   public String toString() {
     return location + switch (teacher) {
       case NONE -> " (hard labels only)";
-      case DENSE -> " (dense teacher logits)";
+      case DENSE -> views == null ? " (dense teacher logits)"
+          : " (dense teacher logits, " + views.count() + " views per row)";
       case TOP_K -> " (top-k teacher logits)";
     };
   }

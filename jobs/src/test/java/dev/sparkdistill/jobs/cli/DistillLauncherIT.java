@@ -113,15 +113,26 @@ class DistillLauncherIT {
             + " \\(BLAS ");
     assertThat(teacher.resolve("_SUCCESS")).exists();
 
+    // Scored with two augmented views per image, which the student then replays.
     Path targets = tmp.resolve("targets");
     Result scored = distill(concat(new String[] {"infer", "--set", "infer.input=" + examples,
         "--set", "infer.output=" + targets,
-        "--set", "infer.teachers=[\"" + teacher.resolve("model.zip") + "\"]"}, cluster));
+        "--set", "infer.teachers=[\"" + teacher.resolve("model.zip") + "\"]",
+        "--set", "infer.views=2", "--set", "infer.augment.translate=2"}, cluster));
     assertThat(scored.exitCode()).as(scored.stderr()).isZero();
     assertThat(scored.stderr()).contains("2 executor JVM(s) besides the driver");
     TargetsManifest manifest = ManifestJson.read(Files.readString(
         targets.resolve("_manifest.json")), TargetsManifest.class, "_manifest.json");
     assertThat(manifest.rows().scored()).isEqualTo(manifest.rows().input()).isEqualTo(400);
+    assertThat(manifest.viewCount()).isEqualTo(2);
+
+    Path student = tmp.resolve("student");
+    Result distilled = distill(concat(new String[] {"train", "--set", "train.input=" + targets,
+        "--set", "train.output=" + student, "--set", "train.alpha=0.7", "--set",
+        "train.epochs=1", "--set", "train.model.hidden=[16]"}, cluster));
+    assertThat(distilled.exitCode()).as(distilled.stderr()).isZero();
+    assertThat(distilled.stderr()).contains("replaying the 2 views per row the teachers scored");
+    assertThat(student.resolve("_SUCCESS")).exists();
   }
 
   /** The executors' stderr of the application the driver log names, from the worker's folder. */

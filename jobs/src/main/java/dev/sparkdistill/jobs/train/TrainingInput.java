@@ -71,13 +71,16 @@ final class TrainingInput {
     String manifestText = HadoopFiles.readText(manifestPath.toString(), conf);
     TableShape shape = ManifestJson.read(manifestText, TableShape.class, manifestPath.toString());
     TargetsManifest.Views views = null;
+    Dataset<Row> table = spark.read().parquet(location);
     if (TargetsManifest.KIND.equals(shape.kind())) {
       TargetsManifest targets = ManifestJson.read(manifestText, TargetsManifest.class,
           manifestPath.toString());
       checkStillMatchesExamples(location, targets, conf);
       views = targets.views();
+      if (!Arrays.asList(table.columns()).contains("features")) {
+        table = withExamplesFeatures(spark, location, targets, table);
+      }
     }
-    Dataset<Row> table = spark.read().parquet(location);
     List<String> columns = Arrays.asList(table.columns());
     for (String required : List.of("features", "label", "split")) {
       if (!columns.contains(required)) {
@@ -112,6 +115,29 @@ final class TrainingInput {
           + "false to train on the rows and their own logits");
     }
     return new ViewReplay(views.count(), shape.classCount(), views.augmentation());
+  }
+
+  /**
+   * A targets-only table ({@code infer.include-features = false}) joined by id to the features
+   * of the examples it was scored from, which must still be there unchanged: their manifest's
+   * digest is the one scored ({@link #checkStillMatchesExamples}), so every row finds its
+   * features. The split is a join key too, so a split's minibatches read only that split of
+   * the examples.
+   */
+  private static Dataset<Row> withExamplesFeatures(SparkSession spark, String location,
+      TargetsManifest targets, Dataset<Row> table) {
+    Configuration conf = spark.sparkContext().hadoopConfiguration();
+    if (targets.examples() == null
+        || !new OutputDirectory(targets.examples(), conf).isComplete()) {
+      throw new DistillException("train.input = " + location + " holds no features (infer."
+          + "include-features = false), and the examples it was scored from, "
+          + targets.examples() + ", are not a complete examples table any more; score them "
+          + "again with include-features = true, or restore the examples");
+    }
+    Dataset<Row> features = spark.read().parquet(targets.examples())
+        .select("id", "split", "features");
+    return table.join(features, scala.collection.JavaConverters.asScalaBuffer(
+        List.of("id", "split")).toSeq());
   }
 
   /**

@@ -820,4 +820,31 @@ class InferJobTest extends SparkTestBase {
     assertThat(student.resolve("model.zip")).exists();
     assertThat(student.resolve("_SUCCESS")).exists();
   }
+
+  @Test
+  void aTargetsOnlyTableTrainsOnTheFeaturesOfItsExamples() throws IOException {
+    Path copy = tmp.resolve("examples");
+    org.apache.commons.io.FileUtils.copyDirectory(examples.toFile(), copy.toFile());
+    Path targets = tmp.resolve("targets");
+    new InferJob(config(settings(copy, targets, List.of(fileA), "infer.include-features=false")))
+        .run(spark);
+    long trainRows = rows.values().stream().filter(r -> r.getString(3).equals("train")).count();
+
+    ModelManifest manifest = new TrainJob(TrainConfig.from(ConfigLayers.resolve(Optional.empty(),
+        "", List.of("train.input=" + targets, "train.output=" + tmp.resolve("student"),
+            "train.alpha=0.5", "train.epochs=1", "train.model.hidden=[8]",
+            "train.spark.batch-size-per-worker=16")))).run(spark);
+    assertThat(manifest.best().rows()).as("every training row, joined to its features")
+        .isEqualTo(trainRows);
+
+    Files.delete(copy.resolve("_SUCCESS"));
+    assertThatThrownBy(() -> new TrainJob(TrainConfig.from(ConfigLayers.resolve(
+        Optional.empty(), "", List.of("train.input=" + targets,
+            "train.output=" + tmp.resolve("again"), "train.alpha=0.5")))).run(spark))
+        .isInstanceOf(DistillException.class)
+        .hasMessage("train.input = " + targets + " holds no features (infer.include-features = "
+            + "false), and the examples it was scored from, " + copy + ", are not a complete "
+            + "examples table any more; score them again with include-features = true, or "
+            + "restore the examples");
+  }
 }

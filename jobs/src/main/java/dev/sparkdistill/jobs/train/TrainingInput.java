@@ -43,17 +43,22 @@ final class TrainingInput {
   static final String VIEW_LOGITS = "view_logits";
 
   private final String location;
+  /** The rows to train on: the table, joined to its examples' features when it has none. */
   private final Dataset<Row> table;
+  /** The table as stored, which the checks of {@link #checkRows} read. */
+  private final Dataset<Row> stored;
   private final TableShape shape;
   private final String manifestDigest;
   private final TeacherForm teacher;
   /** The augmented views each row stores ({@code infer.views}); null when none. */
   private final TargetsManifest.Views views;
 
-  private TrainingInput(String location, Dataset<Row> table, TableShape shape,
-      String manifestDigest, TeacherForm teacher, TargetsManifest.Views views) {
+  private TrainingInput(String location, Dataset<Row> table, Dataset<Row> stored,
+      TableShape shape, String manifestDigest, TeacherForm teacher,
+      TargetsManifest.Views views) {
     this.location = location;
     this.table = table;
+    this.stored = stored;
     this.shape = shape;
     this.manifestDigest = manifestDigest;
     this.teacher = teacher;
@@ -71,7 +76,8 @@ final class TrainingInput {
     String manifestText = HadoopFiles.readText(manifestPath.toString(), conf);
     TableShape shape = ManifestJson.read(manifestText, TableShape.class, manifestPath.toString());
     TargetsManifest.Views views = null;
-    Dataset<Row> table = spark.read().parquet(location);
+    Dataset<Row> stored = spark.read().parquet(location);
+    Dataset<Row> table = stored;
     if (TargetsManifest.KIND.equals(shape.kind())) {
       TargetsManifest targets = ManifestJson.read(manifestText, TargetsManifest.class,
           manifestPath.toString());
@@ -95,8 +101,8 @@ final class TrainingInput {
           + views.count() + " views per row but the table lacks the '" + VIEW_PARAMS + "' or '"
           + VIEW_LOGITS + "' column; its columns are " + columns);
     }
-    return new TrainingInput(location, table, shape, ConfigRendering.sha256(manifestText),
-        teacher, views);
+    return new TrainingInput(location, table, stored, shape,
+        ConfigRendering.sha256(manifestText), teacher, views);
   }
 
   /**
@@ -241,7 +247,7 @@ final class TrainingInput {
       case DENSE -> "teacher_logits IS NOT NULL";
       case TOP_K -> "topk_index IS NOT NULL";
     };
-    Row summary = table.selectExpr("id", problem + " AS problem",
+    Row summary = stored.selectExpr("id", problem + " AS problem",
             "CASE WHEN " + scored + " THEN 1 ELSE 0 END AS scored",
             "CASE WHEN " + probabilities + " THEN 1 ELSE 0 END AS probability")
         .selectExpr("min_by(struct(id, problem), id) FILTER (WHERE problem IS NOT NULL) AS bad",

@@ -187,4 +187,24 @@ class ViewsReplayTest extends SparkTestBase {
         "train.input=" + targets, "train.output=unused", "train.alpha=0.5",
         "train.replay-views=false"))).isEqualTo(ViewReplay.NONE);
   }
+
+  @Test
+  void aRowWhoseViewLogitsAreCutShortIsRefusedByName() throws IOException {
+    Path altered = tmp.resolve("altered");
+    String victim = spark.read().parquet(targets.toString()).filter("split = 'train'")
+        .select("id").orderBy("id").first().getString(0);
+    spark.read().parquet(targets.toString())
+        .selectExpr("id", "features", "label", "teacher_logits", "view_params",
+            "CASE WHEN id = '" + victim + "' THEN slice(view_logits, 1, 25) ELSE view_logits END "
+                + "AS view_logits", "split")
+        .write().partitionBy("split").parquet(altered.toString());
+    Files.copy(targets.resolve("_manifest.json"), altered.resolve("_manifest.json"));
+    // Spark wrote its own _SUCCESS; the manifest beside it makes the table complete.
+
+    assertThatThrownBy(() -> new TrainJob(TrainFixtures.config("train.input=" + altered,
+        "train.output=" + tmp.resolve("student"), "train.alpha=0.5")).run(spark))
+        .isInstanceOf(DistillException.class)
+        .hasMessage("train.input = " + altered + ": row '" + victim + "' has 25 view logits but "
+            + "4 views of 10 classes take 40");
+  }
 }

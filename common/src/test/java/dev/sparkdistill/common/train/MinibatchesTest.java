@@ -57,23 +57,6 @@ class MinibatchesTest {
   }
 
   @Test
-  void labelsMatchDistillationLabelsFillRowByRow() {
-    List<Minibatches.Example> rows = List.of(
-        new Minibatches.Example(new float[] {1f, 2f}, 1, TEACHER),
-        new Minibatches.Example(new float[] {3f, 4f}, null, TEACHER),
-        new Minibatches.Example(new float[] {5f, 6f}, 2, null));
-
-    float[][] labels = PACKER.pack(rows).getLabels().toFloatMatrix();
-
-    for (int i = 0; i < rows.size(); i++) {
-      float[] expected = new float[7];
-      DistillationLabels.fill(expected, 0, 3, rows.get(i).label(), rows.get(i).teacherLogits(),
-          WEIGHTS, 0.3f);
-      assertThat(labels[i]).as("row %d", i).containsExactly(expected);
-    }
-  }
-
-  @Test
   void classWeightsAreCopiedAtConstruction() {
     float[] weights = {1f, 1f, 1f};
     Minibatches packer = new Minibatches(2, 3, weights, 1f);

@@ -84,14 +84,30 @@ class TrainJobTest extends SparkTestBase {
     Path output = tmp.resolve("model");
     String[] settings = {"train.input=" + examples, "train.output=" + output, "train.alpha=0",
         "train.epochs=4", "train.model.hidden=[16]"};
-    java.util.concurrent.CompletableFuture<ModelManifest> first =
-        java.util.concurrent.CompletableFuture.supplyAsync(
-            () -> new TrainJob(config(settings)).run(spark));
-    Path claim = tmp.resolve(".model.claim");
-    long deadline = System.nanoTime() + 60_000_000_000L;
-    while (!Files.exists(claim) && !first.isDone() && System.nanoTime() < deadline) {
-      Thread.sleep(20);
+    // The first run's training phases start only once it holds the claim.
+    java.util.concurrent.CountDownLatch training = new java.util.concurrent.CountDownLatch(1);
+    org.apache.spark.scheduler.SparkListener listener =
+        new org.apache.spark.scheduler.SparkListener() {
+          @Override
+          public void onJobStart(org.apache.spark.scheduler.SparkListenerJobStart job) {
+            String description = job.properties() == null ? null
+                : job.properties().getProperty("spark.job.description");
+            if (description != null && description.startsWith("train:")) {
+              training.countDown();
+            }
+          }
+        };
+    spark.sparkContext().addSparkListener(listener);
+    java.util.concurrent.CompletableFuture<ModelManifest> first;
+    try {
+      first = java.util.concurrent.CompletableFuture.supplyAsync(
+          () -> new TrainJob(config(settings)).run(spark));
+      assertThat(training.await(60, java.util.concurrent.TimeUnit.SECONDS))
+          .as("the first run started training").isTrue();
+    } finally {
+      spark.sparkContext().removeSparkListener(listener);
     }
+    Path claim = tmp.resolve(".model.claim");
     assertThat(claim).as("the first run's claim").exists();
 
     assertThatThrownBy(() -> new TrainJob(config(settings)).run(spark))

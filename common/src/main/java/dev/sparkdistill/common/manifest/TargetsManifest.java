@@ -1,5 +1,6 @@
 package dev.sparkdistill.common.manifest;
 
+import dev.sparkdistill.common.train.Augmentation;
 import java.util.List;
 
 /**
@@ -49,8 +50,13 @@ public record TargetsManifest(
    * from {@code seed} and each row's id; each view's parameters are stored beside its logits.
    */
   public record Views(int count, int translate, boolean flip, int cutout, long seed) {
-    public dev.sparkdistill.common.train.Augmentation augmentation() {
-      return new dev.sparkdistill.common.train.Augmentation(translate, flip, cutout);
+    /** The targets table's column of each view's parameters, view after view. */
+    public static final String PARAMS_COLUMN = "view_params";
+    /** The targets table's column of each view's combined teacher logits, view after view. */
+    public static final String LOGITS_COLUMN = "view_logits";
+
+    public Augmentation augmentation() {
+      return new Augmentation(translate, flip, cutout);
     }
   }
 

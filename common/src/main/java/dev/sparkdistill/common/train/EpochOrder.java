@@ -90,13 +90,16 @@ public final class EpochOrder {
             + "label rows of " + replay.heldLabelWidth() + " values, got " + labels.width);
       }
       labelWidth = DistillationLabels.width(replay.classCount());
+      // Each row's view for this epoch, drawn once for both its features and its labels.
+      int[] chosen = new int[features.count()];
+      for (int row = 0; row < chosen.length; row++) {
+        chosen[row] = replay.choose(Augmentation.viewSeed(seed, epoch, partition, row));
+      }
       copyFeatures = (row, source, from, target, to, width) -> replay.renderFeatures(
-          replay.choose(Augmentation.viewSeed(seed, epoch, partition, row)), imageShape, source,
-          from, labels.blocks[labels.blockOfRow[row]], labels.rowInBlock[row] * labels.width,
-          target, to);
-      copyLabels = (row, source, from, target, to, width) -> replay.viewLabels(
-          replay.choose(Augmentation.viewSeed(seed, epoch, partition, row)), source, from,
-          target, to);
+          chosen[row], imageShape, source, from, labels.blocks[labels.blockOfRow[row]],
+          labels.rowInBlock[row] * labels.width, target, to);
+      copyLabels = (row, source, from, target, to, width) -> replay.viewLabels(chosen[row],
+          source, from, target, to);
     }
     RowCopy featureCopy = copyFeatures;
     RowCopy labelCopy = copyLabels;

@@ -5,6 +5,7 @@ import dev.sparkdistill.jobs.model.Teacher;
 import static org.apache.spark.sql.functions.col;
 
 import dev.sparkdistill.common.config.InferConfig;
+import dev.sparkdistill.common.manifest.TargetsManifest;
 import dev.sparkdistill.common.targets.Ensemble;
 import dev.sparkdistill.common.targets.SoftTargets;
 import java.io.Serializable;
@@ -26,10 +27,6 @@ import org.apache.spark.sql.catalyst.InternalRow;
  */
 final class Scoring implements Serializable {
   static final String FILTER_REASON = "filter_reason";
-  /** Each view's {@link Augmentation#VIEW_PARAMETERS} parameters, view after view. */
-  static final String VIEW_PARAMS = "view_params";
-  /** Each view's combined teacher logits, view after view. */
-  static final String VIEW_LOGITS = "view_logits";
   /** Working columns for the per-class cap, dropped before writing. */
   static final String PSEUDO_LABEL = "_pseudo_label";
   static final String CONFIDENCE = "_confidence";
@@ -68,8 +65,8 @@ final class Scoring implements Serializable {
           col("restLogit").as("rest_logit")));
     }
     if (config.scoresViews()) {
-      columns.addAll(List.of(col("viewParams").as(VIEW_PARAMS),
-          col("viewLogits").as(VIEW_LOGITS)));
+      columns.addAll(List.of(col("viewParams").as(TargetsManifest.Views.PARAMS_COLUMN),
+          col("viewLogits").as(TargetsManifest.Views.LOGITS_COLUMN)));
     }
     if (config.keepTeacherLogits() && teacherCount > 1) {
       for (int t = 0; t < teacherCount; t++) {

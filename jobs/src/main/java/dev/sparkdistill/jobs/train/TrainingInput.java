@@ -39,8 +39,8 @@ import org.nd4j.linalg.dataset.DataSet;
 final class TrainingInput {
   enum TeacherForm { NONE, DENSE, TOP_K }
 
-  static final String VIEW_PARAMS = "view_params";
-  static final String VIEW_LOGITS = "view_logits";
+  private static final String VIEW_PARAMS = TargetsManifest.Views.PARAMS_COLUMN;
+  private static final String VIEW_LOGITS = TargetsManifest.Views.LOGITS_COLUMN;
 
   private final String location;
   /** The rows to train on: the table, joined to its examples' features when it has none. */
@@ -232,7 +232,7 @@ final class TrainingInput {
     if (views != null) {
       int logits = views.count() * classes;
       int params = views.count() * Augmentation.VIEW_PARAMETERS;
-      problem = "CASE WHEN (" + problem + ") IS NOT NULL THEN (" + problem + ") "
+      problem = "coalesce(" + problem + ", CASE "
           + "WHEN view_logits IS NULL OR view_params IS NULL THEN 'has no view_logits or "
           + "view_params, which every row of a table with views has' "
           + "WHEN size(view_logits) != " + logits + " THEN concat('has ', size(view_logits), "
@@ -240,7 +240,7 @@ final class TrainingInput {
           + logits + "') WHEN size(view_params) != " + params + " THEN concat('has ', "
           + "size(view_params), ' view parameters but " + views.count() + " views take "
           + params + "') WHEN exists(view_logits, x -> isnan(x) OR abs(x) = float('inf')) "
-          + "THEN 'has a NaN or infinite view logit' END";
+          + "THEN 'has a NaN or infinite view logit' END)";
     }
     String scored = switch (teacher) {
       case NONE -> "false";

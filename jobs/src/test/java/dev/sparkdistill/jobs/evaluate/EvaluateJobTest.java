@@ -9,6 +9,7 @@ import dev.sparkdistill.common.config.InvalidConfigException;
 import dev.sparkdistill.common.config.TrainConfig;
 import dev.sparkdistill.common.evaluate.EvaluationReport;
 import dev.sparkdistill.common.evaluate.EvaluationReport.ModelReport;
+import dev.sparkdistill.common.targets.Ensemble;
 import dev.sparkdistill.jobs.SparkTestBase;
 import dev.sparkdistill.jobs.train.TrainJob;
 import java.nio.file.Files;
@@ -149,37 +150,13 @@ class EvaluateJobTest extends SparkTestBase {
     double agreeing = 0;
     double kl = 0;
     for (int i = 0; i < x.length; i++) {
-      double[] logT = logSoftmax(t[i]);
-      double[] logM = logSoftmax(m[i]);
-      agreeing += argmax(logT) == argmax(logM) ? 1 : 0;
+      double[] logT = Ensemble.logSoftmax(t[i], 1);
+      double[] logM = Ensemble.logSoftmax(m[i], 1);
+      agreeing += Ensemble.argmax(logT) == Ensemble.argmax(logM) ? 1 : 0;
       for (int c = 0; c < logT.length; c++) {
         kl += Math.exp(logT[c]) * (logT[c] - logM[c]);
       }
     }
     return new double[] {agreeing / x.length, kl / x.length};
-  }
-
-  private static double[] logSoftmax(float[] logits) {
-    double max = Double.NEGATIVE_INFINITY;
-    for (float z : logits) {
-      max = Math.max(max, z);
-    }
-    double sum = 0;
-    for (float z : logits) {
-      sum += Math.exp(z - max);
-    }
-    double[] out = new double[logits.length];
-    for (int c = 0; c < logits.length; c++) {
-      out[c] = logits[c] - max - Math.log(sum);
-    }
-    return out;
-  }
-
-  private static int argmax(double[] values) {
-    int best = 0;
-    for (int c = 1; c < values.length; c++) {
-      best = values[c] > values[best] ? c : best;
-    }
-    return best;
   }
 }

@@ -7,6 +7,7 @@ import dev.sparkdistill.common.config.InferConfig;
 import dev.sparkdistill.common.config.SweepConfig;
 import dev.sparkdistill.common.config.TrainConfig;
 import dev.sparkdistill.common.evaluate.SweepReport;
+import dev.sparkdistill.common.targets.Ensemble;
 import dev.sparkdistill.jobs.SparkTestBase;
 import dev.sparkdistill.jobs.infer.InferJob;
 import dev.sparkdistill.jobs.model.OnnxExport;
@@ -151,18 +152,11 @@ class SweepJobTest extends SparkTestBase {
     for (int i = 0; i < x.length; i++) {
       float[] teacher = dev.sparkdistill.jobs.io.ArrayColumns.floats(
           validation.get(i).getList(1));
-      agreeing += argmax(scores[i]) == argmax(teacher) ? 1 : 0;
+      agreeing += Ensemble.argmax(Ensemble.softmax(scores[i]))
+          == Ensemble.argmax(Ensemble.softmax(teacher)) ? 1 : 0;
     }
     assertThat(entry.teacherAgreement()).as("agreement of %s", entry.name()).isNotNull()
         .isCloseTo((double) agreeing / x.length,
             org.assertj.core.api.Assertions.within(1.0 / rows + 1e-9));
-  }
-
-  private static int argmax(float[] values) {
-    int best = 0;
-    for (int c = 1; c < values.length; c++) {
-      best = values[c] > values[best] ? c : best;
-    }
-    return best;
   }
 }

@@ -13,7 +13,10 @@ public record EvaluationReport(
     String createdAt,
     List<ModelReport> models) {
 
-  /** One model's row of the comparison table, with its details. */
+  /**
+   * One model's row of the comparison table, with its details; {@code training} is null when
+   * the model's directory holds no training log (an exported or foreign model).
+   */
   public record ModelReport(
       String name,
       String path,
@@ -32,5 +35,6 @@ public record EvaluationReport(
       Double speedupOverTeacher,
       double[] perClassAccuracy,
       long[][] confusion,
-      double[][] reliability) {}
+      double[][] reliability,
+      TrainingHistory training) {}
 }

@@ -1,11 +1,13 @@
 package dev.sparkdistill.common.evaluate;
 
 import dev.sparkdistill.common.evaluate.EvaluationReport.ModelReport;
+import java.util.List;
 import java.util.Locale;
 
 /**
  * Renders {@code report.html}: one self-contained page (inline CSS and SVG, no scripts or
- * network) with the comparison table, an accuracy chart and a reliability diagram per model.
+ * network) with the comparison table, the models' training curves, an accuracy chart, accuracy
+ * per class side by side, and a confusion matrix and a reliability diagram per model.
  */
 public final class ReportHtml {
   private static final int CHART_W = 360;
@@ -19,8 +21,21 @@ public final class ReportHtml {
         .append("<p>").append(report.rows()).append(" rows of ").append(escape(report.input()))
         .append(", ").append(report.createdAt()).append("</p>\n");
     table(html, report);
+    Charts.trainingCurves(html, "training", report.models().stream()
+        .map(m -> new Charts.Curves(m.name(), m.training())).toList());
     html.append("<h2>Accuracy</h2><div class=\"charts\" id=\"accuracy\">");
     accuracyChart(html, report);
+    html.append("</div>\n<h2>Accuracy per class</h2>");
+    List<String> classes = classNames(report);
+    Charts.groupedBars(html, "per-class", classes,
+        report.models().stream().map(ModelReport::name).toList(),
+        report.models().stream().map(ModelReport::perClassAccuracy).toList());
+    html.append("<h2>Confusion matrices</h2><p>Rows: the true class; columns: the predicted "
+        + "one; shade: the share of the true class's rows.</p><div class=\"charts\" "
+        + "id=\"confusion\">");
+    for (ModelReport model : report.models()) {
+      Charts.heatmap(html, model.name(), classes, model.confusion());
+    }
     html.append("</div>\n<h2>Reliability (").append(report.calibrationBins())
         .append(" bins)</h2><div class=\"charts\" id=\"reliability\">");
     for (ModelReport model : report.models()) {
@@ -28,6 +43,14 @@ public final class ReportHtml {
     }
     html.append("</div>\n</body></html>\n");
     return html.toString();
+  }
+
+  /** The manifest's class names, or the class indexes when it has none. */
+  private static List<String> classNames(EvaluationReport report) {
+    int classes = report.models().get(0).confusion().length;
+    List<String> names = report.classNames();
+    return names != null && names.size() == classes ? names
+        : java.util.stream.IntStream.range(0, classes).mapToObj(Integer::toString).toList();
   }
 
   private static void table(StringBuilder html, EvaluationReport report) {

@@ -9,7 +9,7 @@ import java.util.function.ToDoubleFunction;
 /**
  * Renders {@code sweep.html}: one self-contained page with the grid's table and, for accuracy,
  * agreement and ECE, a chart of the metric against alpha with one line per temperature and the
- * hard-label baseline as a dashed line.
+ * hard-label baseline as a dashed line; then every student's training curves.
  */
 public final class SweepHtml {
   private static final int W = 380;
@@ -31,7 +31,10 @@ public final class SweepHtml {
     chart(html, report, "agreement", e -> e.teacherAgreement() == null ? Double.NaN
         : e.teacherAgreement());
     chart(html, report, "ECE", Entry::ece);
-    html.append("</div>\n</body></html>\n");
+    html.append("</div>\n");
+    Charts.trainingCurves(html, "training", report.entries().stream()
+        .map(e -> new Charts.Curves(e.name(), e.training())).toList());
+    html.append("</body></html>\n");
     return html.toString();
   }
 

@@ -12,9 +12,12 @@ import java.util.Locale;
 public record SweepReport(String input, String split, long rows, String createdAt,
     List<Entry> entries, String best) {
 
-  /** One student of the grid; the baseline is the entry with alpha = 0. */
+  /**
+   * One student of the grid; the baseline is the entry with alpha = 0. {@code training} is null
+   * when its directory holds no training log.
+   */
   public record Entry(String name, double temperature, double alpha, double accuracy,
-      Double teacherAgreement, double ece, double nll) {}
+      Double teacherAgreement, double ece, double nll, TrainingHistory training) {}
 
   public static SweepReport of(String input, String split, long rows, String createdAt,
       List<Entry> entries) {

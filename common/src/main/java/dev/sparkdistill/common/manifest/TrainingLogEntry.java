@@ -11,6 +11,8 @@ public record TrainingLogEntry(
     double rowsPerSecond,
     double epochSeconds,
     double elapsedSeconds) {
+  /** The file, beside the model, that lists every epoch. */
+  public static final String FILE = "training-log.json";
 
   /** NaN as null, so the JSON stays valid. */
   public static Double orNull(double value) {

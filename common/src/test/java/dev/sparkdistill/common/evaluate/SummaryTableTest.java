@@ -11,7 +11,7 @@ class SummaryTableTest {
       Double agreement, Double size, Double speedup) {
     return new ModelReport(name, name + ".zip", parameters, 1000, accuracy, 0.99, 0.3, 0.021,
         agreement, null, 5000, 0.2, "onnxruntime", size, speedup, new double[0], new long[0][0],
-        new double[0][0]);
+        new double[0][0], null);
   }
 
   @Test

@@ -8,10 +8,10 @@ import org.junit.jupiter.api.Test;
 
 class SweepReportTest {
   private static final List<Entry> GRID = List.of(
-      new Entry("baseline", 1, 0, 0.80, 0.85, 0.02, 0.55),
-      new Entry("T2-a0.5", 2, 0.5, 0.83, 0.90, 0.03, 0.50),
-      new Entry("T4-a0.5", 4, 0.5, 0.83, 0.91, 0.04, 0.48),
-      new Entry("T4-a0.9", 4, 0.9, 0.81, null, 0.05, 0.60));
+      new Entry("baseline", 1, 0, 0.80, 0.85, 0.02, 0.55, null),
+      new Entry("T2-a0.5", 2, 0.5, 0.83, 0.90, 0.03, 0.50, null),
+      new Entry("T4-a0.5", 4, 0.5, 0.83, 0.91, 0.04, 0.48, null),
+      new Entry("T4-a0.9", 4, 0.9, 0.81, null, 0.05, 0.60, null));
 
   @Test
   void theBestStudentHasTheHighestAccuracyThenTheLowestNll() {
@@ -32,7 +32,7 @@ class SweepReportTest {
   @Test
   void theBaselineCanBeTheBest() {
     String table = SweepReport.of("t", "test", 1, "now", List.of(GRID.get(0),
-        new Entry("T2-a0.5", 2, 0.5, 0.70, null, 0.1, 0.9))).table();
+        new Entry("T2-a0.5", 2, 0.5, 0.70, null, 0.1, 0.9, null))).table();
     assertThat(table).contains("best: the hard-label baseline");
   }
 

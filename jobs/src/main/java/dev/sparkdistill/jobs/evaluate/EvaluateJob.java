@@ -10,6 +10,9 @@ import dev.sparkdistill.common.evaluate.EvaluationReport;
 import dev.sparkdistill.common.evaluate.EvaluationReport.ModelReport;
 import dev.sparkdistill.common.evaluate.ModelMetrics;
 import dev.sparkdistill.common.evaluate.ReportHtml;
+import dev.sparkdistill.common.evaluate.TrainingHistory;
+import dev.sparkdistill.common.manifest.ModelManifest;
+import dev.sparkdistill.common.manifest.TrainingLogEntry;
 import dev.sparkdistill.common.manifest.ManifestJson;
 import dev.sparkdistill.common.manifest.TableShape;
 import dev.sparkdistill.jobs.SparkPhases;
@@ -28,6 +31,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Row;
@@ -118,7 +122,7 @@ public final class EvaluateJob {
     List<ModelReport> reports = new ArrayList<>();
     for (int m = 0; m < models.size(); m++) {
       reports.add(report(names.get(m), models.get(m), engines.get(m), metrics[m], sample,
-          reports));
+          reports, conf));
     }
     EvaluationReport report = new EvaluationReport(config.input(), config.split().value(),
         metrics[0].rows(), shape.classNames(), metrics[0].topK(), config.calibrationBins(),
@@ -214,7 +218,7 @@ public final class EvaluateJob {
    * @param engine what scores it, for the speed figures
    */
   private ModelReport report(String name, ShippedModel model, ScoringEngines.Choice engine,
-      ModelMetrics metrics, List<float[]> sample, List<ModelReport> earlier) {
+      ModelMetrics metrics, List<float[]> sample, List<ModelReport> earlier, Configuration conf) {
     Teacher scorer = engine.model().teacher();
     double throughput = throughput(scorer, sample);
     double latency = latencyMillis(scorer, sample.get(0));
@@ -225,7 +229,30 @@ public final class EvaluateJob {
         orNull(metrics.meanKlFromTeacher()), throughput, latency, engine.engine(),
         teacher == null ? null : (double) model.parameterCount() / teacher.parameters(),
         teacher == null ? null : throughput / teacher.throughputRowsPerSecond(),
-        metrics.perClassAccuracy(), metrics.confusion(), metrics.reliability());
+        metrics.perClassAccuracy(), metrics.confusion(), metrics.reliability(),
+        trainingHistory(config.allModels().get(name), conf));
+  }
+
+  /**
+   * The training log and best epoch beside a model that {@code train} wrote (its directory's
+   * manifest names this file); null for any other model, such as an ONNX export.
+   */
+  private static TrainingHistory trainingHistory(String modelPath, Configuration conf) {
+    Path file = new Path(modelPath);
+    Path manifestPath = new Path(file.getParent(), OutputDirectory.MANIFEST);
+    Path logPath = new Path(file.getParent(), TrainingLogEntry.FILE);
+    if (!HadoopFiles.exists(manifestPath, conf) || !HadoopFiles.exists(logPath, conf)) {
+      return null;
+    }
+    ModelManifest manifest = ManifestJson.read(HadoopFiles.readText(manifestPath.toString(),
+        conf), ModelManifest.class, manifestPath.toString());
+    if (!ModelManifest.KIND.equals(manifest.kind())
+        || !file.getName().equals(manifest.modelFile())) {
+      return null;
+    }
+    TrainingLogEntry[] epochs = ManifestJson.read(HadoopFiles.readText(logPath.toString(), conf),
+        TrainingLogEntry[].class, logPath.toString());
+    return new TrainingHistory(manifest.bestEpoch(), List.of(epochs));
   }
 
   /**

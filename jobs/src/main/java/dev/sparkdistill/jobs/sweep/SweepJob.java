@@ -70,7 +70,7 @@ public final class SweepJob {
     for (SweepConfig.Point point : config.points()) {
       ModelReport m = byName.get(point.name());
       entries.add(new SweepReport.Entry(point.name(), point.temperature(), point.alpha(),
-          m.accuracy(), m.teacherAgreement(), m.ece(), m.nll()));
+          m.accuracy(), m.teacherAgreement(), m.ece(), m.nll(), m.training()));
     }
     return entries;
   }

@@ -49,7 +49,7 @@ import org.slf4j.LoggerFactory;
 public final class TrainJob {
   private static final Logger LOG = LoggerFactory.getLogger(TrainJob.class);
   static final String MODEL_FILE = "model.zip";
-  static final String LOG_FILE = "training-log.json";
+  static final String LOG_FILE = TrainingLogEntry.FILE;
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final TrainConfig config;

@@ -11,6 +11,9 @@ import dev.sparkdistill.common.evaluate.EvaluationReport;
 import dev.sparkdistill.common.evaluate.EvaluationReport.ModelReport;
 import dev.sparkdistill.common.targets.Ensemble;
 import dev.sparkdistill.jobs.SparkTestBase;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sparkdistill.common.manifest.ModelManifest;
+import dev.sparkdistill.common.manifest.TrainingLogEntry;
 import dev.sparkdistill.jobs.train.TrainJob;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -90,11 +93,24 @@ class EvaluateJobTest extends SparkTestBase {
         .isEqualTo(Files.size(big));
     assertThat(report.models()).extracting(ModelReport::engine)
         .containsExactly("onnxruntime", "onnxruntime");
+    // The training history is the one each model's train run wrote beside it.
+    ModelManifest bigManifest = new ObjectMapper().readValue(
+        big.resolveSibling("_manifest.json").toFile(), ModelManifest.class);
+    TrainingLogEntry[] bigLog = new ObjectMapper().readValue(
+        big.resolveSibling("training-log.json").toFile(), TrainingLogEntry[].class);
+    assertThat(teacher.training().epochs()).containsExactly(bigLog);
+    assertThat(teacher.training().epochs()).hasSize(3);
+    assertThat(teacher.training().bestEpoch()).isEqualTo(bigManifest.bestEpoch());
+    assertThat(student.training().epochs()).extracting(TrainingLogEntry::validationLoss)
+        .doesNotContainNull().isNotEqualTo(teacher.training().epochs().stream()
+            .map(TrainingLogEntry::validationLoss).toList());
 
     String html = Files.readString(output.resolve("report.html"));
     assertThat(html).contains("<th>engine</th>").contains("<td>onnxruntime</td>")
         .contains("<table id=\"summary\">").contains("id=\"accuracy\"")
-        .contains("id=\"reliability\"").contains("<svg").doesNotContain("<script")
+        .contains("id=\"reliability\"").contains("id=\"training\"")
+        .contains("id=\"per-class\"").contains("id=\"confusion\"").contains("<svg")
+        .doesNotContain("<script")
         .doesNotContainPattern("(src|href)=\"https?://");
     assertThat(output.resolve("report.json")).exists();
     assertThat(output.resolve("_SUCCESS")).exists();

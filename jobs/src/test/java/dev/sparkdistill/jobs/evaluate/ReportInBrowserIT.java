@@ -1,10 +1,14 @@
 package dev.sparkdistill.jobs.evaluate;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static dev.sparkdistill.common.evaluate.Charts.colour;
+import static dev.sparkdistill.common.evaluate.Charts.heat;
 
 import dev.sparkdistill.common.evaluate.EvaluationReport;
 import dev.sparkdistill.common.evaluate.EvaluationReport.ModelReport;
 import dev.sparkdistill.common.evaluate.ReportHtml;
+import dev.sparkdistill.common.evaluate.TrainingHistory;
+import dev.sparkdistill.common.manifest.TrainingLogEntry;
 import java.awt.image.BufferedImage;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -36,6 +40,9 @@ class ReportInBrowserIT {
         .exists();
   }
 
+  private static final List<String> CLASSES = List.of("shirt", "coat", "bag");
+
+  /** Three models, two with training logs, so every chart of the page has something to show. */
   private static EvaluationReport report() {
     double[][] reliability = new double[15][];
     for (int b = 0; b < 15; b++) {
@@ -44,12 +51,19 @@ class ReportInBrowserIT {
     }
     List<ModelReport> models = new ArrayList<>();
     for (String name : List.of("teacher", "distilled", "baseline")) {
+      boolean teacher = name.equals("teacher");
+      List<TrainingLogEntry> log = new ArrayList<>();
+      for (int e = 1; e <= 6; e++) {
+        log.add(new TrainingLogEntry(e, 1.0 / e, 0.4 + 0.02 * Math.abs(e - 4), 0.8 + 0.01 * e,
+            null, 100, 10, 1, e));
+      }
       models.add(new ModelReport(name, name + ".zip", 1000, 4000, 0.9, 0.99, 0.3, 0.02,
-          name.equals("teacher") ? 1.0 : 0.9, name.equals("teacher") ? 0.0 : 0.1, 5000, 0.5, "onnxruntime",
-          name.equals("teacher") ? null : 0.25, name.equals("teacher") ? null : 4.0,
-          new double[] {0.9, 0.8}, new long[][] {{9, 1}, {2, 8}}, reliability));
+          teacher ? 1.0 : 0.9, teacher ? 0.0 : 0.1, 5000, 0.5, "onnxruntime",
+          teacher ? null : 0.25, teacher ? null : 4.0, new double[] {0.9, 0.8, 0.7},
+          new long[][] {{90, 10, 0}, {20, 80, 0}, {0, 30, 70}}, reliability,
+          name.equals("baseline") ? null : new TrainingHistory(4, log)));
     }
-    return new EvaluationReport("examples", "test", 20, List.of("a", "b"), 2, 15,
+    return new EvaluationReport("examples", "test", 300, CLASSES, 2, 15,
         "2026-01-01T00:00:00Z", models);
   }
 
@@ -83,9 +97,17 @@ class ReportInBrowserIT {
     String dom = chromium("--dump-dom", html.toUri().toString());
 
     assertThat(count(dom, "<tr>")).isEqualTo(4);
-    assertThat(count(dom, "<svg")).isEqualTo(4);
+    // training curves (3), accuracy (1), per class (1), confusion (3), reliability (3)
+    assertThat(count(dom, "<svg")).isEqualTo(11);
+    assertThat(count(dom, "class=\"series\"")).as("a line per trained model and metric")
+        .isEqualTo(3 * 2);
+    assertThat(count(dom, "class=\"best\"")).as("each trained model's kept epoch, ringed")
+        .isEqualTo(3 * 2);
+    assertThat(count(dom, "class=\"class-bar\"")).isEqualTo(3 * 3);
+    assertThat(count(dom, "class=\"cell\"")).isEqualTo(3 * 9);
     assertThat(count(dom, "class=\"bar\"")).isEqualTo(3 + 3 * 10);
-    assertThat(dom).contains("<figcaption>distilled</figcaption>");
+    assertThat(dom).contains("<figcaption>distilled</figcaption>")
+        .contains("<title>true bag, predicted coat: 30 rows (30.0% of bag)</title>");
   }
 
   @Test
@@ -94,20 +116,26 @@ class ReportInBrowserIT {
     Files.writeString(html, ReportHtml.render(report()));
     Path png = tmp.resolve("report.png");
 
-    chromium("--window-size=1200,900", "--screenshot=" + png, html.toUri().toString());
+    chromium("--window-size=1200,3000", "--hide-scrollbars", "--screenshot=" + png,
+        html.toUri().toString());
 
     BufferedImage image = ImageIO.read(png.toFile());
     assertThat(image.getWidth()).isEqualTo(1200);
-    long blue = 0;
-    long orange = 0;
+    java.util.Map<Integer, Long> pixels = new java.util.HashMap<>();
     for (int y = 0; y < image.getHeight(); y++) {
       for (int x = 0; x < image.getWidth(); x++) {
-        int rgb = image.getRGB(x, y) & 0xffffff;
-        blue += rgb == 0x4a7fb5 ? 1 : 0;
-        orange += rgb == 0xe08a3c ? 1 : 0;
+        pixels.merge(image.getRGB(x, y) & 0xffffff, 1L, Long::sum);
       }
     }
-    assertThat(blue).as("accuracy bars painted").isGreaterThan(5000);
-    assertThat(orange).as("reliability bars painted").isGreaterThan(5000);
+    int heat90 = Integer.parseInt(heat(0.9).substring(1), 16);
+    int teacherColour = Integer.parseInt(colour(0).substring(1), 16);
+    assertThat(pixels.getOrDefault(0x4a7fb5, 0L)).as("accuracy bars painted")
+        .isGreaterThan(5000);
+    assertThat(pixels.getOrDefault(0xe08a3c, 0L)).as("reliability bars, the distilled "
+        + "model's bars and lines painted").isGreaterThan(5000);
+    assertThat(pixels.getOrDefault(heat90, 0L)).as("the confusion matrices' 90% cells")
+        .isGreaterThan(3 * 600);
+    assertThat(pixels.getOrDefault(teacherColour, 0L)).as("the teacher's curves and bars")
+        .isGreaterThan(1000);
   }
 }

@@ -72,6 +72,9 @@ class SweepJobTest extends SparkTestBase {
       // 10 classes: better than chance after six epochs, agreement with the targets' teacher
       assertThat(entry.accuracy()).isGreaterThan(0.2);
       assertAgreement(entry, output, targets, report.rows());
+      // its training curves come from the log its train run wrote
+      assertThat(entry.training().epochs()).hasSize(read(output.resolve(entry.name())
+          .resolve("training-log.json")).split("\"epoch\"", -1).length - 1);
     }
     assertThat(report.entries()).extracting(SweepReport.Entry::name).contains(report.best());
     // best is the most accurate student, and the printed table marks it
@@ -81,7 +84,10 @@ class SweepJobTest extends SparkTestBase {
         .extracting(SweepReport.Entry::accuracy).containsExactly(top);
     assertThat(report.table()).contains("* " + report.best());
     assertThat(read(output.resolve("sweep.json"))).contains("\"best\"", "T4-a0.7");
-    assertThat(read(output.resolve("sweep.html"))).contains("<table id=\"sweep\">", "T=4");
+    String html = read(output.resolve("sweep.html"));
+    assertThat(html).contains("<table id=\"sweep\">", "T=4", "id=\"training\"");
+    // three training metrics, a line for each of the three students
+    assertThat(html.split("class=\"series\"", -1)).hasSize(3 * 3 + 1);
     assertThat(read(shared.resolve("grid").resolve("report").resolve("report.json")))
         .contains(teacher.resolve("model.zip").toString());
   }

@@ -8,7 +8,8 @@ import java.util.List;
 /** The validated configuration of the {@code run} pipeline (section {@code run}). */
 public record RunConfig(List<List<String>> steps) implements Serializable {
   public static final String SECTION = "run";
-  private static final List<String> JOBS = List.of("prepare", "train", "infer", "evaluate", "sweep");
+  private static final List<String> JOBS = List.of("prepare", "train", "infer", "evaluate", "sweep",
+      "predict");
 
   public static RunConfig from(Config config) {
     Settings s = new Settings(config);

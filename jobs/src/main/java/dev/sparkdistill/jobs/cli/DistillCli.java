@@ -20,10 +20,11 @@ import picocli.CommandLine.Spec;
 @Command(name = "distill", mixinStandardHelpOptions = true,
     versionProvider = DistillCli.Version.class,
     description = "Knowledge distillation as Spark jobs: prepare data, train teachers and "
-        + "students, score soft targets, evaluate, sweep temperature and alpha, export to ONNX.",
+        + "students, score soft targets, evaluate, predict with a student, sweep temperature and "
+        + "alpha, export to ONNX.",
     subcommands = {PrepareCommand.class, TrainCommand.class, InferCommand.class,
-        EvaluateCommand.class, SweepCommand.class, RunCommand.class, ExportCommand.class,
-        BenchmarkCommand.class})
+        EvaluateCommand.class, PredictCommand.class, SweepCommand.class, RunCommand.class,
+        ExportCommand.class, BenchmarkCommand.class})
 public final class DistillCli implements Runnable {
   private static final Logger LOG = LoggerFactory.getLogger(DistillCli.class);
 

@@ -21,12 +21,10 @@ import dev.sparkdistill.jobs.model.ScoringEngines;
 import dev.sparkdistill.jobs.io.HadoopFiles;
 import dev.sparkdistill.jobs.io.OutputClaim;
 import dev.sparkdistill.jobs.io.OutputDirectory;
-import java.io.IOException;
-import java.io.UncheckedIOException;
+import dev.sparkdistill.jobs.io.ScoredTables;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -36,8 +34,6 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileStatus;
-import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.JavaRDD;
@@ -161,7 +157,8 @@ public final class InferJob {
 
   /** A run that selects no rows is refused: it is a wrong split or an empty table upstream. */
   private DistillException nothingToScore(SparkSession spark) {
-    Map<String, Long> bySplit = rowsBy("split", spark.read().parquet(config.input()));
+    Map<String, Long> bySplit = ScoredTables.rowsBy("split",
+        spark.read().parquet(config.input()));
     String selection = config.splits().isEmpty() ? "infer.input has no rows: "
         : "infer.splits = " + config.splits().stream().map(Split::value).toList()
             + " selects no rows of ";
@@ -171,33 +168,12 @@ public final class InferJob {
         + "); nothing to score");
   }
 
-  /** Rows per value of a string column (null included), in one aggregation. */
-  private static Map<String, Long> rowsBy(String column, Dataset<Row> table) {
-    Map<String, Long> counts = new TreeMap<>(Comparator.nullsFirst(Comparator.naturalOrder()));
-    table.groupBy(column).count().collectAsList()
-        .forEach(r -> counts.put(r.isNullAt(0) ? null : r.getString(0), r.getLong(1)));
-    return counts;
-  }
-
   /**
-   * Bytes on storage of the splits {@code infer.splits} selects (their directories, not
-   * {@code _rejected}), to size the scoring splits.
+   * Bytes on storage of the splits {@code infer.splits} selects, to size the scoring splits.
    */
   private long selectedSplitBytes(Configuration conf) {
-    Path input = new Path(config.input());
-    Set<String> chosen = new TreeSet<>(config.splits().stream()
-        .map(s -> "split=" + s.value()).toList());
-    try {
-      long bytes = 0;
-      for (FileStatus split : HadoopFiles.fs(input, conf).listStatus(input,
-          p -> p.getName().startsWith("split=")
-              && (chosen.isEmpty() || chosen.contains(p.getName())))) {
-        bytes += HadoopFiles.totalBytes(split.getPath().toString(), conf);
-      }
-      return bytes;
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot list " + config.input(), e);
-    }
+    return ScoredTables.splitBytes(config.input(), config.splits().stream().map(Split::value)
+        .toList(), conf);
   }
 
   /** Scoring reads the columns by position and type, so a table off the contract is refused. */
@@ -265,7 +241,7 @@ public final class InferJob {
   private TargetsManifest runIncremental(SparkSession spark, Inputs inputs, OutputDirectory out,
       String started) {
     // One pass gives the batches, their rows, and whether any row lacks a batch.
-    Map<String, Long> rowsByBatch = rowsBy("batch", inputs.examples());
+    Map<String, Long> rowsByBatch = ScoredTables.rowsBy("batch", inputs.examples());
     if (rowsByBatch.containsKey(null)) {
       throw new DistillException("infer.batch-column = '" + config.batchColumn() + "' is null"
           + " in some rows of " + config.input() + "; every row needs a batch to be scored "
@@ -283,7 +259,8 @@ public final class InferJob {
     }
     Set<String> fresh = new TreeSet<>(available);
     fresh.removeAll(done);
-    removeUnlistedBatches(out, done, spark.sparkContext().hadoopConfiguration());
+    ScoredTables.removeUnlistedBatches(out, List.of(out.path(), out.child(FILTERED)),
+        config.batchColumn(), done, spark.sparkContext().hadoopConfiguration());
     LOG.info("scoring batches {} of {}; {} scored before", fresh, config.batchColumn(), done);
     Dataset<Row> rows = inputs.examples().filter(col("batch").isin(fresh.toArray()));
     long freshRows = fresh.stream().mapToLong(rowsByBatch::get).sum();
@@ -325,34 +302,6 @@ public final class InferJob {
       return new TreeSet<>();
     }
     return new TreeSet<>(previous.get().batches());
-  }
-
-  /** Drops {@code _SUCCESS} and any batch directory the manifest does not list. */
-  private void removeUnlistedBatches(OutputDirectory out, Set<String> listed,
-      Configuration conf) {
-    FileSystem fs = HadoopFiles.fs(out.path(), conf);
-    String prefix = config.batchColumn() + "=";
-    try {
-      fs.delete(out.child(OutputDirectory.SUCCESS), false);
-      fs.delete(out.child("_temporary"), true);
-      for (Path table : List.of(out.path(), out.child(FILTERED))) {
-        if (!fs.exists(table)) {
-          continue;
-        }
-        for (FileStatus split : fs.listStatus(table, p -> p.getName().startsWith("split="))) {
-          for (FileStatus batch : fs.listStatus(split.getPath(),
-              p -> p.getName().startsWith(prefix))) {
-            String value = batch.getPath().getName().substring(prefix.length());
-            if (!listed.contains(value)) {
-              LOG.warn("removing {}: left by an interrupted run", batch.getPath());
-              fs.delete(batch.getPath(), true);
-            }
-          }
-        }
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot clean " + out.path(), e);
-    }
   }
 
   /** @param bytes the examples' bytes on storage that these rows take */
@@ -483,7 +432,8 @@ public final class InferJob {
   /** Counts the written rows and checks input = scored + filtered. */
   private TargetsManifest.Rows countWritten(SparkSession spark, OutputDirectory out,
       long input) {
-    Map<String, Long> bySplit = rowsBy("split", spark.read().parquet(out.path().toString()));
+    Map<String, Long> bySplit = ScoredTables.rowsBy("split",
+        spark.read().parquet(out.path().toString()));
     long scored = bySplit.values().stream().mapToLong(Long::longValue).sum();
     long filtered = HadoopFiles.exists(out.child(FILTERED),
         spark.sparkContext().hadoopConfiguration())

@@ -31,7 +31,8 @@ class DistillCliTest extends SparkTestBase {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"prepare", "train", "infer", "evaluate", "sweep", "run", "export"})
+  @ValueSource(strings = {"prepare", "train", "infer", "evaluate", "predict", "sweep", "run",
+      "export"})
   void everyCommandHasHelp(String command) {
     assertThat(distill(command, "--help")).isZero();
     assertThat(out.toString()).startsWith("Usage: distill " + command);
@@ -40,7 +41,7 @@ class DistillCliTest extends SparkTestBase {
   @Test
   void exitsWithUsageWhenNoCommandIsGiven() {
     assertThat(distill()).isEqualTo(2);
-    assertThat(err.toString()).contains("missing command: one of [prepare, train, infer, evaluate, sweep, run, export, benchmark]")
+    assertThat(err.toString()).contains("missing command: one of [prepare, train, infer, evaluate, predict, sweep, run, export, benchmark]")
         .contains("Usage: distill");
   }
 

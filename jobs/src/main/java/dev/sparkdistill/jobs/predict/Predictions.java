@@ -1,0 +1,176 @@
+package dev.sparkdistill.jobs.predict;
+
+import dev.sparkdistill.common.config.PredictConfig;
+import dev.sparkdistill.common.manifest.TableShape;
+import dev.sparkdistill.common.targets.Ensemble;
+import dev.sparkdistill.jobs.model.ShippedModel;
+import dev.sparkdistill.jobs.model.Teacher;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * Scores one partition of examples in batches with the model and builds the prediction rows.
+ * Input rows hold id, features, split, the batch when incremental, then the passthrough
+ * columns, which are copied as they are.
+ */
+final class Predictions implements Serializable {
+  private final Broadcast<ShippedModel> model;
+  private final List<String> classNames;
+  private final int featureCount;
+  private final int topK;
+  private final int batchSize;
+  private final boolean incremental;
+  private final StructType schema;
+
+  /** @param input the schema of the rows to score, in the order above */
+  Predictions(Broadcast<ShippedModel> model, TableShape shape, PredictConfig config,
+      StructType input) {
+    this.model = model;
+    this.featureCount = shape.featureCount();
+    this.classNames = shape.classNames() != null && shape.classNames().size()
+        == shape.classCount() ? List.copyOf(shape.classNames())
+        : java.util.stream.IntStream.range(0, shape.classCount()).mapToObj(Integer::toString)
+            .toList();
+    this.topK = Math.min(config.topK(), shape.classCount());
+    this.batchSize = config.batchSize();
+    this.incremental = config.incremental();
+    this.schema = outputSchema(input, topK, incremental);
+  }
+
+  /**
+   * id, prediction, prediction_name, probability, top_k when asked, the passthrough columns,
+   * split and the batch column last, as the writer's partition columns.
+   */
+  private static StructType outputSchema(StructType input, int topK, boolean incremental) {
+    List<StructField> fields = new ArrayList<>(List.of(
+        DataTypes.createStructField(PredictConfig.ID, DataTypes.StringType, false),
+        DataTypes.createStructField(PredictConfig.PREDICTION, DataTypes.IntegerType, false),
+        DataTypes.createStructField(PredictConfig.PREDICTION_NAME, DataTypes.StringType, false),
+        DataTypes.createStructField(PredictConfig.PROBABILITY, DataTypes.DoubleType, false)));
+    if (topK > 0) {
+      fields.add(DataTypes.createStructField(PredictConfig.TOP_K, DataTypes.createArrayType(
+          DataTypes.createStructType(List.of(
+              DataTypes.createStructField("class", DataTypes.IntegerType, false),
+              DataTypes.createStructField("name", DataTypes.StringType, false),
+              DataTypes.createStructField("probability", DataTypes.DoubleType, false))),
+          false), false));
+    }
+    int passthrough = incremental ? 4 : 3;
+    fields.addAll(Arrays.asList(input.fields()).subList(passthrough, input.fields().length));
+    fields.add(input.fields()[2]);
+    if (incremental) {
+      fields.add(input.fields()[3]);
+    }
+    return DataTypes.createStructType(fields);
+  }
+
+  StructType schema() {
+    return schema;
+  }
+
+  /** The features of a row as floats, a missing value as NaN. */
+  static float[] floats(List<?> features, int width) {
+    float[] row = new float[width];
+    copy(features, row, 0, width);
+    return row;
+  }
+
+  private static void copy(List<?> features, float[] into, int offset, int width) {
+    for (int j = 0; j < width; j++) {
+      Object value = j < features.size() ? features.get(j) : null;
+      into[offset + j] = value == null ? Float.NaN : ((Number) value).floatValue();
+    }
+  }
+
+  Iterator<Row> predict(Iterator<Row> rows) {
+    Teacher scorer = model.value().teacher();
+    return new Iterator<>() {
+      private Iterator<Row> batch = Collections.emptyIterator();
+
+      @Override
+      public boolean hasNext() {
+        if (!batch.hasNext() && rows.hasNext()) {
+          batch = predictBatch(rows, scorer).iterator();
+        }
+        return batch.hasNext();
+      }
+
+      @Override
+      public Row next() {
+        if (!hasNext()) {
+          throw new NoSuchElementException();
+        }
+        return batch.next();
+      }
+    };
+  }
+
+  private List<Row> predictBatch(Iterator<Row> rows, Teacher scorer) {
+    List<Row> inputs = new ArrayList<>(batchSize);
+    float[] features = new float[batchSize * featureCount];
+    while (rows.hasNext() && inputs.size() < batchSize) {
+      Row row = rows.next();
+      copy(row.getList(1), features, inputs.size() * featureCount, featureCount);
+      inputs.add(row);
+    }
+    int count = inputs.size();
+    float[][] logits = scorer.logits(count == batchSize ? features
+        : Arrays.copyOf(features, count * featureCount), count);
+    List<Row> out = new ArrayList<>(count);
+    for (int i = 0; i < count; i++) {
+      out.add(toRow(inputs.get(i), Ensemble.softmax(logits[i])));
+    }
+    return out;
+  }
+
+  private Row toRow(Row input, double[] probabilities) {
+    int predicted = Ensemble.argmax(probabilities);
+    int passthroughFrom = incremental ? 4 : 3;
+    int passthrough = input.length() - passthroughFrom;
+    Object[] values = new Object[4 + (topK > 0 ? 1 : 0) + passthrough + (incremental ? 2 : 1)];
+    int v = 0;
+    values[v++] = input.getString(0);
+    values[v++] = predicted;
+    values[v++] = classNames.get(predicted);
+    values[v++] = probabilities[predicted];
+    if (topK > 0) {
+      values[v++] = topClasses(probabilities);
+    }
+    for (int p = 0; p < passthrough; p++) {
+      values[v++] = input.get(passthroughFrom + p);
+    }
+    values[v++] = input.get(2);
+    if (incremental) {
+      values[v] = input.get(3);
+    }
+    return RowFactory.create(values);
+  }
+
+  /**
+   * The k most probable classes, most probable first; ties by class index. An array, which
+   * Spark's row encoder takes for an array column as it takes a Scala sequence.
+   */
+  private Row[] topClasses(double[] probabilities) {
+    Integer[] order = new Integer[probabilities.length];
+    for (int c = 0; c < order.length; c++) {
+      order[c] = c;
+    }
+    Arrays.sort(order, (a, b) -> Double.compare(probabilities[b], probabilities[a]));
+    Row[] top = new Row[topK];
+    for (int k = 0; k < topK; k++) {
+      top[k] = RowFactory.create(order[k], classNames.get(order[k]), probabilities[order[k]]);
+    }
+    return top;
+  }
+}

@@ -280,8 +280,9 @@ public final class PredictJob {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     Broadcast<ShippedModel> shipped = jsc.broadcast(model);
     Predictions predictions = new Predictions(shipped, inputs.shape(), config, rows.schema());
-    Dataset<Row> predicted = rows.mapPartitions(predictions::predict,
-        Encoders.row(predictions.schema()));
+    // The row encoder's generated serializer out: createDataFrame would convert value by value.
+    Dataset<Row> predicted = spark.createDataset(rows.queryExecution().toRdd().toJavaRDD()
+        .mapPartitions(predictions::predict).rdd(), Encoders.row(predictions.schema()));
     List<String> partitions = new ArrayList<>(List.of("split"));
     if (config.incremental()) {
       partitions.add(config.batchColumn());

@@ -1,6 +1,7 @@
 package dev.sparkdistill.jobs.infer;
 
 import dev.sparkdistill.jobs.SessionDefaults;
+import dev.sparkdistill.jobs.io.ScoredTables;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -18,12 +19,6 @@ import org.apache.spark.sql.types.StructType;
  * yields the same rows to any reader.
  */
 final class TargetsWriter {
-  /**
-   * Open files a task may keep, one per partition value it meets, before Spark sorts the rest:
-   * a task rarely meets more than one split, and train, validation, test and unlabeled are four.
-   */
-  static final int OPEN_FILES_PER_TASK = 4;
-
   private TargetsWriter() {}
 
   static void write(Dataset<Row> rows, String path, boolean append, List<String> partitions) {
@@ -33,10 +28,7 @@ final class TargetsWriter {
         // third of the writer's CPU when the features are copied.
         new SessionDefaults.Setting("spark.sql.parquet.writeLegacyFormat", "true",
             "features and logits as two-level Parquet lists"),
-        new SessionDefaults.Setting("spark.sql.maxConcurrentOutputFileWriters",
-            Integer.toString(OPEN_FILES_PER_TASK), "each task writes its rows as they are "
-                + "scored, one open file per split, instead of buffering and sorting them by "
-                + "split first")),
+        ScoredTables.writeAsScored()),
         () -> rows.write()
             .mode(append ? "append" : "overwrite")
             .partitionBy(partitions.toArray(String[]::new))

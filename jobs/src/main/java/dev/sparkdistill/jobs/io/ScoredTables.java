@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import dev.sparkdistill.jobs.SessionDefaults;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
@@ -27,7 +28,23 @@ import org.slf4j.LoggerFactory;
 public final class ScoredTables {
   private static final Logger LOG = LoggerFactory.getLogger(ScoredTables.class);
 
+  /**
+   * Open files a task may keep, one per partition value it meets, before Spark sorts the rest:
+   * a task rarely meets more than one split, and train, validation, test and unlabeled are four.
+   */
+  static final int OPEN_FILES_PER_TASK = 4;
+
   private ScoredTables() {}
+
+  /**
+   * The writer setting for a table partitioned by split: each task writes its rows as they are
+   * scored, one open file per split, instead of buffering and sorting them by split first.
+   */
+  public static SessionDefaults.Setting writeAsScored() {
+    return new SessionDefaults.Setting("spark.sql.maxConcurrentOutputFileWriters",
+        Integer.toString(OPEN_FILES_PER_TASK), "each task writes its rows as they are scored, "
+            + "one open file per split, instead of buffering and sorting them by split first");
+  }
 
   /** Rows per value of a string column (null included), in one aggregation. */
   public static Map<String, Long> rowsBy(String column, Dataset<Row> table) {

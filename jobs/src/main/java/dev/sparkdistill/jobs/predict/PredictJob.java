@@ -271,7 +271,8 @@ public final class PredictJob {
             Long.toString(splitBytes), "many small scoring tasks end together"),
         new SessionDefaults.Setting("spark.sql.parquet.columnarReaderBatchSize",
             Integer.toString(ScoringSplits.readerBatchRows(config.batchSize())),
-            "the Parquet reader holds one scoring batch of features at a time")),
+            "the Parquet reader holds one scoring batch of features at a time"),
+        ScoredTables.writeAsScored()),
         () -> predictAndWrite(spark, inputs, model, rows, out, count, append));
   }
 

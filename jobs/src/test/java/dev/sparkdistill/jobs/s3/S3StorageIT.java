@@ -3,7 +3,9 @@ package dev.sparkdistill.jobs.s3;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sparkdistill.common.manifest.ManifestJson;
+import dev.sparkdistill.common.manifest.PredictionsManifest;
 import dev.sparkdistill.common.manifest.TargetsManifest;
+import dev.sparkdistill.jobs.model.ShippedModel;
 import dev.sparkdistill.jobs.Launcher;
 import dev.sparkdistill.jobs.Launcher.Result;
 import java.nio.charset.StandardCharsets;
@@ -84,9 +86,12 @@ class S3StorageIT {
     put("pipeline", "conf/evaluate.conf", "evaluate { input = \"" + root + "/examples\", output"
         + " = \"" + root + "/report\", teacher = \"" + root + "/teacher/model.zip\", models = "
         + "[\"student=" + root + "/student/model.zip\"] }\n");
+    put("pipeline", "conf/predict.conf", "predict { input = \"" + root + "/examples\", output"
+        + " = \"" + root + "/predictions\", model = \"" + root + "/student/model.zip\", top-k = 2"
+        + " }\n");
     put("pipeline", "conf/pipeline.conf", "run.steps = [\n"
         + Stream.of("prepare prepare", "train teacher", "infer infer", "train student",
-            "evaluate evaluate").map(s -> s.split(" "))
+            "evaluate evaluate", "predict predict").map(s -> s.split(" "))
             .map(s -> "  \"" + s[0] + " --config " + root + "/conf/" + s[1] + ".conf\"")
             .reduce((a, b) -> a + ",\n" + b).orElseThrow() + "\n]\n");
 
@@ -97,7 +102,8 @@ class S3StorageIT {
         .containsPattern("Using Committer MagicCommitter\\{.*\\} for s3a://pipeline/examples");
 
     List<String> keys = S3.keys("pipeline");
-    for (String output : List.of("examples", "teacher", "targets", "student", "report")) {
+    for (String output : List.of("examples", "teacher", "targets", "student", "report",
+        "predictions")) {
       assertThat(keys).as(output + " is complete").contains(output + "/_manifest.json",
           output + "/_SUCCESS");
     }
@@ -106,6 +112,12 @@ class S3StorageIT {
     TargetsManifest targets = ManifestJson.read(new String(S3.read("pipeline",
         "targets/_manifest.json"), StandardCharsets.UTF_8), TargetsManifest.class, "targets");
     assertThat(targets.rows().scored()).isEqualTo(targets.rows().input()).isEqualTo(400);
+    PredictionsManifest predictions = ManifestJson.read(new String(S3.read("pipeline",
+        "predictions/_manifest.json"), StandardCharsets.UTF_8), PredictionsManifest.class,
+        "predictions");
+    assertThat(predictions.rows().written()).isEqualTo(400);
+    assertThat(predictions.modelSha256()).isEqualTo(ShippedModel.sha256(S3.read("pipeline",
+        "student/model.zip")));
 
     // The secret key: nowhere in what the launcher printed, nor in any object of the bucket.
     byte[] secret = S3.secretKey().getBytes(StandardCharsets.UTF_8);

@@ -4,6 +4,7 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.Serializable;
+import java.net.ProtocolException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.List;
@@ -24,8 +25,25 @@ public record WorkerState(long rows, double scoreSum, float[] params, float[] up
     out.flush();
   }
 
-  public static WorkerState readFrom(DataInputStream in) throws IOException {
-    return new WorkerState(in.readLong(), in.readDouble(), readFloats(in), readFloats(in));
+  /**
+   * The lengths a state on the wire must have, known before anything is read: the model's
+   * parameter count and its updater state's length (-1 when it has none).
+   */
+  public record Shape(int params, int updater) implements Serializable {}
+
+  /**
+   * Reads a state whose arrays must have {@code expected}'s lengths; a declared length is checked
+   * before anything is allocated for it, so a peer cannot ask for a huge allocation.
+   *
+   * @throws ProtocolException when a declared length or the row count is off
+   */
+  public static WorkerState readFrom(DataInputStream in, Shape expected) throws IOException {
+    long rows = in.readLong();
+    if (rows < 0) {
+      throw new ProtocolException("a state declares " + rows + " rows");
+    }
+    return new WorkerState(rows, in.readDouble(), readFloats(in, expected.params(), "parameter"),
+        readFloats(in, expected.updater(), "updater state"));
   }
 
   private static void writeFloats(DataOutputStream out, float[] values) throws IOException {
@@ -37,8 +55,13 @@ public record WorkerState(long rows, double scoreSum, float[] params, float[] up
     }
   }
 
-  private static float[] readFloats(DataInputStream in) throws IOException {
+  private static float[] readFloats(DataInputStream in, int expected, String what)
+      throws IOException {
     int length = in.readInt();
+    if (length != expected && !(length < 0 && expected < 0)) {
+      throw new ProtocolException("a state declares " + length + " " + what + " values; the "
+          + "model has " + (expected < 0 ? "none" : expected));
+    }
     if (length < 0) {
       return null;
     }

@@ -1,16 +1,13 @@
 package dev.sparkdistill.jobs.train;
 
 import dev.sparkdistill.common.model.ConvolutionHelpers;
+import dev.sparkdistill.common.train.AveragingHandshake;
 import dev.sparkdistill.common.train.EpochOrder;
 import dev.sparkdistill.common.train.WorkerState;
 import dev.sparkdistill.jobs.runtime.TaskBackend;
-import java.io.BufferedInputStream;
-import java.io.BufferedOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.Socket;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.SparkConf;
@@ -36,9 +33,12 @@ import scala.collection.JavaConverters;
  * network rebuild per averaging round; and not Spark's own barrier allGather: it polls for
  * completion once a second. Operational facts: the barrier stage needs W task slots at once;
  * executors must reach the driver on the averaging port ({@code train.spark.averaging-port},
- * ephemeral by default), as they reach its RPC port. The minibatches are repartitioned once into
- * W partitions (round robin, so a sorted table is spread over all workers) and kept in memory
- * and on disk; the engine then releases the caller's cached copy.
+ * ephemeral by default), as they reach its RPC port. Only this run's tasks take part: each
+ * proves a secret drawn per epoch and shipped in its closure before it counts as a worker, and
+ * every state on the wire is checked against the model's size ({@link AveragingServer}). The
+ * minibatches are repartitioned once into W partitions (round robin, so a sorted table is
+ * spread over all workers) and kept in memory and on disk; the engine then releases the
+ * caller's cached copy.
  */
 final class BarrierAveragingEngine implements TrainingEngine {
   private final JavaSparkContext jsc;
@@ -81,13 +81,19 @@ final class BarrierAveragingEngine implements TrainingEngine {
     repartition(batches);
     SparkConf conf = jsc.getConf();
     String host = conf.get("spark.driver.host", "127.0.0.1");
+    // A fresh secret per epoch; the tasks receive it in their closure, as Spark ships it.
+    byte[] secret = AveragingHandshake.newSecret();
+    WorkerState.Shape shape = new WorkerState.Shape((int) network.numParams(),
+        network.getUpdater().getStateViewArray() == null ? -1
+            : (int) network.getUpdater().getStateViewArray().length());
     try (AveragingServer server = new AveragingServer(
-        conf.get("spark.driver.bindAddress", host), port, workers, rounds)) {
+        conf.get("spark.driver.bindAddress", host), port, workers, rounds, secret, shape,
+        AveragingServer.Timeouts.DEFAULT)) {
       Broadcast<String> json = jsc.broadcast(network.getLayerWiseConfigurations().toJson());
       Broadcast<WorkerState> start = jsc.broadcast(new WorkerState(0, 0,
           network.params().toFloatVector(), updaterState(network)));
       EpochTask task = new EpochTask(json, start, new EpochTask.Plan(averagingFrequency, rounds,
-          epochRows, epoch), host, server.port());
+          epochRows, epoch, secret, shape), host, server.port());
       List<WorkerState> results;
       try {
         results = new JavaRDD<>(partitioned.rdd().barrier().mapPartitions(task, false,
@@ -147,16 +153,19 @@ final class BarrierAveragingEngine implements TrainingEngine {
     return state == null ? null : state.toFloatVector();
   }
 
-  /** The barrier task, a Scala function since only the Scala RDD API has barrier(). */
-  private static final int CONNECT_TIMEOUT_MILLIS = 60_000;
-  private static final int ROUND_TIMEOUT_MILLIS = 10 * 60_000;
+  /** How long a task tries to reach the driver's averaging port. */
+  private static final Duration CONNECT_TIMEOUT = Duration.ofMinutes(1);
 
+  /** The barrier task, a Scala function since only the Scala RDD API has barrier(). */
   private static final class EpochTask extends scala.runtime.AbstractFunction1<
       scala.collection.Iterator<DataSet>, scala.collection.Iterator<WorkerState>>
       implements java.io.Serializable {
-    /** What every task of one epoch agrees on. */
-    record Plan(int frequency, int rounds, EpochRows rows, int epoch)
-        implements java.io.Serializable {}
+    /**
+     * What every task of one epoch agrees on, with the averaging channel's secret and the
+     * lengths its states must have.
+     */
+    record Plan(int frequency, int rounds, EpochRows rows, int epoch, byte[] secret,
+        WorkerState.Shape shape) implements java.io.Serializable {}
 
     private final Broadcast<String> json;
     private final Broadcast<WorkerState> start;
@@ -181,11 +190,10 @@ final class BarrierAveragingEngine implements TrainingEngine {
       List<DataSet> batches = plan.rows().of(held, plan.epoch(),
           org.apache.spark.TaskContext.getPartitionId());
       WorkerState result;
-      try (Socket socket = new Socket()) {
-        socket.connect(new java.net.InetSocketAddress(host, port), CONNECT_TIMEOUT_MILLIS);
-        socket.setSoTimeout(ROUND_TIMEOUT_MILLIS);
-        socket.setTcpNoDelay(true);
-        result = work(batches, held.stream().mapToLong(DataSet::numExamples).sum(), socket);
+      int worker = org.apache.spark.TaskContext.getPartitionId();
+      try (AveragingClient driver = new AveragingClient(host, port, worker, plan.secret(),
+          plan.shape(), CONNECT_TIMEOUT, AveragingServer.Timeouts.DEFAULT.round())) {
+        result = work(batches, held.stream().mapToLong(DataSet::numExamples).sum(), driver);
       } catch (IOException e) {
         throw new UncheckedIOException("cannot average parameters with the driver at " + host
             + ":" + port, e);
@@ -193,12 +201,8 @@ final class BarrierAveragingEngine implements TrainingEngine {
       return JavaConverters.asScalaIteratorConverter(List.of(result).iterator()).asScala();
     }
 
-    private WorkerState work(List<DataSet> batches, long rowsHeld, Socket socket)
+    private WorkerState work(List<DataSet> batches, long rowsHeld, AveragingClient driver)
         throws IOException {
-      DataOutputStream out = new DataOutputStream(new BufferedOutputStream(
-          socket.getOutputStream(), 1 << 16));
-      DataInputStream in = new DataInputStream(new BufferedInputStream(
-          socket.getInputStream(), 1 << 16));
       WorkerState initial = start.value();
       MultiLayerNetwork network = new MultiLayerNetwork(
           MultiLayerConfiguration.fromJson(json.value()));
@@ -226,9 +230,8 @@ final class BarrierAveragingEngine implements TrainingEngine {
         epochScore += score;
         // The updater state too, every round: workers whose Adam moments drift apart between
         // averagings step inconsistently from the shared parameters.
-        new WorkerState(rows, score, network.params().toFloatVector(), updaterState(network))
-            .writeTo(out);
-        average = WorkerState.readFrom(in);
+        average = driver.exchange(new WorkerState(rows, score, network.params().toFloatVector(),
+            updaterState(network)));
         network.setParams(Nd4j.create(average.params()).reshape(1, network.numParams()));
         setUpdater(network, average.updater());
       }

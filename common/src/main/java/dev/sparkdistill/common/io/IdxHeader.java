@@ -15,6 +15,8 @@ import java.util.Arrays;
  */
 public record IdxHeader(String file, int[] dims) implements Serializable {
   static final int UNSIGNED_BYTE = 0x08;
+  /** The largest item read: a reader holds one item at a time, so this bounds its memory. */
+  public static final long MAX_ITEM_BYTES = 1L << 26;
 
   /** Reads the header from a (decompressed) stream positioned at the file start. */
   public static IdxHeader read(InputStream in, String file) throws IOException {
@@ -39,6 +41,15 @@ public record IdxHeader(String file, int[] dims) implements Serializable {
         if (dims[i] <= 0) {
           throw new DistillException("file " + file + " declares dimension " + i + " of size "
               + dims[i] + "; sizes must be positive");
+        }
+      }
+      long itemBytes = 1;
+      for (int i = 1; i < rank; i++) {
+        itemBytes *= dims[i];
+        if (itemBytes > MAX_ITEM_BYTES) {
+          throw new DistillException("file " + file + " declares items of shape "
+              + Arrays.toString(Arrays.copyOfRange(dims, 1, rank)) + ", more than "
+              + (MAX_ITEM_BYTES >> 20) + " MiB each; not an IDX file this job can read");
         }
       }
       return new IdxHeader(file, dims);

@@ -15,19 +15,27 @@ import java.util.zip.GZIPInputStream;
 public final class IdxReader implements Closeable {
   private final InputStream in;
   private final IdxHeader header;
+  private final boolean compressed;
   private final byte[] item;
   private long next;
 
-  private IdxReader(InputStream in, IdxHeader header) {
+  private IdxReader(InputStream in, IdxHeader header, boolean compressed) {
     this.in = in;
     this.header = header;
+    this.compressed = compressed;
     this.item = new byte[header.itemSize()];
   }
 
   /** Opens {@code raw} (the file's bytes from its start) and reads the header. */
   public static IdxReader open(InputStream raw, String file) throws IOException {
-    InputStream in = decompressIfGzip(new BufferedInputStream(raw, 1 << 16));
-    return new IdxReader(in, IdxHeader.read(in, file));
+    BufferedInputStream buffered = new BufferedInputStream(raw, 1 << 16);
+    InputStream in = decompressIfGzip(buffered);
+    return new IdxReader(in, IdxHeader.read(in, file), in != buffered);
+  }
+
+  /** Whether the file is gzip-compressed, so its length says nothing of its items. */
+  public boolean compressed() {
+    return compressed;
   }
 
   public static InputStream decompressIfGzip(InputStream buffered) throws IOException {

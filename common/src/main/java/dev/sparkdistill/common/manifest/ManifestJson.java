@@ -1,5 +1,6 @@
 package dev.sparkdistill.common.manifest;
 
+import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -32,7 +33,24 @@ public final class ManifestJson {
       return manifest;
     } catch (JsonProcessingException e) {
       throw new DistillException("manifest " + file + " is not a valid " + type.getSimpleName()
-          + ": " + e.getOriginalMessage());
+          + ": " + oneLine(e));
     }
+  }
+
+  /**
+   * Jackson's reason without the copy of the input it quotes (which spans lines), and where in
+   * the file it stopped.
+   */
+  private static String oneLine(JsonProcessingException e) {
+    String reason = e.getOriginalMessage() == null ? e.getClass().getSimpleName()
+        : e.getOriginalMessage();
+    int source = reason.indexOf("[Source:");
+    if (source >= 0) {
+      reason = reason.substring(0, source).replaceAll("\\(start marker at\\s*$", "");
+    }
+    reason = reason.replaceAll("\\s+", " ").trim();
+    JsonLocation at = e.getLocation();
+    return at == null || at.getLineNr() < 0 ? reason
+        : reason + " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")";
   }
 }

@@ -7,4 +7,29 @@ import java.util.List;
  * them, ignoring the other fields.
  */
 public record TableShape(String kind, List<Integer> featureShape, int featureCount,
-    int classCount, List<String> classNames) {}
+    int classCount, List<String> classNames) {
+
+  /** Refuses a shape no table can have, so a damaged manifest fails where it is read. */
+  public TableShape {
+    if (featureShape == null || featureShape.isEmpty()
+        || featureShape.stream().anyMatch(size -> size == null || size <= 0)) {
+      throw new IllegalArgumentException("featureShape must be a list of positive sizes, got "
+          + featureShape);
+    }
+    long product = 1;
+    for (int size : featureShape) {
+      product = Math.min(product * size, Integer.MAX_VALUE + 1L);
+    }
+    if (product != featureCount) {
+      throw new IllegalArgumentException("featureCount " + featureCount + " is not the product "
+          + "of featureShape " + featureShape);
+    }
+    if (classCount < 1) {
+      throw new IllegalArgumentException("classCount must be at least 1, got " + classCount);
+    }
+    if (classNames != null && !classNames.isEmpty() && classNames.size() != classCount) {
+      throw new IllegalArgumentException(classNames.size() + " classNames for classCount "
+          + classCount);
+    }
+  }
+}

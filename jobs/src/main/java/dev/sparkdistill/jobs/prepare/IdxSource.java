@@ -17,6 +17,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
+import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -66,8 +67,19 @@ final class IdxSource implements ExampleSource {
     if (!HadoopFiles.exists(path, conf.get())) {
       throw new DistillException(key + " = " + location + " does not exist");
     }
-    try (IdxReader reader = IdxReader.open(HadoopFiles.fs(path, conf.get()).open(path), location)) {
-      return reader.header();
+    FileSystem fs = HadoopFiles.fs(path, conf.get());
+    try (IdxReader reader = IdxReader.open(fs.open(path), location)) {
+      IdxHeader header = reader.header();
+      // An uncompressed file's length must be what its header declares: a header that claims
+      // billions of items would otherwise plan thousands of tasks that each fail.
+      long declared = header.dataOffset() + header.itemCount() * header.itemSize();
+      long actual = fs.getFileStatus(path).getLen();
+      if (!reader.compressed() && declared != actual) {
+        throw new DistillException("file " + location + " declares " + header.itemCount()
+            + " items of " + header.itemSize() + " bytes (" + declared + " bytes with its "
+            + "header) but holds " + actual + " bytes");
+      }
+      return header;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read " + location, e);
     }

@@ -103,6 +103,7 @@ public final class PrepareJob {
           .select(ParsedRows.ID, ParsedRows.SPLIT, ParsedRows.REASON, ParsedRows.RAW,
               ParsedRows.FEATURES, ParsedRows.LABEL);
       failOnTooManyRejected(spark, parsedTally, rejected, out);
+      failOnNoUsableRows(spark, parsedTally, rejected, out);
 
       Dataset<Row> examples = scale(keepLabels(carveValidation(
           checked.filter(col(ParsedRows.REASON).isNull())
@@ -274,6 +275,24 @@ public final class PrepareJob {
             + " reasons %s; the rows are in %s", tally.rejected(), tally.input(),
         100.0 * tally.rejectedShare(), config.maxRejectedFraction(), tally.rejectedByReason(),
         out.child("_rejected")));
+  }
+
+  /** An examples table without a row would only fail the next job; say why here. */
+  private void failOnNoUsableRows(SparkSession spark, RowTally tally, Dataset<Row> rejected,
+      OutputDirectory out) {
+    if (tally.written() > 0) {
+      return;
+    }
+    List<String> inputs = java.util.Arrays.stream(Split.values())
+        .flatMap(split -> config.input(split).stream()).toList();
+    if (tally.input() == 0) {
+      throw new DistillException("prepare found no rows in " + String.join(", ", inputs)
+          + "; nothing to write");
+    }
+    writeRejected(spark, rejected, out);
+    throw new DistillException("prepare rejected all " + tally.input() + " rows of "
+        + String.join(", ", inputs) + " (reasons " + tally.rejectedByReason() + "); the rows are "
+        + "in " + out.child("_rejected"));
   }
 
   private static void writeRejected(SparkSession spark, Dataset<Row> rejected,

@@ -184,12 +184,26 @@ class PrepareIdxTest extends SparkTestBase {
   void namesATruncatedImageFile() throws IOException {
     Path truncated = tmp.resolve("train-images-idx3-ubyte");
     byte[] full = gunzip(SLICE.resolve("train-images-idx3-ubyte.gz"));
-    Files.write(truncated, java.util.Arrays.copyOf(full, full.length - 500));
+    byte[] cut = java.util.Arrays.copyOf(full, full.length - 500);
+    Files.write(truncated, cut);
     Path output = tmp.resolve("examples");
+    // Uncompressed: the driver compares the file's length with its header, before any task.
     assertThatThrownBy(() -> new PrepareJob(config(sliceSettings(output,
         "prepare.input.train=" + truncated))).run(spark))
+        .isInstanceOf(DistillException.class)
+        .hasMessage("file " + truncated + " declares 300 items of 784 bytes (235216 bytes with "
+            + "its header) but holds 234716 bytes");
+    assertThat(looksComplete(output)).isFalse();
+
+    // Compressed, the length says nothing: the task reading the range that is missing names it.
+    Path gzipped = tmp.resolve("train-images-idx3-ubyte.gz");
+    try (var out = new java.util.zip.GZIPOutputStream(Files.newOutputStream(gzipped))) {
+      out.write(cut);
+    }
+    assertThatThrownBy(() -> new PrepareJob(config(sliceSettings(output,
+        "prepare.input.train=" + gzipped))).run(spark))
         .hasRootCauseInstanceOf(DistillException.class)
-        .rootCause().hasMessage("file " + truncated + " is truncated: its header declares 300 "
+        .rootCause().hasMessage("file " + gzipped + " is truncated: its header declares 300 "
             + "items of 784 bytes, more than the file holds");
     assertThat(looksComplete(output)).isFalse();
   }

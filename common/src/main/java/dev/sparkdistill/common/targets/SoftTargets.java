@@ -167,4 +167,21 @@ public final class SoftTargets {
     return err;
   }
 
+  /** The temperatures students commonly train at, for {@link #worstTailErrors}. */
+  public static final double[] USUAL_TEMPERATURES = {1, 2, 4, 8};
+
+  /**
+   * For each temperature, the largest {@link #tailError} over the rows: how far soft targets
+   * rebuilt from the top-k form can be from the dense ones on these rows.
+   */
+  public static double[] worstTailErrors(java.util.List<float[]> rows, int k,
+      double[] temperatures) {
+    double[] worst = new double[temperatures.length];
+    for (float[] logits : rows) {
+      for (int t = 0; t < temperatures.length; t++) {
+        worst[t] = Math.max(worst[t], tailError(logits, k, temperatures[t]));
+      }
+    }
+    return worst;
+  }
 }

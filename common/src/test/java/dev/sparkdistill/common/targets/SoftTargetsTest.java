@@ -8,6 +8,7 @@ import dev.sparkdistill.common.targets.SoftTargets.TopK;
 import java.util.Arrays;
 import java.util.Random;
 import java.util.stream.IntStream;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -307,5 +308,23 @@ class SoftTargetsTest {
       sum += Math.abs(p[i] - q[i]);
     }
     return sum / 2;
+  }
+
+  @Test
+  void theWorstTailErrorIsTheLargestOverTheRows() {
+    float[] peaked = {9, 1, 0.5f, 0.2f, 0.1f, 0};
+    float[] flat = {1, 0.9f, 0.8f, 0.5f, 0.1f, 0};
+    double[] temperatures = {1, 4};
+    double[] worst = SoftTargets.worstTailErrors(List.of(peaked, flat), 2, temperatures);
+
+    for (int t = 0; t < temperatures.length; t++) {
+      assertThat(worst[t]).isEqualTo(Math.max(SoftTargets.tailError(peaked, 2, temperatures[t]),
+          SoftTargets.tailError(flat, 2, temperatures[t])));
+    }
+    // the rest's mass is shared evenly among the left-out classes: visible on the flat row
+    assertThat(worst[0]).isGreaterThan(1e-3);
+    assertThat(worst[1]).isGreaterThan(1e-3);
+    assertThat(SoftTargets.worstTailErrors(List.of(peaked), 6, temperatures))
+        .containsExactly(0, 0);
   }
 }

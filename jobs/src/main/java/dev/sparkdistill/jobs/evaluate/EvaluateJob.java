@@ -87,6 +87,8 @@ public final class EvaluateJob {
     OutputDirectory out = new OutputDirectory(config.output(), conf);
     try (OutputClaim claim = out.claim("evaluate")) {
       return write(spark, out, inputManifest, shape, names, models, digests);
+    } finally {
+      ShippedModel.releaseAll();
     }
   }
 

@@ -13,7 +13,9 @@ import dev.sparkdistill.common.data.Split;
 import dev.sparkdistill.common.manifest.ManifestJson;
 import dev.sparkdistill.common.manifest.TableShape;
 import dev.sparkdistill.common.manifest.TargetsManifest;
+import dev.sparkdistill.common.targets.Ensemble;
 import dev.sparkdistill.common.targets.ScoringSplits;
+import dev.sparkdistill.common.targets.SoftTargets;
 import dev.sparkdistill.jobs.SessionDefaults;
 import dev.sparkdistill.jobs.SparkPhases;
 import dev.sparkdistill.jobs.model.ShippedModel;
@@ -93,6 +95,8 @@ public final class InferJob {
     OutputDirectory out = new OutputDirectory(config.output(), conf);
     try (OutputClaim claim = out.claim("infer")) {
       return write(spark, inputs, out, started);
+    } finally {
+      ShippedModel.releaseAll();
     }
   }
 
@@ -229,8 +233,44 @@ public final class InferJob {
       described.add(new TargetsManifest.Teacher(file.path(), file.sha256(),
           file.parameterCount(), choice.engine()));
     }
+    logTopKError(teachers, rows, sample.size(), inputs.shape().classCount());
     return new Inputs(inputs.shape(), inputs.examplesDigest(), List.copyOf(teachers),
         List.copyOf(described), inputs.examples());
+  }
+
+  /**
+   * With {@code form = top-k}, says how far the soft targets a student will rebuild are from the
+   * dense ones on the sample rows, at the usual temperatures: the kept classes and the tail's
+   * total are exact only at T = 1, and the tail's share grows with T.
+   */
+  private void logTopKError(List<ShippedModel> teachers, float[] rows, int count, int classes) {
+    int k = Math.min(config.topK(), classes);
+    if (config.form() != InferConfig.Form.TOP_K || count == 0 || k == classes) {
+      return;
+    }
+    float[][][] perTeacher = new float[teachers.size()][][];
+    for (int t = 0; t < teachers.size(); t++) {
+      perTeacher[t] = teachers.get(t).teacher().logits(rows, count);
+    }
+    List<float[]> combined = new ArrayList<>(count);
+    for (int i = 0; i < count; i++) {
+      float[][] row = new float[teachers.size()][];
+      for (int t = 0; t < teachers.size(); t++) {
+        row[t] = perTeacher[t][i];
+      }
+      combined.add(Ensemble.combine(row, config.ensemble()));
+    }
+    double[] temperatures = SoftTargets.USUAL_TEMPERATURES;
+    double[] worst = SoftTargets.worstTailErrors(combined, k, temperatures);
+    StringBuilder errors = new StringBuilder();
+    for (int t = 0; t < temperatures.length; t++) {
+      errors.append(String.format(Locale.ROOT, "%s%.4f at T = %s", t == 0 ? "" : ", ",
+          worst[t], Settings.show(temperatures[t])));
+    }
+    LOG.info("infer.form = top-k keeps {} of {} classes: on {} rows of the input, soft targets "
+        + "rebuilt from it differ from the dense ones by at most {} (largest probability "
+        + "difference); use form = dense when students train at temperatures where that "
+        + "matters", k, classes, count, errors);
   }
 
   private static boolean isOwnLeftover(String name) {

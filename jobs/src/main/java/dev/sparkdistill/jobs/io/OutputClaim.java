@@ -108,10 +108,11 @@ public final class OutputClaim implements AutoCloseable {
       return; // released meanwhile: try again
     }
     Optional<ClaimHolder> other = readHolder();
-    Optional<String> gone = ClaimRule.givenUp(other, renewed, Instant.now(),
-        ClaimHolder.thisHost(), ClaimRule::runsHere);
+    Instant now = storeNow();
+    Optional<String> gone = ClaimRule.givenUp(other, renewed, now, ClaimHolder.thisHost(),
+        ClaimRule::runsHere);
     if (gone.isEmpty()) {
-      long age = Math.max(0, Instant.now().getEpochSecond() - renewed.getEpochSecond());
+      long age = Math.max(0, java.time.Duration.between(renewed, now).toSeconds());
       throw new DistillException("output " + output + " is being written by another run, "
           + other.map(ClaimHolder::describe).orElse("whose claim is unreadable") + "; its claim "
           + file + " was renewed " + age + " s ago; wait for that run to end, or, if it is "
@@ -120,6 +121,23 @@ public final class OutputClaim implements AutoCloseable {
     }
     LOG.warn("taking over the claim {} on {}: {}", file, output, gone.get());
     fs.delete(file, false);
+  }
+
+  /**
+   * The store's clock now: the modification time of a file written for the purpose. The claim's
+   * age is then the difference of two times the store set, so a skew between this machine's
+   * clock and the store's (or the other run's host's) never expires a live claim.
+   */
+  private Instant storeNow() throws IOException {
+    Path probe = new Path(file.getParent(), file.getName() + ".now-" + holder.runId());
+    try (FSDataOutputStream out = fs.create(probe, true)) {
+      out.write(0);
+    }
+    try {
+      return Instant.ofEpochMilli(fs.getFileStatus(probe).getModificationTime());
+    } finally {
+      fs.delete(probe, false);
+    }
   }
 
   private boolean createExclusively() throws IOException {

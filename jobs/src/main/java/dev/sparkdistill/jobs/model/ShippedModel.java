@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -29,15 +30,18 @@ import org.nd4j.linalg.factory.Nd4j;
  * scored by ONNX Runtime (CPU); any other is a DL4J model. Each executor JVM loads a model once
  * and keeps it: a DL4J network is then cloned per task thread, since it is not safe to share
  * between threads, while one ONNX Runtime session serves every thread. Loaded models are kept
- * for the JVM's life (executors end with their application); a long-lived driver in local mode
- * that scores with many distinct teachers keeps each of them.
+ * until the job that shipped them ends and calls {@link #releaseAll()}, which matters in local
+ * mode, where the tasks run in the driver's JVM; executors keep theirs until their application
+ * ends, so a long-lived application that scores with many distinct models keeps each of them
+ * on its executors.
  */
 public final class ShippedModel implements Serializable {
   /** Deserializations in this JVM, for tests and logs. */
   public static final AtomicInteger LOADS = new AtomicInteger();
   private static final Map<String, MultiLayerNetwork> LOADED = new ConcurrentHashMap<>();
-  private static final ThreadLocal<Map<String, MultiLayerNetwork>> PER_THREAD =
-      ThreadLocal.withInitial(java.util.HashMap::new);
+  /** Each task thread's own copies, by thread id, so that {@link #releaseAll} reaches them. */
+  private static final Map<Long, Map<String, MultiLayerNetwork>> PER_THREAD =
+      new ConcurrentHashMap<>();
   private static final Map<String, OrtSession> SESSIONS = new ConcurrentHashMap<>();
 
   private final String path;
@@ -208,11 +212,33 @@ public final class ShippedModel implements Serializable {
       throw new DistillException(path + " is an ONNX model; only DL4J models can be used here");
     }
     TaskBackend.prepare();
-    return PER_THREAD.get().computeIfAbsent(sha256, key -> ConvolutionHelpers.attach(
+    return PER_THREAD.computeIfAbsent(Thread.currentThread().getId(),
+        id -> new ConcurrentHashMap<>()).computeIfAbsent(sha256, key -> ConvolutionHelpers.attach(
         LOADED.computeIfAbsent(key, k -> {
           LOADS.incrementAndGet();
           return deserialize("model", path, bytes);
         }).clone()));
+  }
+
+  /**
+   * Drops every model this JVM loaded and closes their ONNX Runtime sessions; a job calls it
+   * when it ends. Models still in use by a running task would be reloaded on their next use.
+   */
+  public static void releaseAll() {
+    PER_THREAD.clear();
+    LOADED.clear();
+    for (String key : List.copyOf(SESSIONS.keySet())) {
+      OrtSession session = SESSIONS.remove(key);
+      if (session != null) {
+        closeQuietly(session);
+      }
+    }
+  }
+
+  /** Models and sessions this JVM holds now, for tests. */
+  static int held() {
+    return LOADED.size() + SESSIONS.size()
+        + PER_THREAD.values().stream().mapToInt(Map::size).sum();
   }
 
   public String path() {

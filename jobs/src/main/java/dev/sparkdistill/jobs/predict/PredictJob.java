@@ -81,6 +81,8 @@ public final class PredictJob {
     try (OutputClaim claim = out.claim("predict")) {
       return config.incremental() ? runIncremental(spark, inputs, out, started)
           : runWhole(spark, inputs, out, started);
+    } finally {
+      ShippedModel.releaseAll();
     }
   }
 

@@ -4,7 +4,8 @@ import java.util.List;
 
 /**
  * What every table manifest (examples, targets) tells a consumer about the rows: read from any of
- * them, ignoring the other fields.
+ * them, ignoring the other fields. A model's manifest, which has no {@code featureCount}, reads
+ * as the product of its feature shape.
  */
 public record TableShape(String kind, List<Integer> featureShape, int featureCount,
     int classCount, List<String> classNames) {
@@ -19,6 +20,9 @@ public record TableShape(String kind, List<Integer> featureShape, int featureCou
     long product = 1;
     for (int size : featureShape) {
       product = Math.min(product * size, Integer.MAX_VALUE + 1L);
+    }
+    if (featureCount == 0) {
+      featureCount = (int) Math.min(product, Integer.MAX_VALUE);
     }
     if (product != featureCount) {
       throw new IllegalArgumentException("featureCount " + featureCount + " is not the product "

@@ -8,7 +8,6 @@ import dev.sparkdistill.common.ProjectVersion;
 import dev.sparkdistill.common.config.ConfigRendering;
 import dev.sparkdistill.common.config.InferConfig;
 import dev.sparkdistill.common.config.Settings;
-import dev.sparkdistill.common.config.WriteMode;
 import dev.sparkdistill.common.data.Split;
 import dev.sparkdistill.common.manifest.ManifestJson;
 import dev.sparkdistill.common.manifest.TableShape;
@@ -33,10 +32,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.TreeSet;
 import java.util.stream.Collectors;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.broadcast.Broadcast;
@@ -280,68 +277,32 @@ public final class InferJob {
 
   private TargetsManifest runIncremental(SparkSession spark, Inputs inputs, OutputDirectory out,
       String started) {
+    Configuration conf = spark.sparkContext().hadoopConfiguration();
     // One pass gives the batches, their rows, and whether any row lacks a batch.
-    Map<String, Long> rowsByBatch = ScoredTables.rowsBy("batch", inputs.examples());
-    if (rowsByBatch.containsKey(null)) {
-      throw new DistillException("infer.batch-column = '" + config.batchColumn() + "' is null"
-          + " in some rows of " + config.input() + "; every row needs a batch to be scored "
-          + "exactly once");
-    }
-    Set<String> available = rowsByBatch.keySet();
-    if (available.isEmpty()) {
+    Map<String, Long> rowsByBatch = ScoredTables.rowsByBatch(inputs.examples(), "batch",
+        "infer.batch-column", config.batchColumn(), config.input(), "scored");
+    if (rowsByBatch.isEmpty()) {
       throw nothingToScore(spark);
     }
-    Set<String> done = scoredBatches(out, inputs);
-    if (done.containsAll(available) && out.isComplete()) {
+    ScoredTables.BatchPlan plan = new ScoredTables.BatchPlan(rowsByBatch,
+        ScoredTables.heldBatches(out, conf, config.mode(), TargetsManifest.class,
+            previous -> sameScoring(previous, inputs), TargetsManifest::batches,
+            InferJob::isOwnLeftover, "targets scored by other teachers or another config"));
+    if (plan.fresh().isEmpty() && out.isComplete()) {
       LOG.info("{} already holds every batch of {} ({}); nothing to do", out.path(),
-          config.input(), done);
+          config.input(), plan.held());
       return out.completeManifest(TargetsManifest.class).orElseThrow();
     }
-    Set<String> fresh = new TreeSet<>(available);
-    fresh.removeAll(done);
     ScoredTables.removeUnlistedBatches(out, List.of(out.path(), out.child(FILTERED)),
-        config.batchColumn(), done, spark.sparkContext().hadoopConfiguration());
-    LOG.info("scoring batches {} of {}; {} scored before", fresh, config.batchColumn(), done);
-    Dataset<Row> rows = inputs.examples().filter(col("batch").isin(fresh.toArray()));
-    long freshRows = fresh.stream().mapToLong(rowsByBatch::get).sum();
-    long selectedRows = rowsByBatch.values().stream().mapToLong(Long::longValue).sum();
-    // The fresh batches' share of the selected splits' bytes, by rows.
-    long bytes = (long) ((double) selectedSplitBytes(spark.sparkContext().hadoopConfiguration())
-        * freshRows / selectedRows);
+        config.batchColumn(), plan.held(), conf);
+    LOG.info("scoring batches {} of {}; {} scored before", plan.fresh(), config.batchColumn(),
+        plan.held());
+    Dataset<Row> rows = inputs.examples().filter(col("batch").isin(plan.fresh().toArray()));
+    long bytes = (long) (selectedSplitBytes(conf) * plan.freshShare());
     Inputs scoring = onEngines(inputs, rows);
-    score(spark, scoring, rows, out, freshRows, bytes, true);
-    Set<String> all = new TreeSet<>(done);
-    all.addAll(fresh);
-    long input = all.stream().mapToLong(b -> rowsByBatch.getOrDefault(b, 0L)).sum();
-    return complete(out, scoring, started, countWritten(spark, out, input), List.copyOf(all));
-  }
-
-  /**
-   * The batches an existing output holds for the same teachers and config (from its manifest,
-   * complete or not); refuses a different scoring unless the mode is overwrite, which clears it.
-   */
-  private Set<String> scoredBatches(OutputDirectory out, Inputs inputs) {
-    Configuration conf = inputs.examples().sparkSession().sparkContext().hadoopConfiguration();
-    if (!out.exists()) {
-      return new TreeSet<>();
-    }
-    Path manifestPath = out.child(OutputDirectory.MANIFEST);
-    Optional<TargetsManifest> previous = HadoopFiles.exists(manifestPath, conf)
-        ? Optional.of(ManifestJson.read(HadoopFiles.readText(manifestPath.toString(), conf),
-            TargetsManifest.class, manifestPath.toString()))
-        : Optional.empty();
-    boolean same = previous.isPresent() && sameScoring(previous.get(), inputs)
-        && previous.get().batches() != null;
-    if (!same && config.mode() == WriteMode.ERROR
-        && (previous.isPresent() || !out.holdsOnly(InferJob::isOwnLeftover))) {
-      throw new DistillException("output " + out.path() + " holds targets scored by other "
-          + "teachers or another config; use --mode overwrite to replace it");
-    }
-    if (!same || config.mode() == WriteMode.OVERWRITE) {
-      out.delete();
-      return new TreeSet<>();
-    }
-    return new TreeSet<>(previous.get().batches());
+    score(spark, scoring, rows, out, plan.freshRows(), bytes, true);
+    return complete(out, scoring, started, countWritten(spark, out, plan.rowsAfter()),
+        plan.batchesAfter());
   }
 
   /** @param bytes the examples' bytes on storage that these rows take */

@@ -6,9 +6,15 @@ import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.Function;
+import java.util.function.Predicate;
+import dev.sparkdistill.common.DistillException;
+import dev.sparkdistill.common.config.WriteMode;
+import dev.sparkdistill.common.manifest.ManifestJson;
 import dev.sparkdistill.jobs.SessionDefaults;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
@@ -52,6 +58,95 @@ public final class ScoredTables {
     table.groupBy(column).count().collectAsList()
         .forEach(r -> counts.put(r.isNullAt(0) ? null : r.getString(0), r.getLong(1)));
     return counts;
+  }
+
+  /**
+   * Rows per batch of an incremental run's input, in one pass; a row without a batch is refused,
+   * since it could never be scored exactly once.
+   *
+   * @param column the input's column holding the batch, as a string
+   * @param key the batch column's config key and its value, for the message
+   * @param verb what the job does to a row ("scored", "predicted")
+   */
+  public static Map<String, Long> rowsByBatch(Dataset<Row> input, String column, String key,
+      String batchColumn, String inputPath, String verb) {
+    Map<String, Long> rows = rowsBy(column, input);
+    if (rows.containsKey(null)) {
+      throw new DistillException(key + " = '" + batchColumn + "' is null in some rows of "
+          + inputPath + "; every row needs a batch to be " + verb + " exactly once");
+    }
+    return rows;
+  }
+
+  /**
+   * The batches an existing output holds for the same scoring (from its manifest, complete or
+   * not). Another scoring's output is refused under mode {@code error}; it is cleared, and so
+   * is any output under {@code overwrite}, leaving nothing held.
+   *
+   * @param sameScoring whether a manifest was written by the same models and config
+   * @param batchesOf a manifest's batches; null when it was written by a whole-table run
+   * @param ownLeftover names a failed run of this job leaves behind
+   * @param other what another scoring's output holds, for the refusal ("predictions of another
+   *     model or config")
+   */
+  public static <M> Set<String> heldBatches(OutputDirectory out, Configuration conf,
+      WriteMode mode, Class<M> manifestType, Predicate<M> sameScoring,
+      Function<M, List<String>> batchesOf, Predicate<String> ownLeftover, String other) {
+    if (!out.exists()) {
+      return new TreeSet<>();
+    }
+    Path manifestPath = out.child(OutputDirectory.MANIFEST);
+    Optional<M> previous = HadoopFiles.exists(manifestPath, conf)
+        ? Optional.of(ManifestJson.read(HadoopFiles.readText(manifestPath.toString(), conf),
+            manifestType, manifestPath.toString()))
+        : Optional.empty();
+    boolean same = previous.isPresent() && sameScoring.test(previous.get())
+        && batchesOf.apply(previous.get()) != null;
+    if (!same && mode == WriteMode.ERROR
+        && (previous.isPresent() || !out.holdsOnly(ownLeftover))) {
+      throw new DistillException("output " + out.path() + " holds " + other + "; use --mode "
+          + "overwrite to replace it");
+    }
+    if (!same || mode == WriteMode.OVERWRITE) {
+      out.delete();
+      return new TreeSet<>();
+    }
+    return new TreeSet<>(batchesOf.apply(previous.get()));
+  }
+
+  /**
+   * An incremental run's plan: every batch of the input with its rows, and the batches the
+   * output holds already.
+   */
+  public record BatchPlan(Map<String, Long> rowsByBatch, Set<String> held) {
+    /** The input's batches the output lacks: this run scores them. */
+    public Set<String> fresh() {
+      Set<String> fresh = new TreeSet<>(rowsByBatch.keySet());
+      fresh.removeAll(held);
+      return fresh;
+    }
+
+    public long freshRows() {
+      return fresh().stream().mapToLong(rowsByBatch::get).sum();
+    }
+
+    /** The fresh batches' share of the input's rows, to size the run's tasks. */
+    public double freshShare() {
+      long all = rowsByBatch.values().stream().mapToLong(Long::longValue).sum();
+      return all == 0 ? 0 : (double) freshRows() / all;
+    }
+
+    /** Every batch the output holds once this run is done. */
+    public List<String> batchesAfter() {
+      Set<String> after = new TreeSet<>(held);
+      after.addAll(rowsByBatch.keySet());
+      return List.copyOf(after);
+    }
+
+    /** The input rows of every batch the output holds once this run is done. */
+    public long rowsAfter() {
+      return batchesAfter().stream().mapToLong(b -> rowsByBatch.getOrDefault(b, 0L)).sum();
+    }
   }
 
   /**

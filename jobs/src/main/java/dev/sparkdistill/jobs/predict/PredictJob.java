@@ -6,7 +6,6 @@ import dev.sparkdistill.common.DistillException;
 import dev.sparkdistill.common.ProjectVersion;
 import dev.sparkdistill.common.config.ConfigRendering;
 import dev.sparkdistill.common.config.PredictConfig;
-import dev.sparkdistill.common.config.WriteMode;
 import dev.sparkdistill.common.manifest.ManifestJson;
 import dev.sparkdistill.common.manifest.PredictionsManifest;
 import dev.sparkdistill.common.manifest.TableShape;
@@ -27,11 +26,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
-import java.util.TreeSet;
 import java.util.stream.Collectors;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Column;
@@ -172,66 +168,32 @@ public final class PredictJob {
 
   private PredictionsManifest runIncremental(SparkSession spark, Inputs inputs,
       OutputDirectory out, String started) {
+    Configuration conf = spark.sparkContext().hadoopConfiguration();
     String batch = config.batchColumn();
-    Map<String, Long> rowsByBatch = ScoredTables.rowsBy(batch, inputs.examples());
-    if (rowsByBatch.containsKey(null)) {
-      throw new DistillException("predict.batch-column = '" + batch + "' is null in some rows "
-          + "of " + config.input() + "; every row needs a batch to be predicted exactly once");
-    }
+    Map<String, Long> rowsByBatch = ScoredTables.rowsByBatch(inputs.examples(), batch,
+        "predict.batch-column", batch, config.input(), "predicted");
     if (rowsByBatch.isEmpty()) {
       throw nothingToPredict(spark);
     }
-    Set<String> done = predictedBatches(out, inputs);
-    if (done.containsAll(rowsByBatch.keySet()) && out.isComplete()) {
+    ScoredTables.BatchPlan plan = new ScoredTables.BatchPlan(rowsByBatch,
+        ScoredTables.heldBatches(out, conf, config.mode(), PredictionsManifest.class,
+            previous -> sameScoring(previous, inputs), PredictionsManifest::batches,
+            PredictJob::isOwnLeftover, "predictions of another model or config"));
+    if (plan.fresh().isEmpty() && out.isComplete()) {
       LOG.info("{} already holds every batch of {} ({}); nothing to do", out.path(),
-          config.input(), done);
+          config.input(), plan.held());
       return out.completeManifest(PredictionsManifest.class).orElseThrow();
     }
-    Set<String> fresh = new TreeSet<>(rowsByBatch.keySet());
-    fresh.removeAll(done);
-    Configuration conf = spark.sparkContext().hadoopConfiguration();
-    ScoredTables.removeUnlistedBatches(out, List.of(out.path()), batch, done, conf);
-    LOG.info("predicting batches {} of {}; {} predicted before", fresh, batch, done);
-    Dataset<Row> rows = inputs.examples().filter(col(batch).isin(fresh.toArray()));
-    long freshRows = fresh.stream().mapToLong(rowsByBatch::get).sum();
-    long allRows = rowsByBatch.values().stream().mapToLong(Long::longValue).sum();
-    long bytes = (long) ((double) ScoredTables.splitBytes(config.input(), config.splits(), conf)
-        * freshRows / allRows);
+    ScoredTables.removeUnlistedBatches(out, List.of(out.path()), batch, plan.held(), conf);
+    LOG.info("predicting batches {} of {}; {} predicted before", plan.fresh(), batch,
+        plan.held());
+    Dataset<Row> rows = inputs.examples().filter(col(batch).isin(plan.fresh().toArray()));
+    long bytes = (long) (ScoredTables.splitBytes(config.input(), config.splits(), conf)
+        * plan.freshShare());
     ScoringEngines.Choice engine = chooseEngine(inputs, rows);
-    predict(spark, inputs, engine.model(), rows, out, freshRows, bytes, true);
-    Set<String> all = new TreeSet<>(done);
-    all.addAll(fresh);
-    long input = all.stream().mapToLong(b -> rowsByBatch.getOrDefault(b, 0L)).sum();
-    return complete(out, inputs, engine.engine(), started, countWritten(spark, out, input),
-        List.copyOf(all));
-  }
-
-  /**
-   * The batches an existing output holds for the same model and config; refuses another
-   * model's or config's predictions unless the mode is overwrite, which clears them.
-   */
-  private Set<String> predictedBatches(OutputDirectory out, Inputs inputs) {
-    Configuration conf = inputs.examples().sparkSession().sparkContext().hadoopConfiguration();
-    if (!out.exists()) {
-      return new TreeSet<>();
-    }
-    Path manifestPath = out.child(OutputDirectory.MANIFEST);
-    Optional<PredictionsManifest> previous = HadoopFiles.exists(manifestPath, conf)
-        ? Optional.of(ManifestJson.read(HadoopFiles.readText(manifestPath.toString(), conf),
-            PredictionsManifest.class, manifestPath.toString()))
-        : Optional.empty();
-    boolean same = previous.isPresent() && sameScoring(previous.get(), inputs)
-        && previous.get().batches() != null;
-    if (!same && config.mode() == WriteMode.ERROR
-        && (previous.isPresent() || !out.holdsOnly(PredictJob::isOwnLeftover))) {
-      throw new DistillException("output " + out.path() + " holds predictions of another "
-          + "model or config; use --mode overwrite to replace it");
-    }
-    if (!same || config.mode() == WriteMode.OVERWRITE) {
-      out.delete();
-      return new TreeSet<>();
-    }
-    return new TreeSet<>(previous.get().batches());
+    predict(spark, inputs, engine.model(), rows, out, plan.freshRows(), bytes, true);
+    return complete(out, inputs, engine.engine(), started,
+        countWritten(spark, out, plan.rowsAfter()), plan.batchesAfter());
   }
 
   private boolean sameScoring(PredictionsManifest previous, Inputs inputs) {

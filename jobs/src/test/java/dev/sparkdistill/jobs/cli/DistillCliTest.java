@@ -148,8 +148,11 @@ class DistillCliTest extends SparkTestBase {
         "prepare.output=" + output, "--set", "prepare.validation-fraction=0")).isZero();
     assertThat(output.resolve("_SUCCESS")).exists();
 
-    Path images = tmp.resolve("images.idx");
-    Files.write(images, new byte[] {0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 2, 1, 2, 3});
+    // Compressed, so only the task reading the items finds them missing.
+    Path images = tmp.resolve("images.idx.gz");
+    try (var out = new java.util.zip.GZIPOutputStream(Files.newOutputStream(images))) {
+      out.write(new byte[] {0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 2, 1, 2, 3});
+    }
     assertThat(distill("prepare", "--set", "prepare.format=idx", "--set",
         "prepare.input.train=" + images, "--set", "prepare.output=" + tmp.resolve("idx"),
         "--set", "prepare.class-count=2")).isEqualTo(1);

@@ -90,6 +90,13 @@ class AveragingServerTest {
     }
   }
 
+  private void bothWorkersGetTheRightAverages(AveragingServer server) throws Exception {
+    CompletableFuture<List<WorkerState>> first = worker(server, 0);
+    CompletableFuture<List<WorkerState>> second = worker(server, 1);
+    assertRightAverages(first.get());
+    assertRightAverages(second.get());
+  }
+
   private static boolean closedByServer(Socket socket) throws IOException {
     socket.setSoTimeout(60_000);
     InputStream in = socket.getInputStream();
@@ -116,10 +123,7 @@ class AveragingServerTest {
       rogue.getOutputStream().flush();
       assertThat(closedByServer(rogue)).as("the rogue is dropped").isTrue();
 
-      CompletableFuture<List<WorkerState>> first = worker(server, 0);
-      CompletableFuture<List<WorkerState>> second = worker(server, 1);
-      assertRightAverages(first.get());
-      assertRightAverages(second.get());
+      bothWorkersGetTheRightAverages(server);
       server.awaitDone();
     }
   }
@@ -130,10 +134,7 @@ class AveragingServerTest {
     try (AveragingServer server = server(LONG, LONG)) {
       rogue(server);
       rogue(server);
-      CompletableFuture<List<WorkerState>> first = worker(server, 0);
-      CompletableFuture<List<WorkerState>> second = worker(server, 1);
-      assertRightAverages(first.get());
-      assertRightAverages(second.get());
+      bothWorkersGetTheRightAverages(server);
       server.awaitDone();
     }
   }
@@ -143,10 +144,7 @@ class AveragingServerTest {
     try (AveragingServer server = server(Duration.ofSeconds(1), LONG)) {
       Socket silent = rogue(server);
       assertThat(closedByServer(silent)).isTrue();
-      CompletableFuture<List<WorkerState>> first = worker(server, 0);
-      CompletableFuture<List<WorkerState>> second = worker(server, 1);
-      assertRightAverages(first.get());
-      assertRightAverages(second.get());
+      bothWorkersGetTheRightAverages(server);
     }
   }
 
@@ -192,10 +190,7 @@ class AveragingServerTest {
           AveragingHandshake.newSecret(), SHAPE, Duration.ofSeconds(30), LONG))
           .isInstanceOfAny(java.io.EOFException.class, java.net.SocketException.class,
               ProtocolException.class);
-      CompletableFuture<List<WorkerState>> first = worker(server, 0);
-      CompletableFuture<List<WorkerState>> second = worker(server, 1);
-      assertRightAverages(first.get());
-      assertRightAverages(second.get());
+      bothWorkersGetTheRightAverages(server);
     }
   }
 }

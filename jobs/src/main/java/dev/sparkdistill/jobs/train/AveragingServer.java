@@ -55,6 +55,9 @@ final class AveragingServer implements AutoCloseable {
   /** A worker that proved the secret, with its streams. */
   private record Joined(int worker, Socket socket, DataInputStream in, DataOutputStream out) {}
 
+  /** Put in the queue by {@link #close()}: the epoch ended before every worker joined. */
+  private static final Joined CLOSED = new Joined(-1, null, null, null);
+
   private final ServerSocket socket;
   private final byte[] secret;
   private final WorkerState.Shape shape;
@@ -150,6 +153,10 @@ final class AveragingServer implements AutoCloseable {
           throw new DistillException("only " + count + " of " + workers + " workers joined the "
               + "averaging within " + timeouts.round().toSeconds() + " s");
         }
+        if (next == CLOSED) {
+          throw new DistillException("the epoch ended when " + count + " of " + workers
+              + " workers had joined the averaging");
+        }
         if (byWorker[next.worker()] != null) {
           LOG.warn("averaging port: dropped a second connection for worker {} from {}",
               next.worker(), next.socket().getRemoteSocketAddress());
@@ -183,7 +190,7 @@ final class AveragingServer implements AutoCloseable {
           closeQuietly(worker.socket());
         }
       }
-      joined.forEach(j -> closeQuietly(j.socket()));
+      joined.stream().filter(j -> j != CLOSED).forEach(j -> closeQuietly(j.socket()));
     }
   }
 
@@ -193,9 +200,40 @@ final class AveragingServer implements AutoCloseable {
     } catch (SocketTimeoutException e) {
       throw new DistillException("worker " + worker.worker() + " did not send its state for "
           + "round " + (round + 1) + " within " + timeouts.round().toSeconds() + " s", e);
+    } catch (EOFException | java.net.SocketException e) {
+      throw new DistillException("worker " + worker.worker() + "'s connection ended before it "
+          + "sent its state for round " + (round + 1) + " (its task or executor died)", e);
     } catch (IOException e) {
       throw new DistillException("worker " + worker.worker() + " sent no valid state for round "
           + (round + 1) + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Runs {@code action} (at most once) as soon as the averaging fails. */
+  void onFailure(Runnable action) {
+    done.whenComplete((ignored, failure) -> {
+      if (failure != null) {
+        action.run();
+      }
+    });
+  }
+
+  /**
+   * Why the averaging failed, waiting at most {@code wait} for it to end: when Spark fails the
+   * epoch's stage, the workers' connections close and the server fails soon after, with the
+   * more telling reason. Empty when it succeeded or still runs.
+   */
+  java.util.Optional<Throwable> failure(java.time.Duration wait) {
+    try {
+      done.get(wait.toMillis(), TimeUnit.MILLISECONDS);
+      return java.util.Optional.empty();
+    } catch (ExecutionException e) {
+      return java.util.Optional.of(e.getCause());
+    } catch (TimeoutException e) {
+      return java.util.Optional.empty();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return java.util.Optional.empty();
     }
   }
 
@@ -227,9 +265,11 @@ final class AveragingServer implements AutoCloseable {
     }
   }
 
+  /** Ends the epoch's averaging: the port closes and a server still waiting for workers stops. */
   @Override
   public void close() {
     closePort();
     handshakes.shutdownNow();
+    joined.add(CLOSED);
   }
 }

@@ -1,5 +1,6 @@
 package dev.sparkdistill.jobs.train;
 
+import dev.sparkdistill.common.DistillException;
 import dev.sparkdistill.common.model.ConvolutionHelpers;
 import dev.sparkdistill.common.train.AveragingHandshake;
 import dev.sparkdistill.common.train.EpochOrder;
@@ -94,12 +95,34 @@ final class BarrierAveragingEngine implements TrainingEngine {
           network.params().toFloatVector(), updaterState(network)));
       EpochTask task = new EpochTask(json, start, new EpochTask.Plan(averagingFrequency, rounds,
           epochRows, epoch, secret, shape), host, server.port());
+      // If the averaging fails (a worker died, or sent garbage) the epoch's stage is cancelled
+      // at once, so the run stops naming the cause instead of Spark retrying a barrier stage
+      // that can no longer reach an averaging port.
+      org.apache.spark.SparkContext sc = jsc.sc();
+      String group = "distill-averaging-epoch-" + epoch + "-" + java.util.UUID.randomUUID();
+      String outerGroup = sc.getLocalProperty(JOB_GROUP);
+      sc.setLocalProperty(JOB_GROUP, group);
+      server.onFailure(() -> sc.cancelJobGroup(group));
       List<WorkerState> results;
       try {
         results = new JavaRDD<>(partitioned.rdd().barrier().mapPartitions(task, false,
             scala.reflect.ClassTag$.MODULE$.apply(WorkerState.class)),
             scala.reflect.ClassTag$.MODULE$.apply(WorkerState.class)).collect();
+      } catch (Exception e) { // Spark's job failure is a checked SparkException, undeclared
+        if (e instanceof DistillException distill) {
+          throw distill;
+        }
+        // Spark's reason is several lines (the stage, then the task's, then a stack trace):
+        // the first two say what happened, e.g. which executor was lost.
+        String spark = e.getMessage() == null ? e.toString() : String.join(" ",
+            e.getMessage().lines().takeWhile(l -> !l.startsWith("Driver stacktrace"))
+                .limit(2).toList());
+        String averaging = server.failure(Duration.ofSeconds(10))
+            .map(cause -> "parameter averaging: " + cause.getMessage() + "; ").orElse("");
+        throw new DistillException("epoch " + epoch + " failed: " + averaging + "Spark: "
+            + spark + " (continue from the last checkpoint with --resume)", e);
       } finally {
+        sc.setLocalProperty(JOB_GROUP, outerGroup);
         json.destroy();
         start.destroy();
       }
@@ -152,6 +175,9 @@ final class BarrierAveragingEngine implements TrainingEngine {
     INDArray state = network.getUpdater().getStateViewArray();
     return state == null ? null : state.toFloatVector();
   }
+
+  /** Spark's local property naming the job group a thread's jobs belong to. */
+  private static final String JOB_GROUP = "spark.jobGroup.id";
 
   /** How long a task tries to reach the driver's averaging port. */
   private static final Duration CONNECT_TIMEOUT = Duration.ofMinutes(1);

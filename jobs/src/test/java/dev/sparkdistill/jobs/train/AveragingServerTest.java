@@ -184,6 +184,25 @@ class AveragingServerTest {
   }
 
   @Test
+  void aWorkerWhoseTaskDiesFailsTheEpochAtOnceAndTellsTheEngine() throws Exception {
+    try (AveragingServer server = server(LONG, LONG)) {
+      java.util.concurrent.CountDownLatch told = new java.util.concurrent.CountDownLatch(1);
+      server.onFailure(told::countDown);
+      CompletableFuture<List<WorkerState>> honest = worker(server, 0);
+      Socket socket = new Socket("127.0.0.1", server.port());
+      AveragingHandshake.joinAsWorker(new java.io.DataInputStream(socket.getInputStream()),
+          new DataOutputStream(socket.getOutputStream()), secret, 1);
+      socket.close(); // the task's JVM is gone
+
+      assertThat(told.await(1, TimeUnit.MINUTES)).as("the engine is told").isTrue();
+      assertThat(server.failure(Duration.ZERO)).get().extracting(Throwable::getMessage).asString()
+          .isEqualTo("worker 1's connection ended before it sent its state for round 1 (its "
+              + "task or executor died)");
+      assertThat(honest).failsWithin(Duration.ofSeconds(30));
+    }
+  }
+
+  @Test
   void aWorkerOfAnotherRunCannotJoin() throws Exception {
     try (AveragingServer server = server(LONG, LONG)) {
       assertThatThrownBy(() -> new AveragingClient("127.0.0.1", server.port(), 0,

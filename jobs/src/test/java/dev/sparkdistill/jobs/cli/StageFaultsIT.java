@@ -2,6 +2,8 @@ package dev.sparkdistill.jobs.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.sparkdistill.common.manifest.ExamplesManifest;
+import dev.sparkdistill.common.manifest.ManifestJson;
 import dev.sparkdistill.jobs.Launcher;
 import dev.sparkdistill.jobs.Launcher.Result;
 import java.io.IOException;
@@ -11,22 +13,33 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Faults on the stages the other launcher tests do not kill, through {@code submit/distill} on
- * the real Fashion-MNIST with separate executor JVMs: an executor killed (SIGKILL) while
- * {@code train} averages. The killed run leaves nothing that looks complete and says why, and
- * {@code --resume} completes.
+ * the real Fashion-MNIST: the driver killed (SIGKILL) while {@code prepare} writes, an
+ * executor JVM killed while {@code train} averages on {@code local-cluster}, and the driver
+ * killed while {@code infer} writes there. Each killed run leaves nothing that looks complete;
+ * the rerun, or {@code --resume}, completes with every row once. Each test's output is the
+ * next one's input: the examples, then the model as the teacher.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class StageFaultsIT {
   private static final Path PROJECT = Launcher.PROJECT;
   private static final Path DATASET = Path.of("/usr/share/datasets/fashion-mnist");
 
   @TempDir
   Path tmp;
+
+  /** The examples table, written once by the first test's rerun. */
+  @TempDir
+  static Path shared;
 
   @BeforeAll
   static void datasetIsInstalled() {
@@ -56,10 +69,37 @@ class StageFaultsIT {
   }
 
   @Test
+  @Order(1)
+  void prepareCompletesWithEveryRowOnceAfterItsDriverIsKilledMidWrite() throws Exception {
+    Path examples = shared.resolve("examples");
+    Process first = Launcher.start(tmp, Map.of(), prepare(examples));
+    awaitWhileAlive(first, () -> Files.exists(examples.resolve("_temporary")),
+        "prepare started writing");
+    first.destroyForcibly();
+    assertThat(first.waitFor(1, TimeUnit.MINUTES)).as("the driver died").isTrue();
+    assertThat(examples.resolve("_SUCCESS")).as("a killed run is not complete").doesNotExist();
+
+    long start = System.nanoTime();
+    Result rerun = distill(prepare(examples));
+    assertThat(rerun.exitCode()).as(rerun.stderr()).isZero();
+    assertThat(rerun.stderr()).contains("is no longer running");
+    System.out.printf("prepare: driver killed mid-write; the rerun completed in %.1f s%n",
+        (System.nanoTime() - start) / 1e9);
+    ExamplesManifest manifest = ManifestJson.read(Files.readString(
+        examples.resolve("_manifest.json")), ExamplesManifest.class, "_manifest.json");
+    assertThat(manifest.rows().input()).isEqualTo(70_000);
+    assertThat(manifest.rows().written()).isEqualTo(70_000);
+    assertThat(distinctIds(examples)).as("every row once").isEqualTo(70_000);
+  }
+
+  @Test
+  @Order(2)
   void trainFailsClearlyOrRetriesWhenAnExecutorIsKilledAndResumeCompletes() throws Exception {
-    Path examples = tmp.resolve("examples");
-    assertThat(distill(prepare(examples)).exitCode()).isZero();
-    Path model = tmp.resolve("model");
+    Path examples = shared.resolve("examples");
+    if (!Files.exists(examples.resolve("_SUCCESS"))) {
+      assertThat(distill(prepare(examples)).exitCode()).isZero();
+    }
+    Path model = shared.resolve("model");
     String[] train = {"train", "--set", "train.input=" + examples, "--set",
         "train.output=" + model, "--set", "train.alpha=0", "--set", "train.epochs=3",
         "--set", "train.model.hidden=[64]", "--", "--master", "local-cluster[2,1,1024]"};
@@ -104,5 +144,54 @@ class StageFaultsIT {
     List<String> all = new java.util.ArrayList<>(List.of(train));
     all.add(all.indexOf("--"), option);
     return all.toArray(String[]::new);
+  }
+
+  @Test
+  @Order(3)
+  void inferCompletesWithEveryRowOnceAfterItsDriverIsKilledMidWrite() throws Exception {
+    Path examples = shared.resolve("examples");
+    Path teacher = shared.resolve("model");
+    if (!Files.exists(teacher.resolve("_SUCCESS"))) {
+      if (!Files.exists(examples.resolve("_SUCCESS"))) {
+        assertThat(distill(prepare(examples)).exitCode()).isZero();
+      }
+      assertThat(distill("train", "--set", "train.input=" + examples, "--set",
+          "train.output=" + teacher, "--set", "train.alpha=0", "--set", "train.epochs=1",
+          "--set", "train.model.hidden=[64]").exitCode()).isZero();
+    }
+    Path targets = tmp.resolve("targets");
+    String[] infer = {"infer", "--set", "infer.input=" + examples, "--set",
+        "infer.output=" + targets, "--set", "infer.teachers=[\"" + teacher.resolve("model.zip")
+        + "\"]", "--", "--master", "local-cluster[2,1,1024]"};
+
+    Process first = Launcher.start(tmp, Map.of(), infer);
+    awaitWhileAlive(first, () -> Files.exists(targets.resolve("_temporary")),
+        "infer started writing");
+    first.destroyForcibly();
+    assertThat(first.waitFor(1, TimeUnit.MINUTES)).as("the driver died").isTrue();
+    assertThat(targets.resolve("_SUCCESS")).as("a killed run is not complete").doesNotExist();
+
+    long start = System.nanoTime();
+    Result rerun = distill(infer);
+    assertThat(rerun.exitCode()).as(rerun.stderr()).isZero();
+    System.out.printf("infer: driver killed mid-write; the rerun completed in %.1f s%n",
+        (System.nanoTime() - start) / 1e9);
+    dev.sparkdistill.common.manifest.TargetsManifest manifest = ManifestJson.read(
+        Files.readString(targets.resolve("_manifest.json")),
+        dev.sparkdistill.common.manifest.TargetsManifest.class, "_manifest.json");
+    assertThat(manifest.rows().input()).isEqualTo(70_000);
+    assertThat(manifest.rows().scored()).isEqualTo(70_000);
+    assertThat(distinctIds(targets)).as("every row once").isEqualTo(70_000);
+  }
+
+  private static long distinctIds(Path table) {
+    SparkSession spark = SparkSession.builder().master("local[1]").appName("check")
+        .config("spark.ui.enabled", "false").config("spark.driver.host", "127.0.0.1")
+        .config("spark.driver.bindAddress", "127.0.0.1").getOrCreate();
+    try {
+      return spark.read().parquet(table.toString()).select("id").distinct().count();
+    } finally {
+      spark.stop();
+    }
   }
 }

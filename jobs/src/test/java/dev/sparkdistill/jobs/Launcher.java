@@ -56,4 +56,17 @@ public final class Launcher {
       throws IOException, InterruptedException {
     return finish(start(dir, env, args), dir);
   }
+
+  /** Distinct ids of a table the launcher wrote, counted by a Spark of this test JVM. */
+  public static long distinctIds(Path table) {
+    org.apache.spark.sql.SparkSession spark = org.apache.spark.sql.SparkSession.builder()
+        .master("local[1]").appName("check").config("spark.ui.enabled", "false")
+        .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
+        .getOrCreate();
+    try {
+      return spark.read().parquet(table.toString()).select("id").distinct().count();
+    } finally {
+      spark.stop();
+    }
+  }
 }

@@ -12,6 +12,7 @@ import dev.sparkdistill.common.manifest.TableShape;
 import dev.sparkdistill.common.targets.ScoringSplits;
 import dev.sparkdistill.jobs.SessionDefaults;
 import dev.sparkdistill.jobs.SparkPhases;
+import dev.sparkdistill.jobs.io.ArrayColumns;
 import dev.sparkdistill.jobs.io.HadoopFiles;
 import dev.sparkdistill.jobs.io.OutputClaim;
 import dev.sparkdistill.jobs.io.OutputDirectory;
@@ -219,7 +220,7 @@ public final class PredictJob {
   /** The model on the engine {@code predict.engine} and the parity check choose. */
   private ScoringEngines.Choice chooseEngine(Inputs inputs, Dataset<Row> rows) {
     List<float[]> sample = rows.select("features").limit(PARITY_SAMPLE_ROWS).collectAsList()
-        .stream().map(r -> Predictions.floats(r.getList(0), inputs.shape().featureCount()))
+        .stream().map(r -> ArrayColumns.floats(r.<Float>getList(0)))
         .toList();
     return ScoringEngines.choose(inputs.model(), inputs.shape(), config.engine(),
         Teacher.batchOf(sample), sample.size(), "predict.engine", "model");

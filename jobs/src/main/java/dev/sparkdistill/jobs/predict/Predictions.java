@@ -94,16 +94,6 @@ final class Predictions implements Serializable {
     return schema;
   }
 
-  /** The features of a decoded row as floats, a missing value as NaN. */
-  static float[] floats(List<?> features, int width) {
-    float[] row = new float[width];
-    for (int j = 0; j < width; j++) {
-      Object value = j < features.size() ? features.get(j) : null;
-      row[j] = value == null ? Float.NaN : ((Number) value).floatValue();
-    }
-    return row;
-  }
-
   /** @param rows Spark's rows of the columns above */
   Iterator<Row> predict(Iterator<InternalRow> rows) {
     Teacher scorer = model.value().teacher();

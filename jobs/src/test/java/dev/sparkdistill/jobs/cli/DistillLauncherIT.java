@@ -13,7 +13,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -227,7 +226,7 @@ class DistillLauncherIT {
         targets.resolve("_manifest.json")), TargetsManifest.class, "_manifest.json");
     assertThat(manifest.rows().input()).isEqualTo(70_000);
     assertThat(manifest.rows().scored()).isEqualTo(70_000);
-    assertThat(distinctIds(targets)).isEqualTo(70_000);
+    assertThat(Launcher.distinctIds(targets)).isEqualTo(70_000);
   }
 
   private Process start(String... args) throws IOException {
@@ -250,17 +249,6 @@ class DistillLauncherIT {
       Thread.sleep(100);
     }
     throw new AssertionError("the job never started writing with an executor JVM alive");
-  }
-
-  private static long distinctIds(Path table) {
-    SparkSession spark = SparkSession.builder().master("local[1]").appName("check")
-        .config("spark.ui.enabled", "false").config("spark.driver.host", "127.0.0.1")
-        .config("spark.driver.bindAddress", "127.0.0.1").getOrCreate();
-    try {
-      return spark.read().parquet(table.toString()).select("id").distinct().count();
-    } finally {
-      spark.stop();
-    }
   }
 
   @Test

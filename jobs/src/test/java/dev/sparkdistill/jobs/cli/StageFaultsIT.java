@@ -13,7 +13,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
-import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -89,7 +88,7 @@ class StageFaultsIT {
         examples.resolve("_manifest.json")), ExamplesManifest.class, "_manifest.json");
     assertThat(manifest.rows().input()).isEqualTo(70_000);
     assertThat(manifest.rows().written()).isEqualTo(70_000);
-    assertThat(distinctIds(examples)).as("every row once").isEqualTo(70_000);
+    assertThat(Launcher.distinctIds(examples)).as("every row once").isEqualTo(70_000);
   }
 
   @Test
@@ -181,17 +180,6 @@ class StageFaultsIT {
         dev.sparkdistill.common.manifest.TargetsManifest.class, "_manifest.json");
     assertThat(manifest.rows().input()).isEqualTo(70_000);
     assertThat(manifest.rows().scored()).isEqualTo(70_000);
-    assertThat(distinctIds(targets)).as("every row once").isEqualTo(70_000);
-  }
-
-  private static long distinctIds(Path table) {
-    SparkSession spark = SparkSession.builder().master("local[1]").appName("check")
-        .config("spark.ui.enabled", "false").config("spark.driver.host", "127.0.0.1")
-        .config("spark.driver.bindAddress", "127.0.0.1").getOrCreate();
-    try {
-      return spark.read().parquet(table.toString()).select("id").distinct().count();
-    } finally {
-      spark.stop();
-    }
+    assertThat(Launcher.distinctIds(targets)).as("every row once").isEqualTo(70_000);
   }
 }

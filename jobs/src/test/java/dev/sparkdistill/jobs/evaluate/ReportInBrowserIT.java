@@ -24,19 +24,20 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Opens report.html in headless Chromium (Debian's chromium, which mvn -B verify installs when it may), offline,
- * and checks that the browser builds the table and every chart, and paints them.
+ * Opens report.html in headless Chromium (Debian's chromium-headless-shell, which mvn -B verify
+ * installs when it may, or the desktop chromium), offline, and checks that the browser builds the table and every chart, and paints them.
  */
 class ReportInBrowserIT {
   private static final Path CHROMIUM = Path.of(System.getenv().getOrDefault("CHROMIUM",
-      "/usr/bin/chromium"));
+      Files.exists(Path.of("/usr/bin/chromium-headless-shell"))
+          ? "/usr/bin/chromium-headless-shell" : "/usr/bin/chromium"));
 
   @TempDir
   Path tmp;
 
   @BeforeAll
   static void chromiumIsInstalled() {
-    assertThat(CHROMIUM).as("headless Chromium: apt-get install chromium (mvn -B verify installs it when it may)")
+    assertThat(CHROMIUM).as("headless Chromium: apt-get install chromium-headless-shell (mvn -B verify installs it when it may)")
         .exists();
   }
 

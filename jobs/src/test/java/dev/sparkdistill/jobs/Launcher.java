@@ -1,5 +1,13 @@
 package dev.sparkdistill.jobs;
 
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.concat;
+import static org.apache.spark.sql.functions.lit;
+
+import dev.sparkdistill.common.manifest.ManifestJson;
+import dev.sparkdistill.common.manifest.TableShape;
+import dev.sparkdistill.common.targets.ScoringSplits;
+import dev.sparkdistill.jobs.io.OutputDirectory;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -8,6 +16,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
 
 /**
  * submit/distill as a user runs it, on the embedded Spark, as a separate process: stdout and
@@ -59,14 +70,40 @@ public final class Launcher {
 
   /** Distinct ids of a table the launcher wrote, counted by a Spark of this test JVM. */
   public static long distinctIds(Path table) {
-    org.apache.spark.sql.SparkSession spark = org.apache.spark.sql.SparkSession.builder()
-        .master("local[1]").appName("check").config("spark.ui.enabled", "false")
-        .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
-        .getOrCreate();
+    SparkSession spark = testSpark();
     try {
       return spark.read().parquet(table.toString()).select("id").distinct().count();
     } finally {
       spark.stop();
     }
+  }
+
+  /**
+   * An examples table {@code copies} times over, each copy's ids suffixed, written as a complete
+   * table with the original's shape (its manifest less the row counts) and prepare's row-group
+   * size, so that it reads as the original does.
+   */
+  public static void copies(Path examples, int copies, Path output) throws IOException {
+    SparkSession spark = testSpark();
+    try {
+      Dataset<Row> base = spark.read().parquet(examples.toString());
+      Dataset<Row> all = base.withColumn("id", concat(col("id"), lit("#0")));
+      for (int copy = 1; copy < copies; copy++) {
+        all = all.unionByName(base.withColumn("id", concat(col("id"), lit("#" + copy))));
+      }
+      all.write().option("parquet.block.size", ScoringSplits.ROW_GROUP_BYTES)
+          .partitionBy("split").parquet(output.toString());
+    } finally {
+      spark.stop();
+    }
+    TableShape shape = ManifestJson.read(Files.readString(examples.resolve(
+        OutputDirectory.MANIFEST)), TableShape.class, examples.toString());
+    Files.writeString(output.resolve(OutputDirectory.MANIFEST), ManifestJson.write(shape));
+  }
+
+  private static SparkSession testSpark() {
+    return SparkSession.builder().master("local[2]").appName("check")
+        .config("spark.ui.enabled", "false").config("spark.driver.host", "127.0.0.1")
+        .config("spark.driver.bindAddress", "127.0.0.1").getOrCreate();
   }
 }

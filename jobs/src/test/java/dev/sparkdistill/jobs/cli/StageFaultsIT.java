@@ -2,13 +2,17 @@ package dev.sparkdistill.jobs.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sparkdistill.common.manifest.ExamplesManifest;
 import dev.sparkdistill.common.manifest.ManifestJson;
+import dev.sparkdistill.common.manifest.TargetsManifest;
 import dev.sparkdistill.jobs.Launcher;
 import dev.sparkdistill.jobs.Launcher.Result;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -21,22 +25,26 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Faults on the stages the other launcher tests do not kill, through {@code submit/distill} on
- * the real Fashion-MNIST: the driver killed (SIGKILL) while {@code prepare} writes, an
- * executor JVM killed while {@code train} averages on {@code local-cluster}, and the driver
- * killed while {@code infer} writes there. Each killed run leaves nothing that looks complete;
- * the rerun, or {@code --resume}, completes with every row once. Each test's output is the
- * next one's input: the examples, then the model as the teacher.
+ * The pipeline's stages through {@code submit/distill} on the real Fashion-MNIST, each under the
+ * faults an operator meets: the driver killed (SIGKILL) while {@code prepare} writes; an executor
+ * JVM killed while {@code train} averages on {@code local-cluster}, then the driver killed while
+ * the resumed run trains; the driver killed while {@code infer} writes, then executors killed
+ * every few seconds while the rerun scores ten times the rows. Each killed run leaves nothing
+ * that looks complete; the rerun, or {@code --resume}, completes with every row once. Each test's
+ * output is the next one's input (the examples, then the model as the teacher), so the 70,000
+ * rows are prepared once for all of them.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class StageFaultsIT {
   private static final Path PROJECT = Launcher.PROJECT;
   private static final Path DATASET = Path.of("/usr/share/datasets/fashion-mnist");
+  private static final String[] CLUSTER = {"--", "--master", "local-cluster[2,1,1024]"};
+  private static final int COPIES = 10;
 
   @TempDir
   Path tmp;
 
-  /** The examples table, written once by the first test's rerun. */
+  /** The examples table and the model, written by the first two tests. */
   @TempDir
   static Path shared;
 
@@ -51,6 +59,10 @@ class StageFaultsIT {
     return Launcher.finish(Launcher.start(tmp, Map.of(), args), tmp);
   }
 
+  private Process start(String... args) throws IOException {
+    return Launcher.start(tmp, Map.of(), args);
+  }
+
   /** Polls (the job is another process: nothing to latch on) until the condition holds. */
   private static void awaitWhileAlive(Process job, BooleanSupplier condition, String what)
       throws InterruptedException {
@@ -61,125 +73,189 @@ class StageFaultsIT {
     assertThat(condition.getAsBoolean()).as(what).isTrue();
   }
 
-  private String[] prepare(Path output) {
+  private static void killDriver(Process job) throws InterruptedException {
+    job.destroyForcibly();
+    assertThat(job.waitFor(1, TimeUnit.MINUTES)).as("the driver died").isTrue();
+  }
+
+  private static List<ProcessHandle> executors(Process job) {
+    return job.descendants().filter(p -> p.isAlive() && p.info().commandLine().orElse("")
+        .contains("CoarseGrainedExecutorBackend")).toList();
+  }
+
+  /** The README's prepare command, writing to {@code output}. */
+  private static String[] prepare(Path output) {
     return new String[] {"prepare", "--config",
         PROJECT.resolve("conf/fashion-mnist.conf").toString(), "--set",
         "prepare.output=" + output};
   }
 
+  private Path examples() throws IOException, InterruptedException {
+    Path examples = shared.resolve("examples");
+    if (!Files.exists(examples.resolve("_SUCCESS"))) {
+      assertThat(distill(prepare(examples)).exitCode()).isZero();
+    }
+    return examples;
+  }
+
   @Test
   @Order(1)
-  void prepareCompletesWithEveryRowOnceAfterItsDriverIsKilledMidWrite() throws Exception {
+  void prepareCompletesWithEveryRowOnceAfterItsDriverIsKilledAndSkipsTheNextRun()
+      throws Exception {
     Path examples = shared.resolve("examples");
-    Process first = Launcher.start(tmp, Map.of(), prepare(examples));
+    Process first = start(prepare(examples));
     awaitWhileAlive(first, () -> Files.exists(examples.resolve("_temporary")),
         "prepare started writing");
-    first.destroyForcibly();
-    assertThat(first.waitFor(1, TimeUnit.MINUTES)).as("the driver died").isTrue();
+    killDriver(first);
     assertThat(examples.resolve("_SUCCESS")).as("a killed run is not complete").doesNotExist();
 
     long start = System.nanoTime();
     Result rerun = distill(prepare(examples));
     assertThat(rerun.exitCode()).as(rerun.stderr()).isZero();
-    assertThat(rerun.stderr()).contains("is no longer running");
+    assertThat(rerun.stderr()).contains("is no longer running")
+        .contains("examples table complete at " + examples);
     System.out.printf("prepare: driver killed mid-write; the rerun completed in %.1f s%n",
         (System.nanoTime() - start) / 1e9);
     ExamplesManifest manifest = ManifestJson.read(Files.readString(
         examples.resolve("_manifest.json")), ExamplesManifest.class, "_manifest.json");
     assertThat(manifest.rows().input()).isEqualTo(70_000);
     assertThat(manifest.rows().written()).isEqualTo(70_000);
+    assertThat(manifest.rows().rejected()).isZero();
+    assertThat(manifest.rows().bySplit().get("train").total()
+        + manifest.rows().bySplit().get("validation").total()).isEqualTo(60_000);
+    assertThat(manifest.rows().bySplit().get("validation").total()).isBetween(5_900L, 6_100L);
+    assertThat(manifest.rows().bySplit().get("test").total()).isEqualTo(10_000);
+    assertThat(manifest.classNames()).hasSize(10).startsWith("T-shirt/top");
     assertThat(Launcher.distinctIds(examples)).as("every row once").isEqualTo(70_000);
+
+    Result again = distill(prepare(examples));
+    assertThat(again.exitCode()).as(again.stderr()).isZero();
+    assertThat(again.stderr()).contains("is already complete for these inputs and this config");
   }
 
   @Test
   @Order(2)
-  void trainFailsClearlyOrRetriesWhenAnExecutorIsKilledAndResumeCompletes() throws Exception {
-    Path examples = shared.resolve("examples");
-    if (!Files.exists(examples.resolve("_SUCCESS"))) {
-      assertThat(distill(prepare(examples)).exitCode()).isZero();
-    }
+  void trainFailsClearlyWhenAnExecutorIsKilledAndResumesAfterItsDriverIsKilled()
+      throws Exception {
+    Path examples = examples();
     Path model = shared.resolve("model");
-    String[] train = {"train", "--set", "train.input=" + examples, "--set",
+    String[] train = concat(new String[] {"train", "--set", "train.input=" + examples, "--set",
         "train.output=" + model, "--set", "train.alpha=0", "--set", "train.epochs=3",
-        "--set", "train.model.hidden=[64]", "--", "--master", "local-cluster[2,1,1024]"};
+        "--set", "train.model.hidden=[64]"}, CLUSTER);
 
-    Process first = Launcher.start(tmp, Map.of(), train);
-    Path firstEpoch = model.resolve("checkpoints/epoch-0001.zip");
-    awaitWhileAlive(first, () -> Files.exists(firstEpoch), "the first epoch's checkpoint");
-    List<ProcessHandle> executors = first.descendants().filter(p -> p.info().commandLine()
-        .orElse("").contains("CoarseGrainedExecutorBackend")).toList();
+    Process first = start(train);
+    awaitWhileAlive(first, () -> Files.exists(model.resolve("checkpoints/epoch-0001.zip")),
+        "the first epoch's checkpoint");
+    List<ProcessHandle> executors = executors(first);
     assertThat(executors).as("executor JVMs of the run").isNotEmpty();
     executors.get(0).destroyForcibly();
     long killed = System.nanoTime();
     Result outcome = Launcher.finish(first, tmp);
-    String failure = outcome.stderr().lines().filter(l -> l.startsWith("distill train failed: "))
-        .findFirst().orElse("");
-    if (outcome.exitCode() != 0) {
-      // A barrier epoch cannot go on without the killed worker: the run stops, saying why.
-      assertThat(outcome.stderr().lines().filter(l -> l.startsWith("distill train failed: "))
-          .toList()).as(outcome.stderr()).singleElement().asString()
-          .startsWith("distill train failed: epoch ").contains("Spark: ")
-          .endsWith("(continue from the last checkpoint with --resume)");
-      assertThat(model.resolve("_SUCCESS")).doesNotExist();
-    }
-    System.out.printf("train: executor killed; the run %s %.1f s later%s%n",
-        outcome.exitCode() == 0 ? "completed" : "failed",
-        (System.nanoTime() - killed) / 1e9, failure.isEmpty() ? "" : ": " + failure);
+    // Spark does not rerun a barrier stage that lost an executor: the run stops, saying why
+    // and how to go on.
+    assertThat(outcome.exitCode()).as(outcome.stderr()).isEqualTo(1);
+    assertThat(outcome.stderr().lines().filter(l -> l.startsWith("distill train failed: "))
+        .toList()).as(outcome.stderr()).singleElement().asString()
+        .startsWith("distill train failed: epoch ").contains("Spark: ")
+        .endsWith("(continue from the last checkpoint with --resume)");
+    assertThat(model.resolve("_SUCCESS")).doesNotExist();
+    System.out.printf("train: executor killed; the run failed %.1f s later%n",
+        (System.nanoTime() - killed) / 1e9);
 
+    String[] resume = withResume(train);
+    Process second = start(resume);
+    awaitWhileAlive(second, () -> Files.exists(model.resolve("checkpoints/epoch-0002.zip")),
+        "the resumed run's first checkpoint");
+    killDriver(second);
+    assertThat(model.resolve("_SUCCESS")).as("a killed run is not complete").doesNotExist();
+    Path claim = shared.resolve(".model.claim");
+    assertThat(claim).as("the killed driver's claim stays behind").exists();
+
+    // Its process is gone from this host, so its claim does not block the next run.
     long resuming = System.nanoTime();
-    Result resumed = distill(concat(train, "--resume"));
+    Result resumed = distill(resume);
     assertThat(resumed.exitCode()).as(resumed.stderr()).isZero();
-    System.out.printf("train: --resume completed in %.1f s%n",
+    System.out.printf("train: driver killed; --resume completed in %.1f s%n",
         (System.nanoTime() - resuming) / 1e9);
+    assertThat(resumed.stderr()).containsPattern("taking over the claim " + claim + " on "
+        + model + ": run \\w+ \\(distill train, pid \\d+ on host .*\\) is no longer running");
+    assertThat(resumed.stderr()).containsPattern("resuming from the checkpoint of epoch [23]\\b");
+    assertThat(claim).doesNotExist();
     assertThat(model.resolve("_SUCCESS")).exists();
-    List<Integer> epochs = new com.fasterxml.jackson.databind.ObjectMapper()
-        .readTree(model.resolve("training-log.json").toFile()).findValues("epoch").stream()
-        .map(com.fasterxml.jackson.databind.JsonNode::asInt).toList();
+    List<Integer> epochs = new ObjectMapper().readTree(model.resolve("training-log.json")
+        .toFile()).findValues("epoch").stream().map(JsonNode::asInt).toList();
     assertThat(epochs).containsExactly(1, 2, 3);
-  }
-
-  /** The train arguments with {@code --resume} before the spark-submit options. */
-  private static String[] concat(String[] train, String option) {
-    List<String> all = new java.util.ArrayList<>(List.of(train));
-    all.add(all.indexOf("--"), option);
-    return all.toArray(String[]::new);
   }
 
   @Test
   @Order(3)
-  void inferCompletesWithEveryRowOnceAfterItsDriverIsKilledMidWrite() throws Exception {
-    Path examples = shared.resolve("examples");
+  void inferCompletesEveryRowOnceAfterItsDriverIsKilledAndWhileExecutorsAreKilled()
+      throws Exception {
+    Path examples = examples();
     Path teacher = shared.resolve("model");
     if (!Files.exists(teacher.resolve("_SUCCESS"))) {
-      if (!Files.exists(examples.resolve("_SUCCESS"))) {
-        assertThat(distill(prepare(examples)).exitCode()).isZero();
-      }
       assertThat(distill("train", "--set", "train.input=" + examples, "--set",
           "train.output=" + teacher, "--set", "train.alpha=0", "--set", "train.epochs=1",
           "--set", "train.model.hidden=[64]").exitCode()).isZero();
     }
-    Path targets = tmp.resolve("targets");
-    String[] infer = {"infer", "--set", "infer.input=" + examples, "--set",
-        "infer.output=" + targets, "--set", "infer.teachers=[\"" + teacher.resolve("model.zip")
-        + "\"]", "--", "--master", "local-cluster[2,1,1024]"};
+    Path tenfold = tmp.resolve("examples-" + COPIES + "x");
+    Launcher.copies(examples, COPIES, tenfold);
+    long rows = 70_000L * COPIES;
 
-    Process first = Launcher.start(tmp, Map.of(), infer);
+    Path targets = tmp.resolve("targets");
+    // Small tasks (8 per core of 4 cores' worth), so a killed executor loses a few seconds.
+    String[] infer = concat(new String[] {"infer", "--set", "infer.input=" + tenfold, "--set",
+        "infer.output=" + targets, "--set", "infer.include-features=false", "--set",
+        "infer.teachers=[\"" + teacher.resolve("model.zip") + "\"]"}, CLUSTER,
+        new String[] {"--conf", "spark.default.parallelism=4",
+            "--conf", "spark.task.maxFailures=20"});
+
+    Process first = start(infer);
     awaitWhileAlive(first, () -> Files.exists(targets.resolve("_temporary")),
         "infer started writing");
-    first.destroyForcibly();
-    assertThat(first.waitFor(1, TimeUnit.MINUTES)).as("the driver died").isTrue();
+    killDriver(first);
     assertThat(targets.resolve("_SUCCESS")).as("a killed run is not complete").doesNotExist();
 
     long start = System.nanoTime();
-    Result rerun = distill(infer);
-    assertThat(rerun.exitCode()).as(rerun.stderr()).isZero();
-    System.out.printf("infer: driver killed mid-write; the rerun completed in %.1f s%n",
+    Process rerun = start(infer);
+    awaitWhileAlive(rerun, () -> Files.exists(targets.resolve("_temporary")),
+        "the rerun started writing");
+    int kills = 0;
+    while (rerun.isAlive() && kills < 8) {
+      List<ProcessHandle> alive = executors(rerun);
+      if (!alive.isEmpty()) {
+        alive.get(kills % alive.size()).destroyForcibly();
+        kills++;
+      }
+      rerun.waitFor(4, TimeUnit.SECONDS);
+    }
+    Result outcome = Launcher.finish(rerun, tmp);
+    assertThat(outcome.exitCode()).as(outcome.stderr()).isZero();
+    System.out.printf("infer: driver killed mid-write; the rerun of %,d rows, %d executors "
+        + "killed 4 s apart, completed in %.1f s%n", rows, kills,
         (System.nanoTime() - start) / 1e9);
-    dev.sparkdistill.common.manifest.TargetsManifest manifest = ManifestJson.read(
-        Files.readString(targets.resolve("_manifest.json")),
-        dev.sparkdistill.common.manifest.TargetsManifest.class, "_manifest.json");
-    assertThat(manifest.rows().input()).isEqualTo(70_000);
-    assertThat(manifest.rows().scored()).isEqualTo(70_000);
-    assertThat(Launcher.distinctIds(targets)).as("every row once").isEqualTo(70_000);
+    assertThat(kills).as("executors killed while the rerun scored").isGreaterThanOrEqualTo(3);
+    assertThat(outcome.stderr()).containsPattern("Lost executor \\d+")
+        .contains("is no longer running");
+    TargetsManifest manifest = ManifestJson.read(Files.readString(
+        targets.resolve("_manifest.json")), TargetsManifest.class, "_manifest.json");
+    assertThat(manifest.rows().input()).isEqualTo(rows);
+    assertThat(manifest.rows().scored()).isEqualTo(rows);
+    assertThat(Launcher.distinctIds(targets)).as("every row once").isEqualTo(rows);
+  }
+
+  /** The train arguments with {@code --resume} before the spark-submit options. */
+  private static String[] withResume(String[] train) {
+    List<String> all = new ArrayList<>(List.of(train));
+    all.add(all.indexOf("--"), "--resume");
+    return all.toArray(String[]::new);
+  }
+
+  private static String[] concat(String[]... parts) {
+    List<String> all = new ArrayList<>();
+    for (String[] part : parts) {
+      all.addAll(List.of(part));
+    }
+    return all.toArray(String[]::new);
   }
 }

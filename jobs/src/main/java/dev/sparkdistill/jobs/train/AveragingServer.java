@@ -68,8 +68,13 @@ final class AveragingServer implements AutoCloseable {
     return thread;
   });
   private final Semaphore pending = new Semaphore(MAX_PENDING_HANDSHAKES);
+  /** Connections whose handshake is under way, closed by {@link #close()}. */
+  private final java.util.Set<Socket> handshaking = java.util.concurrent.ConcurrentHashMap
+      .newKeySet();
   private final BlockingQueue<Joined> joined = new LinkedBlockingQueue<>();
   private final CompletableFuture<Void> done;
+  /** Set once every worker has joined, before the rounds. */
+  private volatile boolean allJoined;
 
   /**
    * @param secret this run's secret, which the workers received with their task
@@ -112,10 +117,12 @@ final class AveragingServer implements AutoCloseable {
         closeQuietly(connection);
         continue;
       }
+      handshaking.add(connection);
       handshakes.execute(() -> {
         try {
           handshake(connection, workers);
         } finally {
+          handshaking.remove(connection);
           pending.release();
         }
       });
@@ -167,6 +174,7 @@ final class AveragingServer implements AutoCloseable {
         count++;
       }
       // Every worker is in: no one else may connect, and a retried stage finds the port closed.
+      allJoined = true;
       closePort();
       for (int round = 0; round < rounds; round++) {
         List<WorkerState> states = new ArrayList<>(workers);
@@ -219,11 +227,16 @@ final class AveragingServer implements AutoCloseable {
   }
 
   /**
-   * Why the averaging failed, waiting at most {@code wait} for it to end: when Spark fails the
-   * epoch's stage, the workers' connections close and the server fails soon after, with the
-   * more telling reason. Empty when it succeeded or still runs.
+   * Why the averaging failed, once Spark has failed the epoch's stage. A server still waiting for
+   * workers to join would wait for ones that will not come, so it is closed at once and fails
+   * saying how many had joined. Otherwise the workers' connections close as their tasks end and
+   * the server fails soon after, with the more telling reason: this waits at most {@code wait}
+   * for that. Empty when it succeeded or still runs.
    */
-  java.util.Optional<Throwable> failure(java.time.Duration wait) {
+  java.util.Optional<Throwable> failureOnceTheStageFailed(java.time.Duration wait) {
+    if (!allJoined) {
+      close();
+    }
     try {
       done.get(wait.toMillis(), TimeUnit.MILLISECONDS);
       return java.util.Optional.empty();
@@ -265,11 +278,15 @@ final class AveragingServer implements AutoCloseable {
     }
   }
 
-  /** Ends the epoch's averaging: the port closes and a server still waiting for workers stops. */
+  /**
+   * Ends the epoch's averaging: the port closes, handshakes under way are cut off, and a server
+   * still waiting for workers stops.
+   */
   @Override
   public void close() {
     closePort();
     handshakes.shutdownNow();
+    handshaking.forEach(AveragingServer::closeQuietly);
     joined.add(CLOSED);
   }
 }

@@ -117,7 +117,7 @@ final class BarrierAveragingEngine implements TrainingEngine {
         String spark = e.getMessage() == null ? e.toString() : String.join(" ",
             e.getMessage().lines().takeWhile(l -> !l.startsWith("Driver stacktrace"))
                 .limit(2).toList());
-        String averaging = server.failure(Duration.ofSeconds(10))
+        String averaging = server.failureOnceTheStageFailed(Duration.ofSeconds(10))
             .map(cause -> "parameter averaging: " + cause.getMessage() + "; ").orElse("");
         throw new DistillException("epoch " + epoch + " failed: " + averaging + "Spark: "
             + spark + " (continue from the last checkpoint with --resume)", e);

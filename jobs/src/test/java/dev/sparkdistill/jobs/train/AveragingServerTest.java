@@ -195,10 +195,25 @@ class AveragingServerTest {
       socket.close(); // the task's JVM is gone
 
       assertThat(told.await(1, TimeUnit.MINUTES)).as("the engine is told").isTrue();
-      assertThat(server.failure(Duration.ZERO)).get().extracting(Throwable::getMessage).asString()
+      assertThat(server.failureOnceTheStageFailed(Duration.ZERO)).get().extracting(Throwable::getMessage).asString()
           .isEqualTo("worker 1's connection ended before it sent its state for round 1 (its "
               + "task or executor died)");
       assertThat(honest).failsWithin(Duration.ofSeconds(30));
+    }
+  }
+
+  @Test
+  void aStageThatFailedBeforeEveryWorkerJoinedGetsTheReasonWithoutWaiting() throws Exception {
+    try (AveragingServer server = server(LONG, LONG)) {
+      CompletableFuture<List<WorkerState>> joinedAlone = worker(server, 0);
+      long start = System.nanoTime();
+      // Worker 1's executor died before it connected: only worker 0 is in.
+      java.util.Optional<Throwable> failure = server.failureOnceTheStageFailed(LONG);
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).as("no wait for the timeout")
+          .isLessThan(Duration.ofSeconds(30));
+      assertThat(failure).get().extracting(Throwable::getMessage).asString()
+          .matches("the epoch ended when [01] of 2 workers had joined the averaging");
+      assertThat(joinedAlone).failsWithin(Duration.ofSeconds(30));
     }
   }
 

@@ -46,7 +46,7 @@ final class ParquetSource implements ExampleSource {
     String key = "prepare.input." + split.value();
     String location = config.input(split).orElseThrow();
     HadoopFiles.dataFiles(location, key, spark.sparkContext().hadoopConfiguration());
-    Dataset<Row> input = spark.read().parquet(location);
+    Dataset<Row> input = readMerged(spark, location, key);
     ParquetOptions options = config.parquet();
     StructType schema = input.schema();
     Column features = featuresAsFloats(field(schema, options.featuresColumn(),
@@ -74,6 +74,27 @@ final class ParquetSource implements ExampleSource {
     return new SourceRows(rows, shape, options.idColumn().isPresent());
   }
 
+  /**
+   * The input with the schema of all its files merged: Spark otherwise takes one file's schema,
+   * and a file whose column has another type then fails a task in the middle of the job. Here
+   * files that cannot agree are refused at once, in one line.
+   */
+  private static Dataset<Row> readMerged(SparkSession spark, String location, String key) {
+    try {
+      return spark.read().option("mergeSchema", "true").parquet(location);
+    } catch (Exception e) { // Spark's SparkException is checked, and undeclared here
+      // Spark's first line is only "Failed merging schemas:"; the innermost cause names the
+      // two types that disagree.
+      Throwable cause = e;
+      while (cause.getCause() != null) {
+        cause = cause.getCause();
+      }
+      throw new DistillException(key + " = " + location + ": its Parquet files do not share "
+          + "one schema: " + String.valueOf(cause.getMessage()).lines().findFirst().orElse(""),
+          e);
+    }
+  }
+
   private static StructField field(StructType schema, String name, String key, String location) {
     return Arrays.stream(schema.fields()).filter(f -> f.name().equals(name)).findFirst()
         .orElseThrow(() -> new DistillException(key + " = '" + name + "' is not a column of "
@@ -91,7 +112,9 @@ final class ParquetSource implements ExampleSource {
   private static Column featuresAsFloats(StructField field) {
     DataType type = field.dataType();
     if (type.equals(SQLDataTypes.VectorType())) {
-      return org.apache.spark.ml.functions.vector_to_array(col(field.name()), "float32");
+      // vector_to_array fails the task on a null vector; a null stays null and is rejected.
+      return org.apache.spark.sql.functions.when(col(field.name()).isNotNull(),
+          org.apache.spark.ml.functions.vector_to_array(col(field.name()), "float32"));
     }
     if (type instanceof ArrayType array && array.elementType() instanceof NumericType) {
       return col(field.name()).cast(DataTypes.createArrayType(DataTypes.FloatType));

@@ -100,19 +100,43 @@ class PrepareParquetTest extends SparkTestBase {
     spark.createDataFrame(List.of(
         RowFactory.create(Vectors.dense(0.5, 1.5), 1),
         RowFactory.create(Vectors.sparse(2, new int[] {1}, new double[] {2.0}), 0),
-        RowFactory.create(Vectors.dense(3.0, 4.0), 1)), schema)
+        RowFactory.create(Vectors.dense(3.0, 4.0), 1),
+        RowFactory.create(null, 0)), schema)
         .coalesce(1).write().parquet(input.toString());
     Path output = tmp.resolve("examples");
     ExamplesManifest manifest = new PrepareJob(config("prepare.format=parquet",
         "prepare.output=" + output, "prepare.input.train=" + input,
-        "prepare.validation-fraction=0")).run(spark);
+        "prepare.validation-fraction=0", "prepare.max-rejected-fraction=0.5")).run(spark);
 
+    // A null vector is a rejected row, as a null array is.
+    assertThat(rejected(spark, output)).extracting(r -> r.getString(2))
+        .containsExactly("wrong_feature_count: expected 2 values, got 0 (null)");
     List<Row> rows = spark.read().parquet(output.toString()).orderBy("id").collectAsList();
     assertThat(rows).extracting(r -> r.getString(0).replaceAll("part-[^:]+:", "part:"))
         .containsExactly("train/part:0", "train/part:1", "train/part:2");
     assertThat(rows.get(1).<Float>getList(1)).containsExactly(0f, 2f);
     assertThat(manifest.featureShape()).containsExactly(2);
     assertThat(manifest.classCount()).isEqualTo(2);
+  }
+
+  @Test
+  void refusesFilesOfOneInputWhoseColumnTypesDisagreeBeforeReadingRows() {
+    Path input = tmp.resolve("mixed");
+    spark.createDataFrame(List.of(RowFactory.create(new Double[] {1.0, 2.0}, 1.0)),
+        new StructType().add("features", DataTypes.createArrayType(DataTypes.DoubleType))
+            .add("label", DataTypes.DoubleType)).write().parquet(input.toString());
+    spark.createDataFrame(List.of(RowFactory.create(new Float[] {1f, 2f}, 1.0)),
+        new StructType().add("features", DataTypes.createArrayType(DataTypes.FloatType))
+            .add("label", DataTypes.DoubleType)).write().mode("append").parquet(input.toString());
+    assertThatThrownBy(() -> new PrepareJob(config("prepare.format=parquet",
+        "prepare.output=" + tmp.resolve("examples"), "prepare.input.train=" + input))
+        .run(spark))
+        .isInstanceOf(DistillException.class)
+        .hasMessageStartingWith("prepare.input.train = " + input + ": its Parquet files do not "
+            + "share one schema: ")
+        .hasMessageContaining("DOUBLE").hasMessageContaining("FLOAT")
+        .hasMessageNotContaining("\n");
+    assertThat(tmp.resolve("examples/_SUCCESS")).doesNotExist();
   }
 
   @Test

@@ -47,10 +47,8 @@ public final class ReportHtml {
 
   /** The manifest's class names, or the class indexes when it has none. */
   private static List<String> classNames(EvaluationReport report) {
-    int classes = report.models().get(0).confusion().length;
-    List<String> names = report.classNames();
-    return names != null && names.size() == classes ? names
-        : java.util.stream.IntStream.range(0, classes).mapToObj(Integer::toString).toList();
+    return dev.sparkdistill.common.manifest.TableShape.namesOrIndexes(report.classNames(),
+        report.models().get(0).confusion().length);
   }
 
   private static void table(StringBuilder html, EvaluationReport report) {

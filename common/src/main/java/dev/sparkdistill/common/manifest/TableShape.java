@@ -36,4 +36,15 @@ public record TableShape(String kind, List<Integer> featureShape, int featureCou
           + classCount);
     }
   }
+
+  /** The class names, or the class indexes ("0", "1", ...) when the table has none. */
+  public List<String> classNamesOrIndexes() {
+    return namesOrIndexes(classNames, classCount);
+  }
+
+  /** {@code names} when it has one name per class, else the class indexes as names. */
+  public static List<String> namesOrIndexes(List<String> names, int classCount) {
+    return names != null && names.size() == classCount ? List.copyOf(names)
+        : java.util.stream.IntStream.range(0, classCount).mapToObj(Integer::toString).toList();
+  }
 }

@@ -10,7 +10,6 @@ import dev.sparkdistill.jobs.io.HadoopFiles;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.util.List;
 import java.util.Optional;
 import java.util.Random;
 import java.util.UUID;
@@ -80,10 +79,8 @@ public final class OnnxExport {
     TableShape read = ManifestJson.read(HadoopFiles.readText(manifest, conf), TableShape.class,
         manifest);
     int count = read.featureShape().stream().reduce(1, Math::multiplyExact);
-    List<String> names = read.classNames() == null || read.classNames().isEmpty()
-        ? java.util.stream.IntStream.range(0, read.classCount()).mapToObj(String::valueOf).toList()
-        : read.classNames();
-    return new TableShape(read.kind(), read.featureShape(), count, names.size(), names);
+    return new TableShape(read.kind(), read.featureShape(), count, read.classCount(),
+        read.classNamesOrIndexes());
   }
 
   /** ONNX Runtime against DL4J on seeded rows in [0, 1), the range of scaled pixels. */

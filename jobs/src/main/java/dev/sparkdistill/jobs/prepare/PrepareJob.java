@@ -20,6 +20,7 @@ import dev.sparkdistill.common.data.SplitDraw;
 import dev.sparkdistill.common.manifest.ExamplesManifest;
 import dev.sparkdistill.common.manifest.InputFingerprint;
 import dev.sparkdistill.common.manifest.RowTally;
+import dev.sparkdistill.common.manifest.TableShape;
 import dev.sparkdistill.common.targets.ScoringSplits;
 import dev.sparkdistill.jobs.SparkPhases;
 import dev.sparkdistill.jobs.io.HadoopFiles;
@@ -33,7 +34,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.TreeMap;
-import java.util.stream.IntStream;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.api.java.UDF1;
 import org.apache.spark.sql.api.java.UDF2;
@@ -259,9 +259,7 @@ public final class PrepareJob {
   }
 
   private List<String> classNames(int classCount) {
-    return config.classNames().isEmpty()
-        ? IntStream.range(0, classCount).mapToObj(Integer::toString).toList()
-        : config.classNames();
+    return TableShape.namesOrIndexes(config.classNames(), classCount);
   }
 
   private void failOnTooManyRejected(SparkSession spark, RowTally tally, Dataset<Row> rejected,

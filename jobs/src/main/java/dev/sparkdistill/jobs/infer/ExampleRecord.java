@@ -1,17 +1,18 @@
 package dev.sparkdistill.jobs.infer;
 
+import dev.sparkdistill.jobs.io.CatalystRows;
 import java.io.Serializable;
 import java.util.List;
 import org.apache.spark.sql.catalyst.InternalRow;
 
 /**
  * One row of the examples table as a Java bean with the features as a primitive float array.
- * Read from Spark's own rows ({@link #from}), since the bean decoder boxes every value of an
+ * Read from Spark's own rows ({@link Reader}), since the bean decoder boxes every value of an
  * array on the way; {@link TargetRecord} extends it for the way out, where the bean encoder
  * copies arrays whole.
  */
 public class ExampleRecord implements Serializable {
-  /** The examples columns {@link #from} reads, in this order. */
+  /** The examples columns a {@link Reader} reads. */
   public static final List<String> COLUMNS = List.of("id", "features", "label", "split", "batch");
 
   private String id;
@@ -20,15 +21,34 @@ public class ExampleRecord implements Serializable {
   private String split;
   private String batch;
 
-  /** Copies a row of {@link #COLUMNS}; Spark reuses the row object, so nothing refers to it. */
-  static ExampleRecord from(InternalRow row) {
-    ExampleRecord record = new ExampleRecord();
-    record.id = row.getUTF8String(0).toString();
-    record.features = row.getArray(1).toFloatArray();
-    record.label = row.isNullAt(2) ? null : row.getInt(2);
-    record.split = row.getUTF8String(3).toString();
-    record.batch = row.isNullAt(4) ? null : row.getUTF8String(4).toString();
-    return record;
+  /** Reads records from Spark's rows of {@link #COLUMNS}, found by name. */
+  static final class Reader implements Serializable {
+    private final CatalystRows rows;
+    private final int id;
+    private final int features;
+    private final int label;
+    private final int split;
+    private final int batch;
+
+    Reader(CatalystRows rows) {
+      this.rows = rows;
+      this.id = rows.position("id");
+      this.features = rows.position("features");
+      this.label = rows.position("label");
+      this.split = rows.position("split");
+      this.batch = rows.position("batch");
+    }
+
+    /** Copies a row; Spark reuses the row object, so nothing refers to it. */
+    ExampleRecord read(InternalRow row) {
+      ExampleRecord record = new ExampleRecord();
+      record.id = rows.string(row, id);
+      record.features = rows.floats(row, features);
+      record.label = rows.integer(row, label);
+      record.split = rows.string(row, split);
+      record.batch = rows.string(row, batch);
+      return record;
+    }
   }
 
   public String getId() {

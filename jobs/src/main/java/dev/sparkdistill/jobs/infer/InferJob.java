@@ -21,6 +21,7 @@ import dev.sparkdistill.jobs.model.ShippedModel;
 import dev.sparkdistill.jobs.model.ScoringEngines;
 import dev.sparkdistill.jobs.io.HadoopFiles;
 import dev.sparkdistill.jobs.io.OutputClaim;
+import dev.sparkdistill.jobs.io.CatalystRows;
 import dev.sparkdistill.jobs.io.OutputDirectory;
 import dev.sparkdistill.jobs.io.ScoredTables;
 import java.time.Instant;
@@ -73,7 +74,7 @@ public final class InferJob {
   private static final Logger LOG = LoggerFactory.getLogger(InferJob.class);
   static final String FILTERED = "_filtered";
   /** Rows of the input the ONNX export of a DL4J teacher is checked on. */
-  static final int PARITY_SAMPLE_ROWS = 256;
+  public static final int PARITY_SAMPLE_ROWS = 256;
 
   private final InferConfig config;
 
@@ -325,10 +326,9 @@ public final class InferJob {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     Broadcast<List<ShippedModel>> shipped = jsc.broadcast(inputs.teachers());
     ScoringTime time = new ScoringTime(spark.sparkContext());
-    Scoring scoring = new Scoring(shipped, config, inputs.shape().featureShape(), time);
-    // Spark's own rows in: the bean decoder would box every feature value on the way.
-    JavaRDD<TargetRecord> targets = examples.queryExecution().toRdd().toJavaRDD()
-        .mapPartitions(scoring::score);
+    Scoring scoring = new Scoring(shipped, config, inputs.shape().featureShape(), time,
+        new ExampleRecord.Reader(CatalystRows.of(examples.schema())));
+    JavaRDD<TargetRecord> targets = CatalystRows.rdd(examples).mapPartitions(scoring::score);
     Dataset<Row> scored = spark.createDataset(targets.rdd(), Encoders.bean(TargetRecord.class))
         .select(scoring.columns().toArray(Column[]::new));
     long start = System.nanoTime();

@@ -36,15 +36,18 @@ final class Scoring implements Serializable {
   private final InferConfig config;
   private final List<Integer> featureShape;
   private final ScoringTime time;
+  private final ExampleRecord.Reader examples;
 
   /**
    * @param teachers broadcast once, so the model bytes are not shipped with every task
    * @param featureShape the rows' shape, which the views' transforms need
    * @param time where each task adds its time when it is done
+   * @param examples reads the rows to score
    */
   Scoring(Broadcast<List<ShippedModel>> teachers, InferConfig config, List<Integer> featureShape,
-      ScoringTime time) {
+      ScoringTime time, ExampleRecord.Reader examples) {
     this.broadcast = teachers;
+    this.examples = examples;
     this.teacherCount = teachers.value().size();
     this.config = config;
     this.featureShape = List.copyOf(featureShape);
@@ -120,7 +123,7 @@ final class Scoring implements Serializable {
       TaskProgress progress) {
     List<ExampleRecord> inputs = new ArrayList<>(config.batchSize());
     while (rows.hasNext() && inputs.size() < config.batchSize()) {
-      inputs.add(ExampleRecord.from(rows.next()));
+      inputs.add(examples.read(rows.next()));
     }
     float[] features = Teacher.batchOf(
         inputs.stream().map(ExampleRecord::getFeatures).toList());

@@ -15,6 +15,7 @@ import dev.sparkdistill.jobs.SparkPhases;
 import dev.sparkdistill.jobs.io.ArrayColumns;
 import dev.sparkdistill.jobs.io.HadoopFiles;
 import dev.sparkdistill.jobs.io.OutputClaim;
+import dev.sparkdistill.jobs.io.CatalystRows;
 import dev.sparkdistill.jobs.io.OutputDirectory;
 import dev.sparkdistill.jobs.io.ScoredTables;
 import dev.sparkdistill.jobs.model.ScoringEngines;
@@ -247,7 +248,7 @@ public final class PredictJob {
     Broadcast<ShippedModel> shipped = jsc.broadcast(model);
     Predictions predictions = new Predictions(shipped, inputs.shape(), config, rows.schema());
     // The row encoder's generated serializer out: createDataFrame would convert value by value.
-    Dataset<Row> predicted = spark.createDataset(rows.queryExecution().toRdd().toJavaRDD()
+    Dataset<Row> predicted = spark.createDataset(CatalystRows.rdd(rows)
         .mapPartitions(predictions::predict).rdd(), Encoders.row(predictions.schema()));
     List<String> partitions = new ArrayList<>(List.of("split"));
     if (config.incremental()) {

@@ -3,6 +3,7 @@ package dev.sparkdistill.jobs.predict;
 import dev.sparkdistill.common.config.PredictConfig;
 import dev.sparkdistill.common.manifest.TableShape;
 import dev.sparkdistill.common.targets.Ensemble;
+import dev.sparkdistill.jobs.io.CatalystRows;
 import dev.sparkdistill.jobs.model.ShippedModel;
 import dev.sparkdistill.jobs.model.Teacher;
 import java.io.Serializable;
@@ -15,12 +16,10 @@ import java.util.NoSuchElementException;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
-import org.apache.spark.sql.catalyst.CatalystTypeConverters;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
-import scala.Function1;
 
 /**
  * Scores one partition of examples in batches with the model and builds the prediction rows.
@@ -38,21 +37,20 @@ final class Predictions implements Serializable {
   private final boolean incremental;
   private final StructType schema;
   private final StructType input;
+  private final CatalystRows columns;
 
   /** @param input the schema of the rows to score, in the order above */
   Predictions(Broadcast<ShippedModel> model, TableShape shape, PredictConfig config,
       StructType input) {
     this.model = model;
     this.featureCount = shape.featureCount();
-    this.classNames = shape.classNames() != null && shape.classNames().size()
-        == shape.classCount() ? List.copyOf(shape.classNames())
-        : java.util.stream.IntStream.range(0, shape.classCount()).mapToObj(Integer::toString)
-            .toList();
+    this.classNames = shape.classNamesOrIndexes();
     this.topK = Math.min(config.topK(), shape.classCount());
     this.batchSize = config.batchSize();
     this.incremental = config.incremental();
     this.schema = outputSchema(input, topK, incremental);
     this.input = input;
+    this.columns = CatalystRows.of(input);
   }
 
   /** One input row's values, copied out of Spark's reused row; the features go to the batch. */
@@ -99,8 +97,9 @@ final class Predictions implements Serializable {
     Teacher scorer = model.value().teacher();
     List<StructField> passthrough = Arrays.asList(input.fields())
         .subList(passthroughFrom(incremental), input.fields().length);
-    List<Function1<Object, Object>> converters = passthrough.stream()
-        .map(f -> CatalystTypeConverters.createToScalaConverter(f.dataType())).toList();
+    int from = passthroughFrom(incremental);
+    List<java.util.function.Function<InternalRow, Object>> converters = java.util.stream.IntStream
+        .range(from, from + passthrough.size()).mapToObj(columns::external).toList();
     return new Iterator<>() {
       private Iterator<Row> batch = Collections.emptyIterator();
 
@@ -123,21 +122,20 @@ final class Predictions implements Serializable {
   }
 
   private List<Row> predictBatch(Iterator<InternalRow> rows, Teacher scorer,
-      List<StructField> passthrough, List<Function1<Object, Object>> converters) {
-    int passthroughFrom = passthroughFrom(incremental);
+      List<StructField> passthrough,
+      List<java.util.function.Function<InternalRow, Object>> converters) {
     List<Example> inputs = new ArrayList<>(batchSize);
     float[] features = new float[batchSize * featureCount];
     while (rows.hasNext() && inputs.size() < batchSize) {
       InternalRow row = rows.next();
-      System.arraycopy(row.getArray(1).toFloatArray(), 0, features,
-          inputs.size() * featureCount, featureCount);
+      System.arraycopy(columns.floats(row, 1), 0, features, inputs.size() * featureCount,
+          featureCount);
       Object[] copied = new Object[passthrough.size()];
       for (int p = 0; p < copied.length; p++) {
-        copied[p] = converters.get(p).apply(row.get(passthroughFrom + p,
-            passthrough.get(p).dataType()));
+        copied[p] = converters.get(p).apply(row);
       }
-      inputs.add(new Example(row.getUTF8String(0).toString(), row.getUTF8String(2).toString(),
-          incremental && !row.isNullAt(3) ? row.getUTF8String(3).toString() : null, copied));
+      inputs.add(new Example(columns.string(row, 0), columns.string(row, 2),
+          incremental ? columns.string(row, 3) : null, copied));
     }
     int count = inputs.size();
     float[][] logits = scorer.logits(count == batchSize ? features

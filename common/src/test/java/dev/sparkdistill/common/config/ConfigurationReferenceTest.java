@@ -61,7 +61,7 @@ class ConfigurationReferenceTest {
         | key | default | meaning |
         |---|---|---|
         | `run.steps` | `[]` | %s |
-        """.formatted(ConfigurationReference.keys("run").get(0).comment()));
+        """.formatted(ConfigurationReference.keys("run").get(0).comment().replace("|", "\\|")));
     assertThat(ConfigurationReference.regenerate("a\n<!-- keys: run -->\nold\n<!-- /keys -->\nb"))
         .isEqualTo("a\n<!-- keys: run -->\n" + ConfigurationReference.table("run")
             + "<!-- /keys -->\nb");

@@ -2,10 +2,10 @@ package dev.sparkdistill.jobs.cli;
 
 import dev.sparkdistill.common.config.InferConfig;
 import dev.sparkdistill.common.config.TrainConfig;
-import dev.sparkdistill.jobs.infer.InferBenchmark;
-import dev.sparkdistill.jobs.infer.LoadBenchmark;
-import dev.sparkdistill.jobs.infer.OnnxBenchmark;
-import dev.sparkdistill.jobs.train.TrainBenchmark;
+import dev.sparkdistill.jobs.bench.InferBenchmark;
+import dev.sparkdistill.jobs.bench.LoadBenchmark;
+import dev.sparkdistill.jobs.bench.OnnxBenchmark;
+import dev.sparkdistill.jobs.bench.TrainBenchmark;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -61,9 +61,9 @@ final class BenchmarkCommand implements Runnable {
               "--engines takes barrier and/or dl4j, got '" + engine + "'");
         }
       }
-      return JobRunner.run(TrainConfig.SECTION, options, spec.commandLine().getOut(),
-          TrainConfig::from, (spark, config) -> new TrainBenchmark(config,
-              spec.commandLine().getOut()).run(spark, plainThreads, kinds));
+      return JobRunner.run(new JobCatalog.Job<>("benchmark train", List.of(TrainConfig.SECTION),
+          TrainConfig::from, (spark, config, out) -> new TrainBenchmark(config, out)
+              .run(spark, plainThreads, kinds)), options, spec.commandLine().getOut());
     }
   }
 
@@ -96,9 +96,9 @@ final class BenchmarkCommand implements Runnable {
 
     @Override
     public Integer call() {
-      return JobRunner.run(InferConfig.SECTION, options, spec.commandLine().getOut(),
-          InferConfig::from, (spark, config) -> new InferBenchmark(config, work,
-              spec.commandLine().getOut()).run(spark, repeats, topK1000));
+      return JobRunner.run(new JobCatalog.Job<>("benchmark infer", List.of(InferConfig.SECTION),
+          InferConfig::from, (spark, config, out) -> new InferBenchmark(config, work, out)
+              .run(spark, repeats, topK1000)), options, spec.commandLine().getOut());
     }
   }
 
@@ -130,9 +130,9 @@ final class BenchmarkCommand implements Runnable {
         throw new picocli.CommandLine.ParameterException(spec.commandLine(),
             "--rounds must be at least 1, got " + rounds);
       }
-      return JobRunner.run(InferConfig.SECTION, options, spec.commandLine().getOut(),
-          InferConfig::from, (spark, config) -> new OnnxBenchmark(config,
-              spec.commandLine().getOut()).run(spark, split, rounds));
+      return JobRunner.run(new JobCatalog.Job<>("benchmark onnx", List.of(InferConfig.SECTION),
+          InferConfig::from, (spark, config, out) -> new OnnxBenchmark(config, out)
+              .run(spark, split, rounds)), options, spec.commandLine().getOut());
     }
   }
 
@@ -164,9 +164,9 @@ final class BenchmarkCommand implements Runnable {
 
     @Override
     public Integer call() {
-      return JobRunner.run(InferConfig.SECTION, options, spec.commandLine().getOut(),
-          InferConfig::from, (spark, config) -> new LoadBenchmark(config, work,
-              spec.commandLine().getOut()).run(spark, scales, student));
+      return JobRunner.run(new JobCatalog.Job<>("benchmark load", List.of(InferConfig.SECTION),
+          InferConfig::from, (spark, config, out) -> new LoadBenchmark(config, work, out)
+              .run(spark, scales, student)), options, spec.commandLine().getOut());
     }
   }
 }

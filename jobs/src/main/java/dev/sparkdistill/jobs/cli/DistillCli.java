@@ -93,7 +93,7 @@ public final class DistillCli implements Runnable {
     return message.lines().findFirst().orElse(message).trim();
   }
 
-  private static Throwable userFacing(Throwable e) {
+  static Throwable userFacing(Throwable e) {
     Throwable root = e;
     for (Throwable t = e; t != null; t = t.getCause()) {
       if (t instanceof DistillException) {

@@ -29,12 +29,6 @@ final class EvaluateCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    PrintWriter out = spec.commandLine().getOut();
-    return JobRunner.run(EvaluateConfig.SECTION, options, out, EvaluateConfig::from,
-        (spark, config) -> {
-          out.print(SummaryTable.render(new EvaluateJob(config).run(spark)));
-          out.println("report: " + config.output() + "/report.html");
-          out.flush();
-        });
+    return JobRunner.run(JobCatalog.EVALUATE, options, spec.commandLine().getOut());
   }
 }

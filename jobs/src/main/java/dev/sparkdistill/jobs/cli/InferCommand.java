@@ -25,7 +25,6 @@ final class InferCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    return JobRunner.run(InferConfig.SECTION, options, spec.commandLine().getOut(),
-        InferConfig::from, (spark, config) -> new InferJob(config).run(spark));
+    return JobRunner.run(JobCatalog.INFER, options, spec.commandLine().getOut());
   }
 }

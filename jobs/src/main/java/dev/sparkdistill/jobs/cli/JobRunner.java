@@ -8,8 +8,6 @@ import dev.sparkdistill.jobs.io.HadoopFiles;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.Optional;
-import java.util.function.BiConsumer;
-import java.util.function.Function;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
@@ -27,35 +25,41 @@ final class JobRunner {
 
   private JobRunner() {}
 
-  static <C> int run(String section, JobOptions options, PrintWriter out,
-      Function<Config, C> typed, BiConsumer<SparkSession, C> job) {
-    return run(List.of(section), options, out, typed, job);
-  }
-
   /**
-   * @param sections the job's own section first ({@code --mode} applies to it), then any other
-   *     section the job reads, all of them logged and printed by {@code --print-config}
+   * Runs {@code job} as its command does: the config from {@code --config} and the overrides,
+   * validated, then printed ({@code --print-config}) or logged and run.
    */
-  static <C> int run(List<String> sections, JobOptions options, PrintWriter out,
-      Function<Config, C> typed, BiConsumer<SparkSession, C> job) {
-    String section = sections.get(0);
-    Optional<String> text = Optional.ofNullable(options.configFile)
-        .map(file -> HadoopFiles.readConfigText(file, hadoopConfFromSparkConf()));
-    Config resolved = ConfigLayers.resolve(text,
-        options.configFile == null ? "" : options.configFile, options.settings(section));
-    C config = typed.apply(resolved);
-    String rendered = sections.stream().map(s -> ConfigRendering.describe(resolved, s))
-        .collect(java.util.stream.Collectors.joining());
+  static <C> int run(JobCatalog.Job<C> job, JobOptions options, PrintWriter out) {
+    JobCatalog.Ready<C> ready = job.ready(resolve(options.configFile,
+        options.settings(job.section())));
+    String rendered = render(ready);
     if (options.printConfig) {
       out.print(rendered);
       out.flush();
       return 0;
     }
-    LOG.info("distill {} {}, configuration:\n{}", section, ProjectVersion.get(), rendered);
-    SparkSession spark = SparkSession.builder().appName("distill " + section).getOrCreate();
-    job.accept(spark, config);
-    logWhereTasksRan(section, spark);
+    LOG.info("distill {} {}, configuration:\n{}", job.name(), ProjectVersion.get(), rendered);
+    SparkSession spark = SparkSession.builder().appName("distill " + job.name()).getOrCreate();
+    ready.run(spark, out);
+    logWhereTasksRan(job.name(), spark);
     return 0;
+  }
+
+  /**
+   * A job's configuration: the reference, then {@code configFile} (any Hadoop path; null for
+   * none), then the overrides.
+   */
+  static Config resolve(String configFile, List<String> settings) {
+    Optional<String> text = Optional.ofNullable(configFile)
+        .map(file -> HadoopFiles.readConfigText(file, hadoopConfFromSparkConf()));
+    return ConfigLayers.resolve(text, configFile == null ? "" : configFile, settings);
+  }
+
+  /** The job's sections as resolved, secrets masked. */
+  static String render(JobCatalog.Ready<?> ready) {
+    return ready.job().sections().stream()
+        .map(section -> ConfigRendering.describe(ready.resolved(), section))
+        .collect(java.util.stream.Collectors.joining());
   }
 
   /** Says whether the tasks ran in separate executor JVMs or in the driver (local mode). */

@@ -29,13 +29,6 @@ final class PredictCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    PrintWriter out = spec.commandLine().getOut();
-    return JobRunner.run(PredictConfig.SECTION, options, out, PredictConfig::from,
-        (spark, config) -> {
-          PredictionsManifest manifest = new PredictJob(config).run(spark);
-          out.println("predictions: " + config.output() + " (" + manifest.rows().written()
-              + " rows, " + manifest.engine() + ")");
-          out.flush();
-        });
+    return JobRunner.run(JobCatalog.PREDICT, options, spec.commandLine().getOut());
   }
 }

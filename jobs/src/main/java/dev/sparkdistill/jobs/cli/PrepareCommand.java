@@ -25,7 +25,6 @@ final class PrepareCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    return JobRunner.run(PrepareConfig.SECTION, options, spec.commandLine().getOut(),
-        PrepareConfig::from, (spark, config) -> new PrepareJob(config).run(spark));
+    return JobRunner.run(JobCatalog.PREPARE, options, spec.commandLine().getOut());
   }
 }

@@ -4,9 +4,11 @@ import dev.sparkdistill.common.DistillException;
 import dev.sparkdistill.common.config.RunConfig;
 import dev.sparkdistill.jobs.SparkPhases;
 import java.io.PrintWriter;
-import java.io.StringWriter;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
+import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -16,17 +18,21 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "run", mixinStandardHelpOptions = true,
     description = {
-        "Run a pipeline: the distill command lines in run.steps, in order, in one Spark "
-            + "application. A step whose output is already complete for the same inputs and "
-            + "config skips itself, so rerunning after a failure resumes where it stopped; a "
-            + "step whose inputs or config changed is rebuilt (each step runs with --mode "
-            + "refresh unless it names a --mode).",
+        "Run a pipeline: the jobs in run.steps ({ job = train, config = FILE, set { KEY = "
+            + "VALUE }, mode = MODE }), in order, in one Spark application; every step's config "
+            + "is validated before the first starts. A step whose output is already complete "
+            + "for the same inputs and config skips itself, so rerunning after a failure resumes "
+            + "where it stopped; a step whose inputs or config changed is rebuilt (each step "
+            + "runs with mode refresh unless it names one).",
         "Keys: section 'run' of the reference configuration."},
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {"0:every step succeeded or was already complete",
         "1:a step failed (its cause on stderr)", "2:bad usage"})
 final class RunCommand implements Callable<Integer> {
   private static final Logger LOG = LoggerFactory.getLogger(RunCommand.class);
+
+  static final JobCatalog.Job<RunConfig> RUN = new JobCatalog.Job<>("run",
+      List.of(RunConfig.SECTION), RunConfig::from, RunCommand::runSteps);
 
   @Mixin
   JobOptions options;
@@ -36,43 +42,56 @@ final class RunCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    return JobRunner.run(RunConfig.SECTION, options, spec.commandLine().getOut(),
-        RunConfig::from, (spark, config) -> {
-          List<List<String>> steps = config.steps();
-          StringBuilder times = new StringBuilder("pipeline complete; wall time per step:\n");
-          for (int i = 0; i < steps.size(); i++) {
-            String line = String.join(" ", steps.get(i));
-            String step = "step " + (i + 1) + " of " + steps.size() + " (" + line + ")";
-            LOG.info("pipeline {}: start", step);
-            long start = System.nanoTime();
-            StringWriter errors = new StringWriter();
-            int code = DistillCli.execute(spec.commandLine().getOut(),
-                new PrintWriter(errors, true), withRefresh(steps.get(i)));
-            spec.commandLine().getErr().print(errors);
-            if (code != 0) {
-              throw new DistillException("pipeline " + step + " failed: " + lastLine(errors));
-            }
-            String took = SparkPhases.seconds(System.nanoTime() - start);
-            LOG.info("pipeline {}: done in {}", step, took);
-            times.append(String.format(java.util.Locale.ROOT, "  %2d. %-10s %9s  %s%n", i + 1,
-                steps.get(i).get(0), took, line));
-          }
-          spec.commandLine().getOut().print(times);
-          spec.commandLine().getOut().flush();
-        });
+    return JobRunner.run(RUN, options, spec.commandLine().getOut());
   }
 
-  /** A step without --mode refreshes: skipped when complete and current, else rebuilt. */
-  private static String[] withRefresh(List<String> step) {
-    List<String> args = new java.util.ArrayList<>(step);
-    if (!args.contains("--mode")) {
-      args.addAll(List.of("--mode", "refresh"));
+  /**
+   * Every step's config is resolved and validated before the first step starts, so a typo in
+   * the last step fails the pipeline at once; then the steps run in order on the one session,
+   * and a step's failure ends the pipeline naming the step.
+   */
+  private static void runSteps(SparkSession spark, RunConfig config, PrintWriter out) {
+    config.deprecations().forEach(LOG::warn);
+    List<RunConfig.Step> steps = config.steps();
+    List<JobCatalog.Ready<?>> ready = new ArrayList<>();
+    for (int i = 0; i < steps.size(); i++) {
+      RunConfig.Step step = steps.get(i);
+      try {
+        ready.add(JobCatalog.named(step.job()).ready(JobRunner.resolve(
+            step.config().isEmpty() ? null : step.config(), step.settingsWithMode())));
+      } catch (RuntimeException e) {
+        throw failed(name(i, steps), e);
+      }
     }
-    return args.toArray(String[]::new);
+    StringBuilder times = new StringBuilder("pipeline complete; wall time per step:\n");
+    for (int i = 0; i < steps.size(); i++) {
+      String step = name(i, steps);
+      LOG.info("pipeline {}: start, configuration:\n{}", step, JobRunner.render(ready.get(i)));
+      long start = System.nanoTime();
+      try {
+        ready.get(i).run(spark, out);
+      } catch (RuntimeException e) {
+        throw failed(step, e);
+      }
+      String took = SparkPhases.seconds(System.nanoTime() - start);
+      LOG.info("pipeline {}: done in {}", step, took);
+      times.append(String.format(Locale.ROOT, "  %2d. %-10s %9s  %s%n", i + 1,
+          steps.get(i).job(), took, steps.get(i).describe()));
+    }
+    out.print(times);
+    out.flush();
   }
 
-  private static String lastLine(StringWriter errors) {
-    List<String> lines = errors.toString().lines().toList();
-    return lines.isEmpty() ? "exit code not 0" : lines.get(lines.size() - 1);
+  private static String name(int i, List<RunConfig.Step> steps) {
+    return "step " + (i + 1) + " of " + steps.size() + " (" + steps.get(i).describe() + ")";
+  }
+
+  /** The step's failure, named: its one-line cause, and the exception itself as the cause. */
+  private static DistillException failed(String step, RuntimeException e) {
+    if (!(DistillCli.userFacing(e) instanceof DistillException)) {
+      LOG.error("pipeline {} failed", step, e); // not a failure the job foresaw: keep its trace
+    }
+    return new DistillException("pipeline " + step + " failed: " + DistillCli.oneLineCause(e),
+        e);
   }
 }

@@ -30,12 +30,6 @@ final class SweepCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    PrintWriter out = spec.commandLine().getOut();
-    // every student trains with the train section, so it is shown too
-    return JobRunner.run(List.of(SweepConfig.SECTION, TrainConfig.SECTION), options, out,
-        SweepConfig::from, (spark, config) -> {
-          out.print(new SweepJob(config).run(spark).table());
-          out.flush();
-        });
+    return JobRunner.run(JobCatalog.SWEEP, options, spec.commandLine().getOut());
   }
 }

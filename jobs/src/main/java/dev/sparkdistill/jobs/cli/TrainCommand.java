@@ -34,7 +34,6 @@ final class TrainCommand implements Callable<Integer> {
     if (resume) {
       options.settings.add(TrainConfig.SECTION + ".resume=true");
     }
-    return JobRunner.run(TrainConfig.SECTION, options, spec.commandLine().getOut(),
-        TrainConfig::from, (spark, config) -> new TrainJob(config).run(spark));
+    return JobRunner.run(JobCatalog.TRAIN, options, spec.commandLine().getOut());
   }
 }

@@ -66,16 +66,18 @@ class DistillCliTest extends SparkTestBase {
     Path examples = tmp.resolve("examples");
     Path model = tmp.resolve("model");
     Path pipeline = tmp.resolve("pipeline.conf");
+    // The second step in the command-line form, which is still read.
     Files.writeString(pipeline, "run.steps = [\n"
-        + "  \"prepare --set prepare.input.train=" + input + " --set prepare.output=" + examples
-        + "\",\n  \"train --set train.input=" + examples + " --set train.output=" + model
-        + " --set train.alpha=0 --set train.epochs=1 --set 'train.model.hidden=[4]'\"\n]\n");
+        + "  { job = prepare, set { prepare.input.train = \"" + input + "\", prepare.output = \""
+        + examples + "\" } }\n  \"train --set train.input=" + examples + " --set train.output="
+        + model + " --set train.alpha=0 --set train.epochs=1 --set 'train.model.hidden=[4]'\"\n"
+        + "]\n");
 
     assertThat(distill("run", "--config", pipeline.toString())).as(err.toString()).isZero();
     assertThat(model.resolve("model.zip")).exists();
     assertThat(out.toString()).contains("pipeline complete; wall time per step:")
-        .containsPattern("  1\\. prepare +\\d+\\.\\d s  prepare --set")
-        .containsPattern("  2\\. train +\\d+\\.\\d s  train --set");
+        .containsPattern("  1\\. prepare +\\d+\\.\\d s  prepare --set prepare.input.train=")
+        .containsPattern("  2\\. train +\\d+\\.\\d s  train --set train.input=");
     long written = Files.getLastModifiedTime(model.resolve("model.zip")).toMillis();
     assertThat(distill("run", "--config", pipeline.toString())).isZero();
     assertThat(Files.getLastModifiedTime(model.resolve("model.zip")).toMillis())
@@ -86,14 +88,32 @@ class DistillCliTest extends SparkTestBase {
   void stopsThePipelineAtTheFirstFailingStepWithItsCause() throws Exception {
     Path pipeline = tmp.resolve("pipeline.conf");
     Path missing = tmp.resolve("missing");
-    Files.writeString(pipeline, "run.steps = [\"train --set train.input=" + missing
-        + " --set train.output=" + tmp.resolve("m") + "\"]");
+    Files.writeString(pipeline, "run.steps = [{ job = train, set { train.input = \"" + missing
+        + "\", train.output = \"" + tmp.resolve("m") + "\" } }]");
     assertThat(distill("run", "--config", pipeline.toString())).isEqualTo(1);
     assertThat(err.toString().lines().reduce((a, b) -> b).orElse("")).isEqualTo(
         "distill run failed: pipeline step 1 of 1 (train --set train.input=" + missing
-            + " --set train.output=" + tmp.resolve("m") + ") failed: distill train failed: "
-            + "train.input = " + missing + " is not a complete examples or targets table (no "
-            + "_manifest.json and _SUCCESS); run prepare or infer first");
+            + " --set train.output=" + tmp.resolve("m") + ") failed: train.input = "
+            + missing + " is not a complete examples or targets table (no _manifest.json and "
+            + "_SUCCESS); run prepare or infer first");
+  }
+
+  @Test
+  void checksEveryStepsConfigBeforeTheFirstStepRuns() throws Exception {
+    Path input = tmp.resolve("train.csv");
+    Files.writeString(input, "label,a\n0,1\n1,2\n");
+    Path examples = tmp.resolve("examples");
+    Path pipeline = tmp.resolve("pipeline.conf");
+    Files.writeString(pipeline, "run.steps = [\n"
+        + "  { job = prepare, set { prepare.input.train = \"" + input + "\", prepare.output = \""
+        + examples + "\" } }\n"
+        + "  { job = train, set { train.input = \"" + examples + "\", train.output = m, "
+        + "train.epochs = many } }\n]\n");
+    assertThat(distill("run", "--config", pipeline.toString())).isEqualTo(1);
+    assertThat(err.toString().lines().reduce((a, b) -> b).orElse("")).startsWith(
+        "distill run failed: pipeline step 2 of 2 (train --set train.epochs=many --set "
+            + "train.input=" + examples + " --set train.output=m) failed: train.epochs ");
+    assertThat(examples).as("the first step never ran").doesNotExist();
   }
 
   @Test

@@ -92,7 +92,8 @@ class S3StorageIT {
     put("pipeline", "conf/pipeline.conf", "run.steps = [\n"
         + Stream.of("prepare prepare", "train teacher", "infer infer", "train student",
             "evaluate evaluate", "predict predict").map(s -> s.split(" "))
-            .map(s -> "  \"" + s[0] + " --config " + root + "/conf/" + s[1] + ".conf\"")
+            .map(s -> "  { job = " + s[0] + ", config = \"" + root + "/conf/" + s[1]
+                + ".conf\" }")
             .reduce((a, b) -> a + ",\n" + b).orElseThrow() + "\n]\n");
 
     Result result = distill("run", "--config", root + "/conf/pipeline.conf");

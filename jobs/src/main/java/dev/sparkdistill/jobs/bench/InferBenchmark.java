@@ -1,5 +1,6 @@
-package dev.sparkdistill.jobs.infer;
+package dev.sparkdistill.jobs.bench;
 
+import dev.sparkdistill.jobs.infer.InferJob;
 import dev.sparkdistill.jobs.model.ShippedModel;
 import dev.sparkdistill.jobs.model.Teacher;
 import dev.sparkdistill.jobs.model.ScoringEngines;

@@ -1,4 +1,4 @@
-package dev.sparkdistill.jobs.infer;
+package dev.sparkdistill.jobs.bench;
 
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.concat;
@@ -8,6 +8,7 @@ import dev.sparkdistill.common.config.ConfigLayers;
 import dev.sparkdistill.common.config.InferConfig;
 import dev.sparkdistill.common.config.TrainConfig;
 import dev.sparkdistill.common.manifest.TableShape;
+import dev.sparkdistill.jobs.infer.InferJob;
 import dev.sparkdistill.jobs.io.OutputDirectory;
 import dev.sparkdistill.jobs.train.TrainJob;
 import java.io.PrintWriter;

@@ -1,4 +1,4 @@
-package dev.sparkdistill.jobs.infer;
+package dev.sparkdistill.jobs.bench;
 
 import dev.sparkdistill.common.DistillException;
 import dev.sparkdistill.common.config.InferConfig;

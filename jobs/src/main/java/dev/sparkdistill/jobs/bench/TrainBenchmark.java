@@ -1,5 +1,8 @@
-package dev.sparkdistill.jobs.train;
+package dev.sparkdistill.jobs.bench;
 
+import dev.sparkdistill.jobs.train.TrainingInput;
+import dev.sparkdistill.jobs.train.TrainingEngine;
+import dev.sparkdistill.jobs.train.TrainJob;
 import dev.sparkdistill.common.config.TrainConfig;
 import dev.sparkdistill.common.data.Split;
 import dev.sparkdistill.common.manifest.TableShape;

@@ -36,8 +36,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * on its executors.
  */
 public final class ShippedModel implements Serializable {
-  /** Deserializations in this JVM, for tests and logs. */
-  public static final AtomicInteger LOADS = new AtomicInteger();
+  /** Models deserialized and sessions opened in this JVM: see {@link #loads()}. */
+  private static final AtomicInteger LOADS = new AtomicInteger();
   private static final Map<String, MultiLayerNetwork> LOADED = new ConcurrentHashMap<>();
   /** Each task thread's own copies, by thread id, so that {@link #releaseAll} reaches them. */
   private static final Map<Long, Map<String, MultiLayerNetwork>> PER_THREAD =
@@ -224,6 +224,14 @@ public final class ShippedModel implements Serializable {
    * Drops every model this JVM loaded and closes their ONNX Runtime sessions; a job calls it
    * when it ends. Models still in use by a running task would be reloaded on their next use.
    */
+  /**
+   * How many times this JVM has deserialized a model or opened an ONNX Runtime session for its
+   * tasks: each executor should do it once per model, however many tasks and batches it scores.
+   */
+  public static int loads() {
+    return LOADS.get();
+  }
+
   public static void releaseAll() {
     PER_THREAD.clear();
     LOADED.clear();
@@ -235,7 +243,7 @@ public final class ShippedModel implements Serializable {
     }
   }
 
-  /** Models and sessions this JVM holds now, for tests. */
+  /** Models and sessions this JVM holds now: what {@link #releaseAll} frees. */
   static int held() {
     return LOADED.size() + SESSIONS.size()
         + PER_THREAD.values().stream().mapToInt(Map::size).sum();

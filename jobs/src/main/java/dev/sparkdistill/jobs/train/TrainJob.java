@@ -137,7 +137,7 @@ public final class TrainJob {
    * @param replay the stored views the rows replay, if any
    * @param featureShape the rows' shape, for augmentation and views
    */
-  static TrainingEngine engine(TrainConfig config, JavaSparkContext jsc,
+  public static TrainingEngine engine(TrainConfig config, JavaSparkContext jsc,
       MultiLayerNetwork network, String exportDir, ViewReplay replay,
       List<Integer> featureShape) {
     EpochRows rows = new EpochRows(config.batchSizePerWorker(), config.seed(), config.augment(),
@@ -155,7 +155,7 @@ public final class TrainJob {
    * worker and epoch by {@code workers}, the rate scaled as train.spark.learning-rate-scaling
    * says; the warm-ups count each worker's minibatch steps.
    */
-  static void scheduleLearningRate(TrainConfig config, MultiLayerNetwork network, int workers,
+  public static void scheduleLearningRate(TrainConfig config, MultiLayerNetwork network, int workers,
       long stepsPerEpoch) {
     double factor = config.learningRateScaling().factor(workers);
     int warmup = (int) Math.ceil(config.warmupEpochs() * stepsPerEpoch);

@@ -9,7 +9,7 @@ import org.nd4j.linalg.dataset.DataSet;
  * distributed fitting is done: DL4J has deprecated its Spark module, so a faster engine can
  * replace {@link ParameterAveragingEngine} behind this interface.
  */
-interface TrainingEngine extends AutoCloseable {
+public interface TrainingEngine extends AutoCloseable {
   /**
    * One pass over {@code batches}, their rows in the order {@link
    * dev.sparkdistill.common.train.EpochOrder} gives {@code epoch} (1-based); pass the same RDD

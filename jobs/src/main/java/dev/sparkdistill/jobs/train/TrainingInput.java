@@ -36,7 +36,7 @@ import org.nd4j.linalg.dataset.DataSet;
  * {@code rest_logit}). Its manifest gives the feature shape and class count. Rows become
  * minibatch DataSets on the executors; nothing is collected to the driver.
  */
-final class TrainingInput {
+public final class TrainingInput {
   enum TeacherForm { NONE, DENSE, TOP_K }
 
   private static final String VIEW_PARAMS = TargetsManifest.Views.PARAMS_COLUMN;
@@ -65,7 +65,7 @@ final class TrainingInput {
     this.views = views;
   }
 
-  static TrainingInput open(SparkSession spark, String location) {
+  public static TrainingInput open(SparkSession spark, String location) {
     Configuration conf = spark.sparkContext().hadoopConfiguration();
     OutputDirectory dir = new OutputDirectory(location, conf);
     if (!dir.isComplete()) {
@@ -110,7 +110,7 @@ final class TrainingInput {
    * the teacher (alpha > 0) and {@code train.replay-views} is on, else none. Replayed views are
    * the augmentation, so {@code train.augment} must then be off.
    */
-  ViewReplay replay(TrainConfig config) {
+  public ViewReplay replay(TrainConfig config) {
     if (views == null || !config.replayViews() || config.alpha() == 0) {
       return ViewReplay.NONE;
     }
@@ -176,7 +176,7 @@ final class TrainingInput {
     }
   }
 
-  TableShape shape() {
+  public TableShape shape() {
     return shape;
   }
 
@@ -272,7 +272,7 @@ final class TrainingInput {
    * Minibatches of {@code split} (only its labeled rows if asked), packed on the executors, with
    * each row's stored views when the packer keeps them.
    */
-  JavaRDD<DataSet> batches(Split split, Minibatches packer, int batchSize, boolean labeledOnly) {
+  public JavaRDD<DataSet> batches(Split split, Minibatches packer, int batchSize, boolean labeledOnly) {
     int classes = shape.classCount();
     TeacherForm form = teacher;
     List<String> columns = new ArrayList<>(List.of("features", "label"));

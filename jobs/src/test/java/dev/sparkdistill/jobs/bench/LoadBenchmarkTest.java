@@ -1,4 +1,4 @@
-package dev.sparkdistill.jobs.infer;
+package dev.sparkdistill.jobs.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

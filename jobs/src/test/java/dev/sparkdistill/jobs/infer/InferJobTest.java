@@ -263,17 +263,19 @@ class InferJobTest extends SparkTestBase {
     // 4 MB (spark.sql.files.openCostInBytes), so 8 MB reads about two files per partition.
     spark.conf().set("spark.sql.files.maxPartitionBytes", "8m");
     TargetsManifest manifest;
+    int loadsBefore;
     try {
       assertThat(spark.read().parquet(many.toString()).rdd().getNumPartitions())
           .isGreaterThanOrEqualTo(8);
-      ShippedModel.LOADS.set(0);
+      loadsBefore = ShippedModel.loads();
       manifest = new InferJob(config(settings(many, output, List.of(first, second),
           "infer.batch-size=4"))).run(spark);
     } finally {
       spark.conf().unset("spark.sql.files.maxPartitionBytes");
     }
 
-    assertThat(ShippedModel.LOADS.get()).as("deserializations of 2 teachers").isEqualTo(2);
+    assertThat(ShippedModel.loads() - loadsBefore).as("deserializations of 2 teachers")
+        .isEqualTo(2);
     assertThat(manifest.rows().scored()).isEqualTo(rows.size());
     assertThat(spark.read().parquet(output.toString()).select("id").distinct().count())
         .isEqualTo(rows.size());

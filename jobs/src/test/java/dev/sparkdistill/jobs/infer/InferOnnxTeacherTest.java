@@ -4,6 +4,7 @@ import static dev.sparkdistill.jobs.io.ArrayColumns.floats;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.sparkdistill.jobs.bench.OnnxBenchmark;
 import dev.sparkdistill.common.DistillException;
 import dev.sparkdistill.common.config.ConfigLayers;
 import dev.sparkdistill.common.config.InferConfig;
@@ -129,7 +130,7 @@ class InferOnnxTeacherTest extends SparkTestBase {
     Files.write(fresh, OnnxExporter.exportBytes(cnn, new OnnxExporter.Description(SHAPE,
         description().classNames(), "sha256:only-this-test")));
     Path fromOnnx = tmp.resolve("onnx");
-    int loadsBefore = ShippedModel.LOADS.get();
+    int loadsBefore = ShippedModel.loads();
     TargetsManifest manifest = new InferJob(config(fromOnnx, List.of(fresh))).run(spark);
 
     double diff = maxAbsDiff(scores(reference, "teacher_0_logits"),
@@ -142,7 +143,7 @@ class InferOnnxTeacherTest extends SparkTestBase {
         "onnxruntime"));
     assertThat(manifest.rows().scored()).isEqualTo(400);
     // local[2]: two task threads, several batches of 64 rows, one session
-    assertThat(ShippedModel.LOADS.get() - loadsBefore).as("sessions opened in this JVM")
+    assertThat(ShippedModel.loads() - loadsBefore).as("sessions opened in this JVM")
         .isEqualTo(1);
   }
 

@@ -41,11 +41,11 @@ class ShippedModelTest {
     ShippedModel.releaseAll();
 
     assertThat(ShippedModel.held()).isZero();
-    int loads = ShippedModel.LOADS.get();
+    int loads = ShippedModel.loads();
     assertThat(dl4j.teacher().logits(row, 1)[0]).containsExactly(before);
     assertThat(onnx.teacher().logits(row, 1)[0][0]).isCloseTo(before[0],
         org.assertj.core.api.Assertions.within(1e-4f));
-    assertThat(ShippedModel.LOADS.get() - loads).as("loaded again after the release")
+    assertThat(ShippedModel.loads() - loads).as("loaded again after the release")
         .isEqualTo(2);
     ShippedModel.releaseAll();
   }

@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sparkdistill.jobs.bench.TrainBenchmark;
 import dev.sparkdistill.common.DistillException;
 import dev.sparkdistill.common.config.InvalidConfigException;
 import dev.sparkdistill.common.config.ConfigLayers;

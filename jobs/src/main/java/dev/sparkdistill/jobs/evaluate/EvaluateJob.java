@@ -16,6 +16,7 @@ import dev.sparkdistill.common.manifest.TrainingLogEntry;
 import dev.sparkdistill.common.manifest.ManifestJson;
 import dev.sparkdistill.common.manifest.TableShape;
 import dev.sparkdistill.jobs.SparkPhases;
+import dev.sparkdistill.jobs.io.InputTable;
 import dev.sparkdistill.jobs.io.HadoopFiles;
 import dev.sparkdistill.jobs.io.OutputClaim;
 import dev.sparkdistill.jobs.io.OutputDirectory;
@@ -67,14 +68,10 @@ public final class EvaluateJob {
 
   public EvaluationReport run(SparkSession spark) {
     Configuration conf = spark.sparkContext().hadoopConfiguration();
-    OutputDirectory inputDir = new OutputDirectory(config.input(), conf);
-    if (!inputDir.isComplete()) {
-      throw new DistillException("evaluate.input = " + config.input() + " is not a complete "
-          + "examples or targets table (no _manifest.json and _SUCCESS); run prepare first");
-    }
-    String inputManifest = HadoopFiles.readText(
-        inputDir.child(OutputDirectory.MANIFEST).toString(), conf);
-    TableShape shape = ManifestJson.read(inputManifest, TableShape.class, config.input());
+    InputTable input = InputTable.complete(config.input(), "evaluate.input",
+        "examples or targets table", "run prepare first", conf);
+    String inputManifest = input.manifestText();
+    TableShape shape = input.shape();
     List<String> names = new ArrayList<>(config.allModels().keySet());
     List<ShippedModel> models = new ArrayList<>();
     Map<String, String> digests = new java.util.LinkedHashMap<>();

@@ -5,11 +5,9 @@ import static org.apache.spark.sql.functions.lit;
 
 import dev.sparkdistill.common.DistillException;
 import dev.sparkdistill.common.ProjectVersion;
-import dev.sparkdistill.common.config.ConfigRendering;
 import dev.sparkdistill.common.config.InferConfig;
 import dev.sparkdistill.common.config.Settings;
 import dev.sparkdistill.common.data.Split;
-import dev.sparkdistill.common.manifest.ManifestJson;
 import dev.sparkdistill.common.manifest.TableShape;
 import dev.sparkdistill.common.manifest.TargetsManifest;
 import dev.sparkdistill.common.targets.Ensemble;
@@ -19,6 +17,7 @@ import dev.sparkdistill.jobs.SessionDefaults;
 import dev.sparkdistill.jobs.SparkPhases;
 import dev.sparkdistill.jobs.model.ShippedModel;
 import dev.sparkdistill.jobs.model.ScoringEngines;
+import dev.sparkdistill.jobs.io.InputTable;
 import dev.sparkdistill.jobs.io.HadoopFiles;
 import dev.sparkdistill.jobs.io.OutputClaim;
 import dev.sparkdistill.jobs.io.CatalystRows;
@@ -123,14 +122,9 @@ public final class InferJob {
   }
 
   private Inputs readInputs(SparkSession spark, Configuration conf) {
-    OutputDirectory examplesDir = new OutputDirectory(config.input(), conf);
-    if (!examplesDir.isComplete()) {
-      throw new DistillException("infer.input = " + config.input() + " is not a complete "
-          + "examples table (no _manifest.json and _SUCCESS); run prepare first");
-    }
-    String manifestText = HadoopFiles.readText(
-        examplesDir.child(OutputDirectory.MANIFEST).toString(), conf);
-    TableShape shape = ManifestJson.read(manifestText, TableShape.class, config.input());
+    InputTable input = InputTable.complete(config.input(), "infer.input", "examples table",
+        "run prepare first", conf);
+    TableShape shape = input.shape();
     if (config.scoresViews()) {
       config.augment().checkFits(InferConfig.SECTION + ".augment", shape.featureShape());
     }
@@ -154,7 +148,7 @@ public final class InferJob {
       examples = examples.filter(col("split").isin(
           config.splits().stream().map(Split::value).toArray()));
     }
-    return new Inputs(shape, ConfigRendering.sha256(manifestText), teachers, described, examples);
+    return new Inputs(shape, input.digest(), teachers, described, examples);
   }
 
   /** A run that selects no rows is refused: it is a wrong split or an empty table upstream. */

@@ -4,16 +4,14 @@ import static org.apache.spark.sql.functions.col;
 
 import dev.sparkdistill.common.DistillException;
 import dev.sparkdistill.common.ProjectVersion;
-import dev.sparkdistill.common.config.ConfigRendering;
 import dev.sparkdistill.common.config.PredictConfig;
-import dev.sparkdistill.common.manifest.ManifestJson;
 import dev.sparkdistill.common.manifest.PredictionsManifest;
 import dev.sparkdistill.common.manifest.TableShape;
 import dev.sparkdistill.common.targets.ScoringSplits;
 import dev.sparkdistill.jobs.SessionDefaults;
 import dev.sparkdistill.jobs.SparkPhases;
+import dev.sparkdistill.jobs.io.InputTable;
 import dev.sparkdistill.jobs.io.ArrayColumns;
-import dev.sparkdistill.jobs.io.HadoopFiles;
 import dev.sparkdistill.jobs.io.OutputClaim;
 import dev.sparkdistill.jobs.io.CatalystRows;
 import dev.sparkdistill.jobs.io.OutputDirectory;
@@ -85,21 +83,16 @@ public final class PredictJob {
   }
 
   private Inputs readInputs(SparkSession spark, Configuration conf) {
-    OutputDirectory examplesDir = new OutputDirectory(config.input(), conf);
-    if (!examplesDir.isComplete()) {
-      throw new DistillException("predict.input = " + config.input() + " is not a complete "
-          + "examples table (no _manifest.json and _SUCCESS); run prepare first");
-    }
-    String manifestText = HadoopFiles.readText(
-        examplesDir.child(OutputDirectory.MANIFEST).toString(), conf);
-    TableShape shape = ManifestJson.read(manifestText, TableShape.class, config.input());
+    InputTable input = InputTable.complete(config.input(), "predict.input", "examples table",
+        "run prepare first", conf);
+    TableShape shape = input.shape();
     ShippedModel model = ShippedModel.load(config.model(), shape, conf, "predict.model =");
     Dataset<Row> table = spark.read().parquet(config.input());
     Dataset<Row> examples = table.select(inputColumns(table.schema()).toArray(Column[]::new));
     if (!config.splits().isEmpty()) {
       examples = examples.filter(col("split").isin(config.splits().toArray()));
     }
-    return new Inputs(shape, ConfigRendering.sha256(manifestText), model, examples);
+    return new Inputs(shape, input.digest(), model, examples);
   }
 
   /**

@@ -15,6 +15,7 @@ import dev.sparkdistill.common.config.TrainConfig;
 import dev.sparkdistill.common.train.Augmentation;
 import dev.sparkdistill.common.train.Minibatches;
 import dev.sparkdistill.common.train.ViewReplay;
+import dev.sparkdistill.jobs.io.InputTable;
 import dev.sparkdistill.jobs.io.HadoopFiles;
 import dev.sparkdistill.jobs.io.OutputDirectory;
 import dev.sparkdistill.jobs.runtime.TaskBackend;
@@ -23,7 +24,6 @@ import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -67,20 +67,15 @@ public final class TrainingInput {
 
   public static TrainingInput open(SparkSession spark, String location) {
     Configuration conf = spark.sparkContext().hadoopConfiguration();
-    OutputDirectory dir = new OutputDirectory(location, conf);
-    if (!dir.isComplete()) {
-      throw new DistillException("train.input = " + location + " is not a complete examples or "
-          + "targets table (no _manifest.json and _SUCCESS); run prepare or infer first");
-    }
-    Path manifestPath = dir.child(OutputDirectory.MANIFEST);
-    String manifestText = HadoopFiles.readText(manifestPath.toString(), conf);
-    TableShape shape = ManifestJson.read(manifestText, TableShape.class, manifestPath.toString());
+    InputTable input = InputTable.complete(location, "train.input",
+        "examples or targets table", "run prepare or infer first", conf);
+    String manifestText = input.manifestText();
+    TableShape shape = input.shape();
     TargetsManifest.Views views = null;
     Dataset<Row> stored = spark.read().parquet(location);
     Dataset<Row> table = stored;
     if (TargetsManifest.KIND.equals(shape.kind())) {
-      TargetsManifest targets = ManifestJson.read(manifestText, TargetsManifest.class,
-          manifestPath.toString());
+      TargetsManifest targets = input.manifest(TargetsManifest.class);
       checkStillMatchesExamples(location, targets, conf);
       views = targets.views();
       if (!Arrays.asList(table.columns()).contains("features")) {

@@ -23,6 +23,7 @@ public record PrepareConfig(
     List<String> classNames,
     int classCount,
     FeatureScaling scaling,
+    String scalingFrom,
     double validationFraction,
     double labeledFraction,
     long seed,
@@ -63,6 +64,7 @@ public record PrepareConfig(
         classNames,
         classCount,
         scaling(s, p + "scaling."),
+        scalingFrom(s, p + "scaling."),
         s.fraction(p + "validation-fraction", 0, 1, true),
         labeledFraction(s, p + "labeled-fraction"),
         s.integer(p + "seed"),
@@ -106,6 +108,17 @@ public record PrepareConfig(
     return value;
   }
 
+  /** The examples table whose recorded scaling to apply; refused together with a kind. */
+  private static String scalingFrom(Settings s, String prefix) {
+    String from = s.string(prefix + "from");
+    if (!from.isEmpty() && s.choice(prefix + "kind", FeatureScaling.Kind.class)
+        != FeatureScaling.Kind.NONE) {
+      throw new InvalidConfigException("give " + prefix + "kind or " + prefix + "from, not "
+          + "both: from applies the scaling another examples table recorded");
+    }
+    return from;
+  }
+
   private static FeatureScaling scaling(Settings s, String prefix) {
     String kindKey = prefix + "kind";
     FeatureScaling.Kind kind = s.choice(kindKey, FeatureScaling.Kind.class);
@@ -113,6 +126,11 @@ public record PrepareConfig(
     double add = s.number(prefix + "add");
     if (kind == FeatureScaling.Kind.LINEAR && multiply == 0) {
       throw Settings.invalid(prefix + "multiply", "non-zero", multiply);
+    }
+    if (kind.fitted() && (multiply != 1.0 || add != 0.0)) {
+      throw new InvalidConfigException(prefix + "multiply and " + prefix + "add apply to kind "
+          + "= linear only; kind = " + Settings.spelling(kind) + " fits each feature's own "
+          + "offset and factor");
     }
     return kind == FeatureScaling.Kind.NONE ? FeatureScaling.NONE
         : new FeatureScaling(kind, multiply, add);

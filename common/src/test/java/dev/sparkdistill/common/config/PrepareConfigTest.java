@@ -155,7 +155,13 @@ class PrepareConfigTest {
         Arguments.of(List.of("prepare.seed=abc"),
             "prepare.seed must be an integer, got 'abc'"),
         Arguments.of(List.of("prepare.scaling.kind=log"),
-            "prepare.scaling.kind must be one of [none, linear], got 'log'"),
+            "prepare.scaling.kind must be one of [none, linear, standard, min-max], got 'log'"),
+        Arguments.of(List.of("prepare.scaling.kind=min-max", "prepare.scaling.from=ex"),
+            "give prepare.scaling.kind or prepare.scaling.from, not both: from applies the "
+                + "scaling another examples table recorded"),
+        Arguments.of(List.of("prepare.scaling.kind=standard", "prepare.scaling.multiply=2"),
+            "prepare.scaling.multiply and prepare.scaling.add apply to kind = linear only; kind "
+                + "= standard fits each feature's own offset and factor"),
         Arguments.of(List.of("prepare.scaling.kind=linear", "prepare.scaling.multiply=0"),
             "prepare.scaling.multiply must be non-zero, got 0"),
         Arguments.of(List.of("prepare.scaling.multiply=x"),

@@ -45,4 +45,25 @@ class FeatureScalingTest {
     assertThat(new FeatureScaling(FeatureScaling.Kind.LINEAR, 1.0, 0.5).isIdentity()).isFalse();
     assertThat(new FeatureScaling(FeatureScaling.Kind.LINEAR, 0.5, 0.0).isIdentity()).isFalse();
   }
+
+  @Test
+  void aFittedScalingMapsEachFeatureByItsOwnStatisticsAndAConstantOneToZero() {
+    double[] mean = {10, 5};
+    double[] std = {2, 0};
+    double[] min = {4, 5};
+    double[] max = {20, 5};
+    FeatureScaling standard = FeatureScaling.fit(FeatureScaling.Kind.STANDARD, mean, std, min,
+        max, 30);
+    assertThat(standard.apply(0, 14f)).isEqualTo(2f);
+    assertThat(standard.apply(1, 5f)).isZero();
+    assertThat(standard.apply(1, 7f)).as("factor 1 for a constant feature").isEqualTo(2f);
+    FeatureScaling minMax = FeatureScaling.fit(FeatureScaling.Kind.MIN_MAX, mean, std, min, max,
+        30);
+    assertThat(minMax.apply(0, 12f)).isEqualTo(0.5f);
+    assertThat(minMax.apply(1, 5f)).isZero();
+    assertThat(minMax.fittedRows()).isEqualTo(30);
+    assertThat(minMax.isIdentity()).isFalse();
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> minMax.apply(3f))
+        .hasMessage("MIN_MAX scaling differs per feature");
+  }
 }

@@ -2,10 +2,10 @@ package dev.sparkdistill.jobs.bench;
 
 import dev.sparkdistill.common.DistillException;
 import dev.sparkdistill.common.manifest.TableShape;
+import dev.sparkdistill.jobs.io.ArrayColumns;
 import dev.sparkdistill.jobs.io.OutputDirectory;
 import dev.sparkdistill.jobs.model.ShippedModel;
 import dev.sparkdistill.jobs.model.Teacher;
-import dev.sparkdistill.jobs.io.ArrayColumns;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;

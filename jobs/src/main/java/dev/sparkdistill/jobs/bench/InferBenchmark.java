@@ -1,18 +1,18 @@
 package dev.sparkdistill.jobs.bench;
 
-import dev.sparkdistill.jobs.infer.InferJob;
-import dev.sparkdistill.jobs.model.ShippedModel;
-import dev.sparkdistill.jobs.model.Teacher;
-import dev.sparkdistill.jobs.model.ScoringEngines;
 import dev.sparkdistill.common.config.ConfigLayers;
 import dev.sparkdistill.common.config.InferConfig;
+import dev.sparkdistill.common.config.TrainConfig;
 import dev.sparkdistill.common.loss.DistillationLoss;
 import dev.sparkdistill.common.manifest.TableShape;
 import dev.sparkdistill.common.model.ModelFactory;
 import dev.sparkdistill.common.model.ModelSpec;
-import dev.sparkdistill.common.config.TrainConfig;
+import dev.sparkdistill.jobs.infer.InferJob;
 import dev.sparkdistill.jobs.io.HadoopFiles;
 import dev.sparkdistill.jobs.io.OutputDirectory;
+import dev.sparkdistill.jobs.model.ScoringEngines;
+import dev.sparkdistill.jobs.model.ShippedModel;
+import dev.sparkdistill.jobs.model.Teacher;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintWriter;
@@ -25,9 +25,9 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.SparkSession;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.weights.WeightInit;
 import org.deeplearning4j.util.ModelSerializer;
 import org.nd4j.linalg.activations.Activation;
-import org.deeplearning4j.nn.weights.WeightInit;
 
 /**
  * Measures in one run: the infer job's rows/s (Parquet read and write included) against a bare

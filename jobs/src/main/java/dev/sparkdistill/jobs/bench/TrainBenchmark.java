@@ -1,8 +1,5 @@
 package dev.sparkdistill.jobs.bench;
 
-import dev.sparkdistill.jobs.train.TrainingInput;
-import dev.sparkdistill.jobs.train.TrainingEngine;
-import dev.sparkdistill.jobs.train.TrainJob;
 import dev.sparkdistill.common.config.TrainConfig;
 import dev.sparkdistill.common.data.Split;
 import dev.sparkdistill.common.manifest.TableShape;
@@ -11,6 +8,9 @@ import dev.sparkdistill.common.train.BatchMetrics;
 import dev.sparkdistill.common.train.EpochOrder;
 import dev.sparkdistill.common.train.Minibatches;
 import dev.sparkdistill.common.train.ViewReplay;
+import dev.sparkdistill.jobs.train.TrainJob;
+import dev.sparkdistill.jobs.train.TrainingEngine;
+import dev.sparkdistill.jobs.train.TrainingInput;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,5 +1,7 @@
 package dev.sparkdistill.jobs.model;
 
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
 import dev.sparkdistill.common.DistillException;
 import dev.sparkdistill.common.manifest.TableShape;
 import dev.sparkdistill.common.model.ConvolutionHelpers;
@@ -16,8 +18,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
-import ai.onnxruntime.OrtException;
-import ai.onnxruntime.OrtSession;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;

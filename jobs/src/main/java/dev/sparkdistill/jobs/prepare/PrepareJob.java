@@ -2,6 +2,7 @@ package dev.sparkdistill.jobs.prepare;
 
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.element_at;
 import static org.apache.spark.sql.functions.expr;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.max;
@@ -24,6 +25,7 @@ import dev.sparkdistill.common.manifest.TableShape;
 import dev.sparkdistill.common.targets.ScoringSplits;
 import dev.sparkdistill.jobs.SparkPhases;
 import dev.sparkdistill.jobs.io.HadoopFiles;
+import dev.sparkdistill.jobs.io.InputTable;
 import dev.sparkdistill.jobs.io.OutputClaim;
 import dev.sparkdistill.jobs.io.OutputDirectory;
 import java.time.Instant;
@@ -35,12 +37,12 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.TreeMap;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.spark.sql.api.java.UDF1;
-import org.apache.spark.sql.api.java.UDF2;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.api.java.UDF1;
+import org.apache.spark.sql.api.java.UDF2;
 import org.apache.spark.sql.expressions.UserDefinedFunction;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.storage.StorageLevel;
@@ -105,9 +107,12 @@ public final class PrepareJob {
       failOnTooManyRejected(spark, parsedTally, rejected, out);
       failOnNoUsableRows(spark, parsedTally, rejected, out);
 
-      Dataset<Row> examples = scale(keepLabels(carveValidation(
+      Dataset<Row> unscaled = keepLabels(carveValidation(
           checked.filter(col(ParsedRows.REASON).isNull())
-              .select(ParsedRows.ID, ParsedRows.FEATURES, ParsedRows.LABEL, ParsedRows.SPLIT))));
+              .select(ParsedRows.ID, ParsedRows.FEATURES, ParsedRows.LABEL, ParsedRows.SPLIT)));
+      FeatureScaling scaling = fitScaling(spark, unscaled,
+          shape.stream().reduce(1, Math::multiplyExact));
+      Dataset<Row> examples = scale(unscaled, scaling);
       SparkPhases.run(spark, "prepare: writing " + parsedTally.written() + " examples to "
           + out.path(), () -> out.write("examples table", () -> examples.write()
               .mode("overwrite").partitionBy(ParsedRows.SPLIT)
@@ -120,7 +125,7 @@ public final class PrepareJob {
       ExamplesManifest manifest = new ExamplesManifest(ExamplesManifest.SCHEMA_VERSION,
           ExamplesManifest.KIND, ProjectVersion.get(), started, Instant.now().toString(), shape,
           shape.stream().reduce(1, Math::multiplyExact), classCount, classNames(classCount),
-          config.scaling(), source, written.toCounts(),
+          scaling, source, written.toCounts(),
           new ExamplesManifest.SplitPolicy(config.carvesValidation(),
               config.carvesValidation() ? config.validationFraction() : 0,
               config.labeledFraction(), config.seed()),
@@ -347,13 +352,70 @@ public final class PrepareJob {
     }, DataTypes.BooleanType);
   }
 
-  private Dataset<Row> scale(Dataset<Row> examples) {
+  /**
+   * The configured scaling, fitted when its kind is fitted: each feature's mean, population
+   * standard deviation, minimum and maximum over the labeled rows of the training split, in one
+   * distributed pass (Spark ML's Summarizer), so validation and test rows never shape it.
+   */
+  private FeatureScaling fitScaling(SparkSession spark, Dataset<Row> examples, int features) {
+    if (!config.scalingFrom().isEmpty()) {
+      FeatureScaling recorded = InputTable.complete(config.scalingFrom(),
+          "prepare.scaling.from", "examples table", "prepare the training data first",
+          spark.sparkContext().hadoopConfiguration()).manifest(ExamplesManifest.class).scaling();
+      if (recorded.kind().fitted() && recorded.offsets().size() != features) {
+        throw new DistillException("prepare.scaling.from = " + config.scalingFrom() + " was "
+            + "fitted on " + recorded.offsets().size() + " features; these rows have "
+            + features);
+      }
+      LOG.info("applying the {} scaling recorded in {}", Settings.spelling(recorded.kind()),
+          config.scalingFrom());
+      return recorded;
+    }
     FeatureScaling scaling = config.scaling();
+    if (!scaling.kind().fitted()) {
+      return scaling;
+    }
+    String kind = Settings.spelling(scaling.kind());
+    Row stats = SparkPhases.run(spark, "prepare: fitting " + kind + " scaling on the labeled "
+        + "training rows", () -> examples
+        .filter(col(ParsedRows.SPLIT).equalTo(Split.TRAIN.value())
+            .and(col(ParsedRows.LABEL).isNotNull()))
+        .select(org.apache.spark.ml.functions.array_to_vector(col(ParsedRows.FEATURES)).as("v"))
+        .select(org.apache.spark.ml.stat.Summarizer.metrics("mean", "variance", "min", "max",
+            "count").summary(col("v")).as("s"))
+        .select("s.*").first());
+    long rows = stats.isNullAt(4) ? 0 : stats.getLong(4);
+    if (rows == 0) {
+      throw new DistillException("prepare.scaling.kind = " + kind + " is fitted on the labeled "
+          + "rows of the training split, and there are none");
+    }
+    double[] variance = ((org.apache.spark.ml.linalg.Vector) stats.get(1)).toArray();
+    double[] std = new double[variance.length];
+    for (int i = 0; i < std.length; i++) {
+      // Summarizer's variance is the sample's (n - 1); the scaling uses the population's.
+      std[i] = Math.sqrt(Math.max(0, variance[i] * (rows - 1) / rows));
+    }
+    FeatureScaling fitted = FeatureScaling.fit(scaling.kind(),
+        ((org.apache.spark.ml.linalg.Vector) stats.get(0)).toArray(), std,
+        ((org.apache.spark.ml.linalg.Vector) stats.get(2)).toArray(),
+        ((org.apache.spark.ml.linalg.Vector) stats.get(3)).toArray(), rows);
+    LOG.info("{} scaling fitted on {} labeled training rows", kind, rows);
+    return fitted;
+  }
+
+  private static Dataset<Row> scale(Dataset<Row> examples, FeatureScaling scaling) {
     if (scaling.isIdentity()) {
       return examples;
     }
-    return examples.withColumn(ParsedRows.FEATURES, expr("transform(features, x -> CAST(x * "
-        + scaling.multiply() + "D + " + scaling.add() + "D AS FLOAT))"));
+    if (!scaling.kind().fitted()) {
+      return examples.withColumn(ParsedRows.FEATURES, expr("transform(features, x -> CAST(x * "
+          + scaling.multiply() + "D + " + scaling.add() + "D AS FLOAT))"));
+    }
+    Column offsets = lit(scaling.offsets().stream().mapToDouble(Double::doubleValue).toArray());
+    Column factors = lit(scaling.factors().stream().mapToDouble(Double::doubleValue).toArray());
+    return examples.withColumn(ParsedRows.FEATURES, org.apache.spark.sql.functions.transform(
+        col(ParsedRows.FEATURES), (x, i) -> x.minus(element_at(offsets, i.plus(1)))
+            .multiply(element_at(factors, i.plus(1))).cast(DataTypes.FloatType)));
   }
 
   /** Counts the rows in the written files and checks input = written + rejected. */

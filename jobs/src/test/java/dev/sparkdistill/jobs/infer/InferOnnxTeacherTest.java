@@ -4,7 +4,6 @@ import static dev.sparkdistill.jobs.io.ArrayColumns.floats;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.sparkdistill.jobs.bench.OnnxBenchmark;
 import dev.sparkdistill.common.DistillException;
 import dev.sparkdistill.common.config.ConfigLayers;
 import dev.sparkdistill.common.config.InferConfig;
@@ -16,6 +15,7 @@ import dev.sparkdistill.common.model.ModelFactory;
 import dev.sparkdistill.common.model.ModelSpec;
 import dev.sparkdistill.common.onnx.OnnxExporter;
 import dev.sparkdistill.jobs.SparkTestBase;
+import dev.sparkdistill.jobs.bench.OnnxBenchmark;
 import dev.sparkdistill.jobs.model.ShippedModel;
 import dev.sparkdistill.jobs.train.TrainJob;
 import java.io.IOException;

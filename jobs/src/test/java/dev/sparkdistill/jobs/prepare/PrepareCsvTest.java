@@ -51,6 +51,105 @@ class PrepareCsvTest extends SparkTestBase {
     return file;
   }
 
+  /**
+   * Features on wildly different scales (0.1 to 1,700, one constant, one negative), some rows
+   * unlabeled, a validation share carved from train, and a test file: standard scaling is fitted
+   * on the labeled training rows alone, checked against a two-pass reference over exactly those
+   * rows, and applied to every split; min-max maps those rows onto [0, 1].
+   */
+  @Test
+  void fitsStandardAndMinMaxScalingOnTheLabeledTrainingRowsAndAppliesThemEverywhere()
+      throws IOException {
+    java.util.Random random = new java.util.Random(7);
+    Map<String, double[]> raw = new java.util.HashMap<>();
+    StringBuilder train = new StringBuilder("id,label,f0,f1,f2,f3\n");
+    StringBuilder test = new StringBuilder("id,label,f0,f1,f2,f3\n");
+    for (int i = 0; i < 80; i++) {
+      // Values a float holds exactly: prepare parses features as floats.
+      double[] x = {(float) (0.1 + 0.8 * random.nextDouble()),
+          (float) (100 + 1600 * random.nextDouble()), 5, (float) (-50 * random.nextDouble())};
+      String id = (i < 60 ? "t" : "s") + i;
+      raw.put(id, x);
+      String label = i < 60 && i % 5 == 0 ? "" : Integer.toString(i % 2);
+      (i < 60 ? train : test).append(id).append(',').append(label).append(',')
+          .append(x[0]).append(',').append(x[1]).append(',').append(x[2]).append(',')
+          .append(x[3]).append('\n');
+    }
+    Path trainFile = write("scaled/train.csv", train.toString());
+    Path testFile = write("scaled/test.csv", test.toString());
+
+    for (String kind : List.of("standard", "min-max")) {
+      Path output = tmp.resolve("examples-" + kind);
+      ExamplesManifest manifest = new PrepareJob(config("prepare.format=csv",
+          "prepare.output=" + output, "prepare.input.train=" + trainFile,
+          "prepare.input.test=" + testFile, "prepare.csv.id-column=id",
+          "prepare.class-count=2", "prepare.validation-fraction=0.25",
+          "prepare.scaling.kind=" + kind)).run(spark);
+      List<Row> rows = spark.read().parquet(output.toString()).collectAsList();
+      List<String> fitIds = rows.stream().filter(r -> r.getAs("split").equals("train")
+          && r.getAs("label") != null).map(r -> r.<String>getAs("id")).toList();
+      assertThat(rows.stream().map(r -> r.<String>getAs("split")).distinct())
+          .containsExactlyInAnyOrder("train", "validation", "test");
+      assertThat(fitIds).hasSizeBetween(30, 45);
+
+      double[] offset = new double[4];
+      double[] factor = new double[4];
+      for (int f = 0; f < 4; f++) {
+        final int feature = f;
+        double[] values = fitIds.stream().mapToDouble(id -> raw.get(id)[feature]).toArray();
+        if (kind.equals("standard")) {
+          double mean = java.util.Arrays.stream(values).sum() / values.length;
+          double squares = java.util.Arrays.stream(values).map(v -> (v - mean) * (v - mean))
+              .sum();
+          double std = Math.sqrt(squares / values.length);
+          offset[f] = mean;
+          factor[f] = std > 0 ? 1 / std : 1;
+        } else {
+          double min = java.util.Arrays.stream(values).min().orElseThrow();
+          double max = java.util.Arrays.stream(values).max().orElseThrow();
+          offset[f] = min;
+          factor[f] = max > min ? 1 / (max - min) : 1;
+        }
+      }
+      assertThat(manifest.scaling().fittedRows()).isEqualTo(fitIds.size());
+      for (int f = 0; f < 4; f++) {
+        assertThat(manifest.scaling().offsets().get(f)).isCloseTo(offset[f],
+            org.assertj.core.api.Assertions.within(1e-9 * Math.max(1, Math.abs(offset[f]))));
+      }
+      for (Row row : rows) {
+        double[] x = raw.get(row.<String>getAs("id"));
+        List<Float> stored = row.getList(row.fieldIndex("features"));
+        for (int f = 0; f < 4; f++) {
+          double expected = (x[f] - offset[f]) * factor[f];
+          assertThat((double) stored.get(f)).as(kind + " feature " + f + " of " + row)
+              .isCloseTo(expected, org.assertj.core.api.Assertions.within(
+                  1e-5 * Math.max(1, Math.abs(expected))));
+        }
+        assertThat(stored.get(2)).as("the constant feature").isZero();
+      }
+      if (kind.equals("standard")) {
+        // New rows to predict, prepared alone, scaled as the training rows were, not refitted.
+        Path fresh = tmp.resolve("fresh");
+        ExamplesManifest applied = new PrepareJob(config("prepare.format=csv",
+            "prepare.output=" + fresh, "prepare.input.train=" + testFile,
+            "prepare.csv.id-column=id", "prepare.class-count=2",
+            "prepare.validation-fraction=0", "prepare.scaling.from=" + output)).run(spark);
+        assertThat(applied.scaling()).isEqualTo(manifest.scaling());
+        for (Row row : spark.read().parquet(fresh.toString()).collectAsList()) {
+          double[] x = raw.get(row.<String>getAs("id"));
+          assertThat((double) row.<Float>getList(row.fieldIndex("features")).get(1))
+              .isCloseTo((x[1] - offset[1]) * factor[1],
+                  org.assertj.core.api.Assertions.within(1e-5));
+        }
+      }
+      if (kind.equals("min-max")) {
+        assertThat(rows.stream().filter(r -> fitIds.contains(r.<String>getAs("id")))
+            .flatMap(r -> r.<Float>getList(r.fieldIndex("features")).stream()))
+            .allMatch(v -> v >= 0f && v <= 1.000001f).contains(0f);
+      }
+    }
+  }
+
   @Test
   void rejectsEveryKindOfBadRowWithItsReasonAndKeepsTheRest() throws IOException {
     Path input = write("in/train.csv", PLANTED);

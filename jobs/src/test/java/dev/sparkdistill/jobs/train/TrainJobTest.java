@@ -8,14 +8,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.sparkdistill.jobs.bench.TrainBenchmark;
 import dev.sparkdistill.common.DistillException;
-import dev.sparkdistill.common.config.InvalidConfigException;
 import dev.sparkdistill.common.config.ConfigLayers;
+import dev.sparkdistill.common.config.InvalidConfigException;
 import dev.sparkdistill.common.config.TrainConfig;
 import dev.sparkdistill.common.manifest.ModelManifest;
 import dev.sparkdistill.common.manifest.TrainingLogEntry;
 import dev.sparkdistill.jobs.SparkTestBase;
+import dev.sparkdistill.jobs.bench.TrainBenchmark;
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;

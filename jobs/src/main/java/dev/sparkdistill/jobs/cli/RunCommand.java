@@ -31,8 +31,11 @@ import picocli.CommandLine.Spec;
 final class RunCommand implements Callable<Integer> {
   private static final Logger LOG = LoggerFactory.getLogger(RunCommand.class);
 
-  static final JobCatalog.Job<RunConfig> RUN = new JobCatalog.Job<>("run",
-      List.of(RunConfig.SECTION), RunConfig::from, RunCommand::runSteps);
+  /** The pipeline's steps, each with its config validated. */
+  record Pipeline(RunConfig config, List<JobCatalog.Ready<?>> steps) {}
+
+  static final JobCatalog.Job<Pipeline> RUN = new JobCatalog.Job<>("run",
+      List.of(RunConfig.SECTION), RunCommand::pipeline, RunCommand::runSteps);
 
   @Mixin
   JobOptions options;
@@ -46,11 +49,11 @@ final class RunCommand implements Callable<Integer> {
   }
 
   /**
-   * Every step's config is resolved and validated before the first step starts, so a typo in
-   * the last step fails the pipeline at once; then the steps run in order on the one session,
-   * and a step's failure ends the pipeline naming the step.
+   * Every step's config resolved and validated, as the typed config of {@code run}: so it
+   * happens before Spark starts, and a typo in the last step fails the pipeline at once.
    */
-  private static void runSteps(SparkSession spark, RunConfig config, PrintWriter out) {
+  private static Pipeline pipeline(com.typesafe.config.Config resolved) {
+    RunConfig config = RunConfig.from(resolved);
     config.deprecations().forEach(LOG::warn);
     List<RunConfig.Step> steps = config.steps();
     List<JobCatalog.Ready<?>> ready = new ArrayList<>();
@@ -63,6 +66,13 @@ final class RunCommand implements Callable<Integer> {
         throw failed(name(i, steps), e);
       }
     }
+    return new Pipeline(config, List.copyOf(ready));
+  }
+
+  /** The steps in order on the one session; a step's failure ends the pipeline naming it. */
+  private static void runSteps(SparkSession spark, Pipeline pipeline, PrintWriter out) {
+    List<RunConfig.Step> steps = pipeline.config().steps();
+    List<JobCatalog.Ready<?>> ready = pipeline.steps();
     StringBuilder times = new StringBuilder("pipeline complete; wall time per step:\n");
     for (int i = 0; i < steps.size(); i++) {
       String step = name(i, steps);

@@ -2,22 +2,18 @@ package dev.sparkdistill.jobs.prepare;
 
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
-import static org.apache.spark.sql.functions.element_at;
 import static org.apache.spark.sql.functions.expr;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.max;
-import static org.apache.spark.sql.functions.udf;
 import static org.apache.spark.sql.functions.when;
 
 import dev.sparkdistill.common.DistillException;
 import dev.sparkdistill.common.ProjectVersion;
 import dev.sparkdistill.common.config.PrepareConfig;
 import dev.sparkdistill.common.config.Settings;
-import dev.sparkdistill.common.config.WriteMode;
 import dev.sparkdistill.common.data.FeatureScaling;
 import dev.sparkdistill.common.data.RejectReason;
 import dev.sparkdistill.common.data.Split;
-import dev.sparkdistill.common.data.SplitDraw;
 import dev.sparkdistill.common.manifest.ExamplesManifest;
 import dev.sparkdistill.common.manifest.InputFingerprint;
 import dev.sparkdistill.common.manifest.RowTally;
@@ -30,7 +26,6 @@ import dev.sparkdistill.jobs.io.OutputClaim;
 import dev.sparkdistill.jobs.io.OutputDirectory;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -41,10 +36,6 @@ import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.api.java.UDF1;
-import org.apache.spark.sql.api.java.UDF2;
-import org.apache.spark.sql.expressions.UserDefinedFunction;
-import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.storage.StorageLevel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -62,8 +53,6 @@ import org.slf4j.LoggerFactory;
 public final class PrepareJob {
   private static final Logger LOG = LoggerFactory.getLogger(PrepareJob.class);
   private static final String CODE = "code";
-  /** Rank accuracy of the per-class sampling thresholds: within 1/ACCURACY of a class's size. */
-  private static final int ACCURACY = 100_000;
 
   private final PrepareConfig config;
 
@@ -107,12 +96,14 @@ public final class PrepareJob {
       failOnTooManyRejected(spark, parsedTally, rejected, out);
       failOnNoUsableRows(spark, parsedTally, rejected, out);
 
-      Dataset<Row> unscaled = keepLabels(carveValidation(
-          checked.filter(col(ParsedRows.REASON).isNull())
-              .select(ParsedRows.ID, ParsedRows.FEATURES, ParsedRows.LABEL, ParsedRows.SPLIT)));
+      Dataset<Row> usable = checked.filter(col(ParsedRows.REASON).isNull())
+          .select(ParsedRows.ID, ParsedRows.FEATURES, ParsedRows.LABEL, ParsedRows.SPLIT);
+      Dataset<Row> unscaled = ExampleDatasets.keepLabels(config.carvesValidation()
+          ? ExampleDatasets.carveValidation(usable, config.validationFraction(), config.seed())
+          : usable, config.labeledFraction(), config.seed());
       FeatureScaling scaling = fitScaling(spark, unscaled,
           shape.stream().reduce(1, Math::multiplyExact));
-      Dataset<Row> examples = scale(unscaled, scaling);
+      Dataset<Row> examples = ExampleDatasets.scale(unscaled, scaling);
       SparkPhases.run(spark, "prepare: writing " + parsedTally.written() + " examples to "
           + out.path(), () -> out.write("examples table", () -> examples.write()
               .mode("overwrite").partitionBy(ParsedRows.SPLIT)
@@ -305,53 +296,6 @@ public final class PrepareJob {
             .parquet(out.child("_rejected").toString())));
   }
 
-  /** Moves a seeded share of each class's training rows to the validation split. */
-  private Dataset<Row> carveValidation(Dataset<Row> examples) {
-    if (!config.carvesValidation()) {
-      return examples;
-    }
-    Column train = col(ParsedRows.SPLIT).equalTo(Split.TRAIN.value());
-    UserDefinedFunction chosen = drawBelowThreshold(examples.filter(train), SplitDraw.VALIDATION,
-        config.validationFraction());
-    return examples.withColumn(ParsedRows.SPLIT,
-        when(train.and(chosen.apply(col(ParsedRows.ID), col(ParsedRows.LABEL))),
-            lit(Split.VALIDATION.value())).otherwise(col(ParsedRows.SPLIT)));
-  }
-
-  /** Keeps the labels of a seeded share of each class's training rows; the rest lose them. */
-  private Dataset<Row> keepLabels(Dataset<Row> examples) {
-    if (config.labeledFraction() >= 1.0) {
-      return examples;
-    }
-    Column labeledTrain = col(ParsedRows.SPLIT).equalTo(Split.TRAIN.value())
-        .and(col(ParsedRows.LABEL).isNotNull());
-    UserDefinedFunction kept = drawBelowThreshold(examples.filter(labeledTrain),
-        SplitDraw.LABELED, config.labeledFraction());
-    return examples.withColumn(ParsedRows.LABEL,
-        when(labeledTrain.and(kept.apply(col(ParsedRows.ID), col(ParsedRows.LABEL)).unary_$bang()),
-            lit(null).cast(DataTypes.IntegerType)).otherwise(col(ParsedRows.LABEL)));
-  }
-
-  /**
-   * A (id, label) -> boolean function that is true for about {@code fraction} of each label's
-   * rows in {@code rows}: those whose seeded draw lies below the label's draw quantile.
-   */
-  private UserDefinedFunction drawBelowThreshold(Dataset<Row> rows, String salt,
-      double fraction) {
-    long seed = config.seed();
-    UserDefinedFunction draw = udf((UDF1<String, Double>)
-        id -> SplitDraw.unit(seed, salt, id), DataTypes.DoubleType);
-    Map<Integer, Double> thresholds = new HashMap<>();
-    rows.withColumn("u", draw.apply(col(ParsedRows.ID))).groupBy(ParsedRows.LABEL)
-        .agg(expr("percentile_approx(u, " + fraction + ", " + ACCURACY + ")"))
-        .collectAsList()
-        .forEach(r -> thresholds.put(r.isNullAt(0) ? null : r.getInt(0), r.getDouble(1)));
-    return udf((UDF2<String, Integer, Boolean>) (id, label) -> {
-      Double threshold = thresholds.get(label);
-      return threshold != null && SplitDraw.unit(seed, salt, id) <= threshold;
-    }, DataTypes.BooleanType);
-  }
-
   /**
    * The configured scaling, fitted when its kind is fitted: each feature's mean, population
    * standard deviation, minimum and maximum over the labeled rows of the training split, in one
@@ -401,21 +345,6 @@ public final class PrepareJob {
         ((org.apache.spark.ml.linalg.Vector) stats.get(3)).toArray(), rows);
     LOG.info("{} scaling fitted on {} labeled training rows", kind, rows);
     return fitted;
-  }
-
-  private static Dataset<Row> scale(Dataset<Row> examples, FeatureScaling scaling) {
-    if (scaling.isIdentity()) {
-      return examples;
-    }
-    if (!scaling.kind().fitted()) {
-      return examples.withColumn(ParsedRows.FEATURES, expr("transform(features, x -> CAST(x * "
-          + scaling.multiply() + "D + " + scaling.add() + "D AS FLOAT))"));
-    }
-    Column offsets = lit(scaling.offsets().stream().mapToDouble(Double::doubleValue).toArray());
-    Column factors = lit(scaling.factors().stream().mapToDouble(Double::doubleValue).toArray());
-    return examples.withColumn(ParsedRows.FEATURES, org.apache.spark.sql.functions.transform(
-        col(ParsedRows.FEATURES), (x, i) -> x.minus(element_at(offsets, i.plus(1)))
-            .multiply(element_at(factors, i.plus(1))).cast(DataTypes.FloatType)));
   }
 
   /** Counts the rows in the written files and checks input = written + rejected. */

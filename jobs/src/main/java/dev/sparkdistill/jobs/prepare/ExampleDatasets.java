@@ -1,0 +1,93 @@
+package dev.sparkdistill.jobs.prepare;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.element_at;
+import static org.apache.spark.sql.functions.expr;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.udf;
+import static org.apache.spark.sql.functions.when;
+
+import dev.sparkdistill.common.data.FeatureScaling;
+import dev.sparkdistill.common.data.Split;
+import dev.sparkdistill.common.data.SplitDraw;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.api.java.UDF1;
+import org.apache.spark.sql.api.java.UDF2;
+import org.apache.spark.sql.expressions.UserDefinedFunction;
+import org.apache.spark.sql.types.DataTypes;
+
+/**
+ * What {@code prepare} does to the usable rows before writing them, as functions from rows of
+ * (id, features, label, split) to rows of the same columns: the validation carve, the labeled
+ * share and the scaling. Each is seeded by the row's id, so a rerun, a retried task or another
+ * partitioning gives the same rows.
+ */
+final class ExampleDatasets {
+  /** Rank accuracy of the per-class sampling thresholds: within 1/ACCURACY of a class's size. */
+  private static final int ACCURACY = 100_000;
+
+  private ExampleDatasets() {}
+
+  /** Moves {@code fraction} of each class's training rows to the validation split. */
+  static Dataset<Row> carveValidation(Dataset<Row> examples, double fraction, long seed) {
+    Column train = col(ParsedRows.SPLIT).equalTo(Split.TRAIN.value());
+    UserDefinedFunction chosen = drawBelowThreshold(examples.filter(train), SplitDraw.VALIDATION,
+        fraction, seed);
+    return examples.withColumn(ParsedRows.SPLIT,
+        when(train.and(chosen.apply(col(ParsedRows.ID), col(ParsedRows.LABEL))),
+            lit(Split.VALIDATION.value())).otherwise(col(ParsedRows.SPLIT)));
+  }
+
+  /** Keeps the labels of {@code fraction} of each class's training rows; the rest lose them. */
+  static Dataset<Row> keepLabels(Dataset<Row> examples, double fraction, long seed) {
+    if (fraction >= 1.0) {
+      return examples;
+    }
+    Column labeledTrain = col(ParsedRows.SPLIT).equalTo(Split.TRAIN.value())
+        .and(col(ParsedRows.LABEL).isNotNull());
+    UserDefinedFunction kept = drawBelowThreshold(examples.filter(labeledTrain),
+        SplitDraw.LABELED, fraction, seed);
+    return examples.withColumn(ParsedRows.LABEL,
+        when(labeledTrain.and(kept.apply(col(ParsedRows.ID), col(ParsedRows.LABEL)).unary_$bang()),
+            lit(null).cast(DataTypes.IntegerType)).otherwise(col(ParsedRows.LABEL)));
+  }
+
+  /**
+   * A (id, label) -> boolean function that is true for about {@code fraction} of each label's
+   * rows in {@code rows}: those whose seeded draw lies below the label's draw quantile.
+   */
+  private static UserDefinedFunction drawBelowThreshold(Dataset<Row> rows, String salt,
+      double fraction, long seed) {
+    UserDefinedFunction draw = udf((UDF1<String, Double>)
+        id -> SplitDraw.unit(seed, salt, id), DataTypes.DoubleType);
+    Map<Integer, Double> thresholds = new HashMap<>();
+    rows.withColumn("u", draw.apply(col(ParsedRows.ID))).groupBy(ParsedRows.LABEL)
+        .agg(expr("percentile_approx(u, " + fraction + ", " + ACCURACY + ")"))
+        .collectAsList()
+        .forEach(r -> thresholds.put(r.isNullAt(0) ? null : r.getInt(0), r.getDouble(1)));
+    return udf((UDF2<String, Integer, Boolean>) (id, label) -> {
+      Double threshold = thresholds.get(label);
+      return threshold != null && SplitDraw.unit(seed, salt, id) <= threshold;
+    }, DataTypes.BooleanType);
+  }
+
+  /** The features as stored: {@code scaling} applied to every split's rows. */
+  static Dataset<Row> scale(Dataset<Row> examples, FeatureScaling scaling) {
+    if (scaling.isIdentity()) {
+      return examples;
+    }
+    if (!scaling.kind().fitted()) {
+      return examples.withColumn(ParsedRows.FEATURES, expr("transform(features, x -> CAST(x * "
+          + scaling.multiply() + "D + " + scaling.add() + "D AS FLOAT))"));
+    }
+    Column offsets = lit(scaling.offsets().stream().mapToDouble(Double::doubleValue).toArray());
+    Column factors = lit(scaling.factors().stream().mapToDouble(Double::doubleValue).toArray());
+    return examples.withColumn(ParsedRows.FEATURES, org.apache.spark.sql.functions.transform(
+        col(ParsedRows.FEATURES), (x, i) -> x.minus(element_at(offsets, i.plus(1)))
+            .multiply(element_at(factors, i.plus(1))).cast(DataTypes.FloatType)));
+  }
+}

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Runs the shaded application jar the way a user does, through {@code submit/distill} as a
  * separate process: its exit codes and one-line failures, the options it hands to
- * spark-submit, and every job on separate executor JVMs ({@code local-cluster}) on the
+ * spark-submit, and infer and train on separate executor JVMs ({@code local-cluster}) on the
  * Fashion-MNIST slice of the test resources. {@link StageFaultsIT} runs the real 70,000 images.
  */
 class DistillLauncherIT {
@@ -58,25 +58,21 @@ class DistillLauncherIT {
   }
 
   @Test
-  void trainsExportsScoresAndDistilsOnSeparateExecutorJvms() throws Exception {
+  void exportsScoresAndDistilsOnSeparateExecutorJvms() throws Exception {
     Path examples = tmp.resolve("examples");
     Result prepared = prepareSlice(examples);
     assertThat(prepared.exitCode()).as(prepared.stderr()).isZero();
     assertThat(prepared.stderr()).contains("tasks ran in the driver JVM");
 
-    // Two executor JVMs of one core each, started by Spark from the assembled jars.
+    // The teacher on the embedded Spark; everything after it on two executor JVMs of one core
+    // each, started by Spark from the assembled jars.
     String[] cluster = {"--", "--master", "local-cluster[2,1,1024]"};
     Path teacher = tmp.resolve("teacher");
-    Result trained = distill(concat(new String[] {"train", "--set", "train.input=" + examples,
-        "--set", "train.output=" + teacher, "--set", "train.alpha=0", "--set", "train.epochs=2",
+    Result trained = distill("train", "--set", "train.input=" + examples, "--set",
+        "train.output=" + teacher, "--set", "train.alpha=0", "--set", "train.epochs=2",
         "--set", "train.model.kind=cnn", "--set", "train.model.conv-channels=[4]",
-        "--set", "train.model.hidden=[16]"}, cluster));
+        "--set", "train.model.hidden=[16]");
     assertThat(trained.exitCode()).as(trained.stderr()).isZero();
-    assertThat(trained.stderr()).contains("2 executor JVM(s) besides the driver");
-    // Each executor names the native build it loaded from the application jar.
-    assertThat(executorLogs(trained.stderr())).containsPattern(
-        "ND4J backend CPU, build linux-x86_64(-onednn-avx2 \\(oneDNN on\\)| \\(oneDNN off\\))"
-            + " \\(BLAS ");
     assertThat(teacher.resolve("_SUCCESS")).exists();
 
     Path onnx = tmp.resolve("teacher.onnx");
@@ -104,7 +100,12 @@ class DistillLauncherIT {
         "--set", "train.output=" + student, "--set", "train.alpha=0.7", "--set",
         "train.epochs=1", "--set", "train.model.hidden=[16]"}, cluster));
     assertThat(distilled.exitCode()).as(distilled.stderr()).isZero();
-    assertThat(distilled.stderr()).contains("replaying the 2 views per row the teachers scored");
+    assertThat(distilled.stderr()).contains("replaying the 2 views per row the teachers scored")
+        .contains("2 executor JVM(s) besides the driver");
+    // Each executor names the native build it loaded from the application jar.
+    assertThat(executorLogs(distilled.stderr())).containsPattern(
+        "ND4J backend CPU, build linux-x86_64(-onednn-avx2 \\(oneDNN on\\)| \\(oneDNN off\\))"
+            + " \\(BLAS ");
     assertThat(student.resolve("_SUCCESS")).exists();
   }
 

@@ -141,7 +141,9 @@ class StageFaultsIT {
     Path model = shared.resolve("model");
     String[] train = concat(new String[] {"train", "--set", "train.input=" + examples, "--set",
         "train.output=" + model, "--set", "train.alpha=0", "--set", "train.epochs=3",
-        "--set", "train.model.hidden=[64]"}, CLUSTER);
+        "--set", "train.model.hidden=[64]",
+        // Large minibatches: epochs of a few seconds, the faults are what is tested here.
+        "--set", "train.spark.batch-size-per-worker=512"}, CLUSTER);
 
     Process first = start(train);
     awaitWhileAlive(first, () -> Files.exists(model.resolve("checkpoints/epoch-0001.zip")),

@@ -153,6 +153,15 @@ public final class PrepareJob {
       facts.addAll(HadoopFiles.facts(
           HadoopFiles.dataFiles(path, "prepare.idx." + split.value() + "-labels", conf)));
     });
+    if (!config.scalingFrom().isEmpty()) {
+      // The table whose scaling is applied is an input too: prepared again, it makes this
+      // output stale, so its manifest counts in the fingerprint.
+      InputTable.complete(config.scalingFrom(), "prepare.scaling.from", "examples table",
+          "prepare the training data first", conf);
+      inputs.put("scaling-from", config.scalingFrom());
+      facts.addAll(HadoopFiles.facts(HadoopFiles.dataFiles(config.scalingFrom() + "/"
+          + OutputDirectory.MANIFEST, "prepare.scaling.from", conf)));
+    }
     return new ExamplesManifest.Source(Settings.spelling(config.format()), inputs, facts.size(),
         InputFingerprint.of(facts));
   }

@@ -130,17 +130,28 @@ class PrepareCsvTest extends SparkTestBase {
       if (kind.equals("standard")) {
         // New rows to predict, prepared alone, scaled as the training rows were, not refitted.
         Path fresh = tmp.resolve("fresh");
-        ExamplesManifest applied = new PrepareJob(config("prepare.format=csv",
-            "prepare.output=" + fresh, "prepare.input.train=" + testFile,
-            "prepare.csv.id-column=id", "prepare.class-count=2",
-            "prepare.validation-fraction=0", "prepare.scaling.from=" + output)).run(spark);
+        String[] freshSettings = {"prepare.format=csv", "prepare.output=" + fresh,
+            "prepare.input.train=" + testFile, "prepare.csv.id-column=id",
+            "prepare.class-count=2", "prepare.validation-fraction=0",
+            "prepare.scaling.from=" + output};
+        ExamplesManifest applied = new PrepareJob(config(freshSettings)).run(spark);
         assertThat(applied.scaling()).isEqualTo(manifest.scaling());
+        assertThat(new PrepareJob(config(freshSettings)).run(spark)).as("a rerun is skipped")
+            .isEqualTo(applied);
         for (Row row : spark.read().parquet(fresh.toString()).collectAsList()) {
           double[] x = raw.get(row.<String>getAs("id"));
           assertThat((double) row.<Float>getList(row.fieldIndex("features")).get(1))
               .isCloseTo((x[1] - offset[1]) * factor[1],
                   org.assertj.core.api.Assertions.within(1e-5));
         }
+        // The training table prepared again: the rows scaled with its old fit are stale.
+        new PrepareJob(config("prepare.format=csv", "prepare.output=" + output,
+            "prepare.input.train=" + trainFile, "prepare.input.test=" + testFile,
+            "prepare.csv.id-column=id", "prepare.class-count=2",
+            "prepare.validation-fraction=0.25", "prepare.scaling.kind=" + kind,
+            "prepare.mode=overwrite")).run(spark);
+        assertThatThrownBy(() -> new PrepareJob(config(freshSettings)).run(spark))
+            .hasMessageContaining("made from other inputs or another config");
       }
       if (kind.equals("min-max")) {
         assertThat(rows.stream().filter(r -> fitIds.contains(r.<String>getAs("id")))

@@ -25,15 +25,37 @@ public final class Settings {
     return new InvalidConfigException(key + " must be " + allowed + ", got " + show(got));
   }
 
-  /** A value as messages and tables show it: strings quoted, whole numbers without ".0". */
+  /**
+   * A value as messages and tables show it: strings quoted, whole numbers without ".0", and line
+   * breaks and other control characters escaped, so a message stays one line.
+   */
   public static String show(Object value) {
     if (value instanceof String s) {
-      return "'" + s + "'";
+      return "'" + oneLine(s) + "'";
     }
     if (value instanceof Double d && d == Math.rint(d) && !Double.isInfinite(d)) {
       return Long.toString(d.longValue());
     }
-    return String.valueOf(value);
+    return oneLine(String.valueOf(value));
+  }
+
+  private static String oneLine(String text) {
+    StringBuilder out = new StringBuilder(text.length());
+    for (char c : text.toCharArray()) {
+      switch (c) {
+        case '\n' -> out.append("\\n");
+        case '\r' -> out.append("\\r");
+        case '\t' -> out.append("\\t");
+        default -> {
+          if (Character.isISOControl(c)) {
+            out.append(String.format("\\u%04x", (int) c));
+          } else {
+            out.append(c);
+          }
+        }
+      }
+    }
+    return out.toString();
   }
 
   private Object raw(String key) {

@@ -70,7 +70,7 @@ public final class Launcher {
 
   /** Distinct ids of a table the launcher wrote, counted by a Spark of this test JVM. */
   public static long distinctIds(Path table) {
-    SparkSession spark = testSpark();
+    SparkSession spark = SparkTestBase.localSpark("check");
     try {
       return spark.read().parquet(table.toString()).select("id").distinct().count();
     } finally {
@@ -84,7 +84,7 @@ public final class Launcher {
    * size, so that it reads as the original does.
    */
   public static void copies(Path examples, int copies, Path output) throws IOException {
-    SparkSession spark = testSpark();
+    SparkSession spark = SparkTestBase.localSpark("check");
     try {
       Dataset<Row> base = spark.read().parquet(examples.toString());
       Dataset<Row> all = base.withColumn("id", concat(col("id"), lit("#0")));
@@ -99,11 +99,5 @@ public final class Launcher {
     TableShape shape = ManifestJson.read(Files.readString(examples.resolve(
         OutputDirectory.MANIFEST)), TableShape.class, examples.toString());
     Files.writeString(output.resolve(OutputDirectory.MANIFEST), ManifestJson.write(shape));
-  }
-
-  private static SparkSession testSpark() {
-    return SparkSession.builder().master("local[2]").appName("check")
-        .config("spark.ui.enabled", "false").config("spark.driver.host", "127.0.0.1")
-        .config("spark.driver.bindAddress", "127.0.0.1").getOrCreate();
   }
 }

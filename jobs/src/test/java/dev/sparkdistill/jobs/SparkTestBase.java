@@ -22,9 +22,17 @@ public abstract class SparkTestBase {
 
   @BeforeAll
   static void startSpark() {
-    spark = SparkSession.builder()
+    spark = localSpark("spark-distill tests");
+  }
+
+  /**
+   * The local session every test uses, for classes that cannot extend this one (jqwik
+   * containers, helpers): two task threads, UI off, loopback only, few shuffle partitions.
+   */
+  public static SparkSession localSpark(String appName) {
+    return SparkSession.builder()
         .master("local[2]")
-        .appName("spark-distill tests")
+        .appName(appName)
         .config("spark.ui.enabled", "false")
         .config("spark.driver.host", "127.0.0.1")
         .config("spark.driver.bindAddress", "127.0.0.1")

@@ -43,14 +43,14 @@ public record RunConfig(List<Step> steps, List<String> deprecations) implements 
         line.append(" --config ").append(config);
       }
       settings.forEach(s -> line.append(" --set ").append(s));
-      mode.ifPresent(m -> line.append(" --mode ").append(m.name().toLowerCase(Locale.ROOT)));
+      mode.ifPresent(m -> line.append(" --mode ").append(Settings.spelling(m)));
       return line.toString();
     }
 
     /** The overrides with the mode applied to the job's own section last. */
     public List<String> settingsWithMode() {
       List<String> all = new ArrayList<>(settings);
-      all.add(job + ".mode=" + mode.orElse(WriteMode.REFRESH).name().toLowerCase(Locale.ROOT));
+      all.add(job + ".mode=" + Settings.spelling(mode.orElse(WriteMode.REFRESH)));
       return List.copyOf(all);
     }
   }
@@ -134,13 +134,16 @@ public record RunConfig(List<Step> steps, List<String> deprecations) implements 
     return name;
   }
 
+  /** A mode as {@link Settings#choice} reads one, the allowed spellings named in the refusal. */
   private static WriteMode writeMode(String key, Object value) {
+    List<String> allowed = new ArrayList<>();
     for (WriteMode mode : WriteMode.values()) {
-      if (mode.name().equalsIgnoreCase(String.valueOf(value))) {
+      if (Settings.spelling(mode).equals(String.valueOf(value).toLowerCase(Locale.ROOT))) {
         return mode;
       }
+      allowed.add(Settings.spelling(mode));
     }
-    throw Settings.invalid(key, "one of error, overwrite, refresh", value);
+    throw Settings.invalid(key, "one of " + String.join(", ", allowed), value);
   }
 
   /** The old form: a distill command line with --config, --set, --mode (and train's --resume). */
@@ -184,8 +187,7 @@ public record RunConfig(List<Step> steps, List<String> deprecations) implements 
       text.append(", set { ").append(String.join(", ", step.settings().stream()
           .map(RunConfig::hoconSetting).toList())).append(" }");
     }
-    step.mode().ifPresent(m -> text.append(", mode = ").append(m.name()
-        .toLowerCase(Locale.ROOT)));
+    step.mode().ifPresent(m -> text.append(", mode = ").append(Settings.spelling(m)));
     return text.append(" }").toString();
   }
 

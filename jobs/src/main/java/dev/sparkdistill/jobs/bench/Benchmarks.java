@@ -1,9 +1,8 @@
 package dev.sparkdistill.jobs.bench;
 
-import dev.sparkdistill.common.DistillException;
 import dev.sparkdistill.common.manifest.TableShape;
 import dev.sparkdistill.jobs.io.ArrayColumns;
-import dev.sparkdistill.jobs.io.OutputDirectory;
+import dev.sparkdistill.jobs.io.InputTable;
 import dev.sparkdistill.jobs.model.ShippedModel;
 import dev.sparkdistill.jobs.model.Teacher;
 import java.util.ArrayList;
@@ -23,9 +22,8 @@ final class Benchmarks {
 
   /** The shape of a complete examples table. */
   static TableShape shape(String examples, Configuration conf) {
-    return new OutputDirectory(examples, conf).completeManifest(TableShape.class)
-        .orElseThrow(() -> new DistillException("infer.input = " + examples + " is not a "
-            + "complete examples table (no _manifest.json and _SUCCESS); run prepare first"));
+    return InputTable.complete(examples, "infer.input", "examples table", "run prepare first",
+        conf).shape();
   }
 
   /**

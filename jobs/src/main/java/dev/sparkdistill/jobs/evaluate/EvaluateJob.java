@@ -4,7 +4,6 @@ import static dev.sparkdistill.jobs.io.ArrayColumns.floats;
 import static org.apache.spark.sql.functions.col;
 
 import dev.sparkdistill.common.DistillException;
-import dev.sparkdistill.common.config.ConfigRendering;
 import dev.sparkdistill.common.config.EvaluateConfig;
 import dev.sparkdistill.common.evaluate.EvaluationReport;
 import dev.sparkdistill.common.evaluate.EvaluationReport.ModelReport;
@@ -70,7 +69,6 @@ public final class EvaluateJob {
     Configuration conf = spark.sparkContext().hadoopConfiguration();
     InputTable input = InputTable.complete(config.input(), "evaluate.input",
         "examples or targets table", "run prepare first", conf);
-    String inputManifest = input.manifestText();
     TableShape shape = input.shape();
     List<String> names = new ArrayList<>(config.allModels().keySet());
     List<ShippedModel> models = new ArrayList<>();
@@ -83,17 +81,16 @@ public final class EvaluateJob {
 
     OutputDirectory out = new OutputDirectory(config.output(), conf);
     try (OutputClaim claim = out.claim("evaluate")) {
-      return write(spark, out, inputManifest, shape, names, models, digests);
+      return write(spark, out, input.digest(), shape, names, models, digests);
     } finally {
       ShippedModel.releaseAll();
     }
   }
 
-  private EvaluationReport write(SparkSession spark, OutputDirectory out, String inputManifest,
+  private EvaluationReport write(SparkSession spark, OutputDirectory out, String inputDigest,
       TableShape shape, List<String> names, List<ShippedModel> models,
       Map<String, String> digests) {
     Configuration conf = spark.sparkContext().hadoopConfiguration();
-    String inputDigest = ConfigRendering.sha256(inputManifest);
     Optional<EvaluationManifest> done = out.prepareForWrite(config.mode(),
         EvaluationManifest.class, previous -> previous.configDigest().equals(config.configDigest())
             && previous.inputManifestDigest().equals(inputDigest)

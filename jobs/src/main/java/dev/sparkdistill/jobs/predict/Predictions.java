@@ -38,6 +38,11 @@ final class Predictions implements Serializable {
   private final StructType schema;
   private final StructType input;
   private final CatalystRows columns;
+  private final int idAt;
+  private final int featuresAt;
+  private final int splitAt;
+  /** The batch column's position for incremental runs, else -1. */
+  private final int batchAt;
 
   /** @param input the schema of the rows to score, in the order above */
   Predictions(Broadcast<ShippedModel> model, TableShape shape, PredictConfig config,
@@ -51,6 +56,10 @@ final class Predictions implements Serializable {
     this.schema = outputSchema(input, topK, incremental);
     this.input = input;
     this.columns = CatalystRows.of(input);
+    this.idAt = columns.position("id");
+    this.featuresAt = columns.position("features");
+    this.splitAt = columns.position("split");
+    this.batchAt = incremental ? columns.position(config.batchColumn()) : -1;
   }
 
   /** One input row's values, copied out of Spark's reused row; the features go to the batch. */
@@ -95,18 +104,16 @@ final class Predictions implements Serializable {
   /** @param rows Spark's rows of the columns above */
   Iterator<Row> predict(Iterator<InternalRow> rows) {
     Teacher scorer = model.value().teacher();
-    List<StructField> passthrough = Arrays.asList(input.fields())
-        .subList(passthroughFrom(incremental), input.fields().length);
-    int from = passthroughFrom(incremental);
     List<java.util.function.Function<InternalRow, Object>> converters = java.util.stream.IntStream
-        .range(from, from + passthrough.size()).mapToObj(columns::external).toList();
+        .range(passthroughFrom(incremental), input.fields().length)
+        .mapToObj(columns::external).toList();
     return new Iterator<>() {
       private Iterator<Row> batch = Collections.emptyIterator();
 
       @Override
       public boolean hasNext() {
         if (!batch.hasNext() && rows.hasNext()) {
-          batch = predictBatch(rows, scorer, passthrough, converters).iterator();
+          batch = predictBatch(rows, scorer, converters).iterator();
         }
         return batch.hasNext();
       }
@@ -122,20 +129,19 @@ final class Predictions implements Serializable {
   }
 
   private List<Row> predictBatch(Iterator<InternalRow> rows, Teacher scorer,
-      List<StructField> passthrough,
       List<java.util.function.Function<InternalRow, Object>> converters) {
     List<Example> inputs = new ArrayList<>(batchSize);
     float[] features = new float[batchSize * featureCount];
     while (rows.hasNext() && inputs.size() < batchSize) {
       InternalRow row = rows.next();
-      System.arraycopy(columns.floats(row, 1), 0, features, inputs.size() * featureCount,
-          featureCount);
-      Object[] copied = new Object[passthrough.size()];
+      System.arraycopy(columns.floats(row, featuresAt), 0, features,
+          inputs.size() * featureCount, featureCount);
+      Object[] copied = new Object[converters.size()];
       for (int p = 0; p < copied.length; p++) {
         copied[p] = converters.get(p).apply(row);
       }
-      inputs.add(new Example(columns.string(row, 0), columns.string(row, 2),
-          incremental ? columns.string(row, 3) : null, copied));
+      inputs.add(new Example(columns.string(row, idAt), columns.string(row, splitAt),
+          batchAt < 0 ? null : columns.string(row, batchAt), copied));
     }
     int count = inputs.size();
     float[][] logits = scorer.logits(count == batchSize ? features

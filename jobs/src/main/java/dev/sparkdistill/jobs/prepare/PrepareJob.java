@@ -337,21 +337,21 @@ public final class PrepareJob {
         .select(org.apache.spark.ml.stat.Summarizer.metrics("mean", "variance", "min", "max",
             "count").summary(col("v")).as("s"))
         .select("s.*").first());
-    long rows = stats.isNullAt(4) ? 0 : stats.getLong(4);
+    long rows = stats.isNullAt(stats.fieldIndex("count")) ? 0 : stats.<Long>getAs("count");
     if (rows == 0) {
       throw new DistillException("prepare.scaling.kind = " + kind + " is fitted on the labeled "
           + "rows of the training split, and there are none");
     }
-    double[] variance = ((org.apache.spark.ml.linalg.Vector) stats.get(1)).toArray();
+    double[] variance = stats.<org.apache.spark.ml.linalg.Vector>getAs("variance").toArray();
     double[] std = new double[variance.length];
     for (int i = 0; i < std.length; i++) {
       // Summarizer's variance is the sample's (n - 1); the scaling uses the population's.
       std[i] = Math.sqrt(Math.max(0, variance[i] * (rows - 1) / rows));
     }
     FeatureScaling fitted = FeatureScaling.fit(scaling.kind(),
-        ((org.apache.spark.ml.linalg.Vector) stats.get(0)).toArray(), std,
-        ((org.apache.spark.ml.linalg.Vector) stats.get(2)).toArray(),
-        ((org.apache.spark.ml.linalg.Vector) stats.get(3)).toArray(), rows);
+        stats.<org.apache.spark.ml.linalg.Vector>getAs("mean").toArray(), std,
+        stats.<org.apache.spark.ml.linalg.Vector>getAs("min").toArray(),
+        stats.<org.apache.spark.ml.linalg.Vector>getAs("max").toArray(), rows);
     LOG.info("{} scaling fitted on {} labeled training rows", kind, rows);
     return fitted;
   }

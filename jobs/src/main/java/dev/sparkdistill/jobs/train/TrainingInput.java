@@ -69,7 +69,6 @@ public final class TrainingInput {
     Configuration conf = spark.sparkContext().hadoopConfiguration();
     InputTable input = InputTable.complete(location, "train.input",
         "examples or targets table", "run prepare or infer first", conf);
-    String manifestText = input.manifestText();
     TableShape shape = input.shape();
     TargetsManifest.Views views = null;
     Dataset<Row> stored = spark.read().parquet(location);
@@ -97,7 +96,7 @@ public final class TrainingInput {
           + VIEW_LOGITS + "' column; its columns are " + columns);
     }
     return new TrainingInput(location, table, stored, shape,
-        ConfigRendering.sha256(manifestText), teacher, views);
+        input.digest(), teacher, views);
   }
 
   /**

@@ -99,6 +99,14 @@ class DistillCliTest extends SparkTestBase {
   }
 
   @Test
+  void everyJobARunStepMayNameRunsFromTheCatalogUnderThatName() {
+    // RunConfig (common) lists the names; JobCatalog (jobs) holds the jobs: they must agree.
+    for (String name : dev.sparkdistill.common.config.RunConfig.JOBS) {
+      assertThat(JobCatalog.named(name).name()).isEqualTo(name);
+    }
+  }
+
+  @Test
   void checksEveryStepsConfigBeforeTheFirstStepRuns() throws Exception {
     Path input = tmp.resolve("train.csv");
     Files.writeString(input, "label,a\n0,1\n1,2\n");

@@ -36,10 +36,7 @@ class CsvPropertiesTest {
 
   @BeforeContainer
   static void startSpark() throws IOException {
-    spark = SparkSession.builder().master("local[2]").appName("csv properties")
-        .config("spark.ui.enabled", "false").config("spark.driver.host", "127.0.0.1")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .config("spark.sql.shuffle.partitions", "2").getOrCreate();
+    spark = dev.sparkdistill.jobs.SparkTestBase.localSpark("csv properties");
     dir = Files.createTempDirectory("csv-properties");
   }
 

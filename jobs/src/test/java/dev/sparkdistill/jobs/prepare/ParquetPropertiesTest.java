@@ -65,10 +65,7 @@ class ParquetPropertiesTest {
 
   @BeforeContainer
   static void startSpark() throws IOException {
-    spark = SparkSession.builder().master("local[2]").appName("parquet properties")
-        .config("spark.ui.enabled", "false").config("spark.driver.host", "127.0.0.1")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .config("spark.sql.shuffle.partitions", "2").getOrCreate();
+    spark = dev.sparkdistill.jobs.SparkTestBase.localSpark("parquet properties");
     dir = Files.createTempDirectory("parquet-properties");
   }
 

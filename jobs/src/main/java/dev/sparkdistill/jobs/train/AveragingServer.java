@@ -73,8 +73,6 @@ final class AveragingServer implements AutoCloseable {
       .newKeySet();
   private final BlockingQueue<Joined> joined = new LinkedBlockingQueue<>();
   private final CompletableFuture<Void> done;
-  /** Set once every worker has joined, before the rounds. */
-  private volatile boolean allJoined;
 
   /**
    * @param secret this run's secret, which the workers received with their task
@@ -174,7 +172,6 @@ final class AveragingServer implements AutoCloseable {
         count++;
       }
       // Every worker is in: no one else may connect, and a retried stage finds the port closed.
-      allJoined = true;
       closePort();
       for (int round = 0; round < rounds; round++) {
         List<WorkerState> states = new ArrayList<>(workers);
@@ -234,9 +231,9 @@ final class AveragingServer implements AutoCloseable {
    * for that. Empty when it succeeded or still runs.
    */
   java.util.Optional<Throwable> failureOnceTheStageFailed(java.time.Duration wait) {
-    if (!allJoined) {
-      close();
-    }
+    // Closing stops only what waits for workers (the port, handshakes, the join); the rounds'
+    // own connections are the workers' and end with their tasks.
+    close();
     try {
       done.get(wait.toMillis(), TimeUnit.MILLISECONDS);
       return java.util.Optional.empty();

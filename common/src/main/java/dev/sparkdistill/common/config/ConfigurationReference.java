@@ -33,7 +33,12 @@ public final class ConfigurationReference {
   public static List<Key> keys(String section) {
     Config reference = ConfigFactory.parseResources(RESOURCE);
     List<Map.Entry<String, ConfigValue>> leaves = new ArrayList<>();
-    collect(section, reference.getObject(section), leaves);
+    ConfigValue top = reference.root().get(section);
+    if (top.valueType() == ConfigValueType.OBJECT) {
+      collect(section, (ConfigObject) top, leaves);
+    } else {
+      leaves.add(Map.entry(section, top)); // a key of its own, such as batch
+    }
     leaves.sort(Comparator.comparingInt(e -> e.getValue().origin().lineNumber()));
     return leaves.stream().map(e -> new Key(e.getKey(), shown(e.getValue()),
         String.join(" ", e.getValue().origin().comments()).strip())).toList();

@@ -1,6 +1,7 @@
 package dev.sparkdistill.common.config;
 
 import com.typesafe.config.Config;
+import dev.sparkdistill.common.data.BatchName;
 import dev.sparkdistill.common.data.FeatureScaling;
 import dev.sparkdistill.common.data.Split;
 import java.io.Serializable;
@@ -14,6 +15,7 @@ public record PrepareConfig(
     SourceFormat format,
     String output,
     WriteMode mode,
+    String batch,
     Map<Split, String> inputs,
     Map<Split, String> idxLabels,
     String missingInputHint,
@@ -55,6 +57,7 @@ public record PrepareConfig(
         format,
         s.required(p + "output", "where to write the examples table (a directory)"),
         s.choice(p + "mode", WriteMode.class),
+        batch(s, p + "batch"),
         inputs,
         format == SourceFormat.IDX ? idxLabels : Map.of(),
         s.string(p + "input.missing-hint"),
@@ -71,6 +74,11 @@ public record PrepareConfig(
         s.fraction(p + "max-rejected-fraction", 0, 1, false),
         s.integerAtLeast(p + "rows-per-file", 1),
         ConfigRendering.digest(config, SECTION, "mode"));
+  }
+
+  private static String batch(Settings s, String key) {
+    String batch = s.string(key);
+    return batch.isEmpty() ? batch : BatchName.check(key, batch);
   }
 
   private static Map<Split, String> splitPaths(Settings s, String prefix, String suffix) {
@@ -139,6 +147,11 @@ public record PrepareConfig(
   /** The input of {@code split}, when one was given. */
   public Optional<String> input(Split split) {
     return Optional.ofNullable(inputs.get(split));
+  }
+
+  /** Whether this run adds one batch to a table of batches rather than writing a whole table. */
+  public boolean addsBatch() {
+    return !batch.isEmpty();
   }
 
   /** Whether the validation split is carved out of the training rows. */

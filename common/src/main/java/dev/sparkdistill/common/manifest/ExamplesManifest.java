@@ -22,7 +22,8 @@ public record ExamplesManifest(
     Source source,
     RowCounts rows,
     SplitPolicy splits,
-    String configDigest) {
+    String configDigest,
+    List<Batch> batches) {
 
   public static final int SCHEMA_VERSION = 1;
   public static final String KIND = "examples";
@@ -39,6 +40,24 @@ public record ExamplesManifest(
     public long total() {
       return labeled + unlabeled;
     }
+  }
+
+  /**
+   * One ingest batch of a table that {@code prepare.batch} runs built: its rows, where they came
+   * from, and the digest of the config that prepared it. A table written whole has none (null).
+   */
+  public record Batch(String name, String preparedAt, Source source, RowCounts rows,
+      String configDigest) {}
+
+  /** The batch named {@code name}, when this table holds it. */
+  public java.util.Optional<Batch> batch(String name) {
+    return batches == null ? java.util.Optional.empty()
+        : batches.stream().filter(b -> b.name().equals(name)).findFirst();
+  }
+
+  /** The names of the batches in the order they were added; empty for a table written whole. */
+  public List<String> batchNames() {
+    return batches == null ? List.of() : batches.stream().map(Batch::name).toList();
   }
 
   /** How the validation split and the labeled subset were drawn. */

@@ -27,6 +27,16 @@ public final class RowTally {
     return this;
   }
 
+  /** Adds counts as a manifest records them (another batch of the same table). */
+  public RowTally add(RowCounts counts) {
+    counts.bySplit().forEach((split, c) -> {
+      addWritten(split, true, c.labeled());
+      addWritten(split, false, c.unlabeled());
+    });
+    counts.rejectedByReason().forEach(this::addRejected);
+    return this;
+  }
+
   public long written() {
     return bySplit.values().stream().mapToLong(c -> c[0] + c[1]).sum();
   }

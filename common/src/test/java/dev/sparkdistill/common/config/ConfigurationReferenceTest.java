@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 class ConfigurationReferenceTest {
   private static final Path PAGE = Path.of("..", "docs", "configuration.md");
   private static final List<String> SECTIONS =
-      List.of("prepare", "train", "infer", "evaluate", "predict", "sweep", "run");
+      List.of("batch", "prepare", "train", "infer", "evaluate", "predict", "sweep", "run");
 
   @Test
   void theConfigurationPageShowsEveryKeyOfTheReferenceAsItIs() throws IOException {

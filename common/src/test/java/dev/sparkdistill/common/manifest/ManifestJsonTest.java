@@ -36,7 +36,8 @@ class ManifestJsonTest {
                 "test", new SplitCounts(4_000, 6_000)),
             Map.of("wrong_feature_count", 2L, "label_out_of_range", 1L)),
         new SplitPolicy(true, 0.1, 1.0, 42),
-        "sha256:" + "cd".repeat(32));
+        "sha256:" + "cd".repeat(32),
+        null);
   }
 
   @Test

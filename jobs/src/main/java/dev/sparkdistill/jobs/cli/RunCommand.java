@@ -23,13 +23,16 @@ import picocli.CommandLine.Spec;
             + "is validated before the first starts. A step whose output is already complete "
             + "for the same inputs and config skips itself, so rerunning after a failure resumes "
             + "where it stopped; a step whose inputs or config changed is rebuilt (each step "
-            + "runs with mode refresh unless it names one).",
+            + "runs with mode refresh unless it names one). --set batch=NAME (a scheduler's "
+            + "logical date) reaches every step's config, where ${batch} refers to it.",
         "Keys: section 'run' of the reference configuration."},
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {"0:every step succeeded or was already complete",
         "1:a step failed (its cause on stderr)", "2:bad usage"})
 final class RunCommand implements Callable<Integer> {
   private static final Logger LOG = LoggerFactory.getLogger(RunCommand.class);
+  /** The key of a scheduled run's batch, outside every section. */
+  private static final String BATCH = "batch";
 
   /** The pipeline's steps, each with its config validated. */
   record Pipeline(RunConfig config, List<JobCatalog.Ready<?>> steps) {}
@@ -56,12 +59,20 @@ final class RunCommand implements Callable<Integer> {
     RunConfig config = RunConfig.from(resolved);
     config.deprecations().forEach(LOG::warn);
     List<RunConfig.Step> steps = config.steps();
+    // A scheduled run's batch reaches every step's config, where ${batch} names it; a step's
+    // own settings come after it and win.
+    String batch = resolved.getString(BATCH);
     List<JobCatalog.Ready<?>> ready = new ArrayList<>();
     for (int i = 0; i < steps.size(); i++) {
       RunConfig.Step step = steps.get(i);
+      List<String> settings = new ArrayList<>();
+      if (!batch.isEmpty()) {
+        settings.add(BATCH + "=" + batch);
+      }
+      settings.addAll(step.settingsWithMode());
       try {
         ready.add(JobCatalog.named(step.job()).ready(JobRunner.resolve(
-            step.config().isEmpty() ? null : step.config(), step.settingsWithMode())));
+            step.config().isEmpty() ? null : step.config(), settings)));
       } catch (RuntimeException e) {
         throw failed(name(i, steps), e);
       }

@@ -57,6 +57,36 @@ final class ExampleDatasets {
   }
 
   /**
+   * Moves the training rows whose seeded draw is below {@code fraction} to the validation split:
+   * a rule of the row's id alone, so a batch's rows land where they would had they arrived with
+   * any other rows (the per-class quantiles of {@link #carveValidation} depend on the rows at
+   * hand).
+   */
+  static Dataset<Row> carveValidationByDraw(Dataset<Row> examples, double fraction, long seed) {
+    Column train = col(ParsedRows.SPLIT).equalTo(Split.TRAIN.value());
+    return examples.withColumn(ParsedRows.SPLIT,
+        when(train.and(drawBelow(SplitDraw.VALIDATION, fraction, seed)),
+            lit(Split.VALIDATION.value())).otherwise(col(ParsedRows.SPLIT)));
+  }
+
+  /** Keeps the labels of the training rows whose seeded draw is below {@code fraction}. */
+  static Dataset<Row> keepLabelsByDraw(Dataset<Row> examples, double fraction, long seed) {
+    if (fraction >= 1.0) {
+      return examples;
+    }
+    Column labeledTrain = col(ParsedRows.SPLIT).equalTo(Split.TRAIN.value())
+        .and(col(ParsedRows.LABEL).isNotNull());
+    return examples.withColumn(ParsedRows.LABEL,
+        when(labeledTrain.and(drawBelow(SplitDraw.LABELED, fraction, seed).unary_$bang()),
+            lit(null).cast(DataTypes.IntegerType)).otherwise(col(ParsedRows.LABEL)));
+  }
+
+  private static Column drawBelow(String salt, double fraction, long seed) {
+    return udf((UDF1<String, Boolean>) id -> SplitDraw.unit(seed, salt, id) < fraction,
+        DataTypes.BooleanType).apply(col(ParsedRows.ID));
+  }
+
+  /**
    * A (id, label) -> boolean function that is true for about {@code fraction} of each label's
    * rows in {@code rows}: those whose seeded draw lies below the label's draw quantile.
    */

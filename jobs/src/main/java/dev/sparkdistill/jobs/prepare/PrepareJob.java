@@ -9,8 +9,10 @@ import static org.apache.spark.sql.functions.when;
 
 import dev.sparkdistill.common.DistillException;
 import dev.sparkdistill.common.ProjectVersion;
+import dev.sparkdistill.common.config.ConfigRendering;
 import dev.sparkdistill.common.config.PrepareConfig;
 import dev.sparkdistill.common.config.Settings;
+import dev.sparkdistill.common.config.WriteMode;
 import dev.sparkdistill.common.data.FeatureScaling;
 import dev.sparkdistill.common.data.RejectReason;
 import dev.sparkdistill.common.data.Split;
@@ -31,7 +33,10 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -53,6 +58,9 @@ import org.slf4j.LoggerFactory;
 public final class PrepareJob {
   private static final Logger LOG = LoggerFactory.getLogger(PrepareJob.class);
   private static final String CODE = "code";
+  private static final String REJECTED = "_rejected";
+  private static final String EARLIER_ID = "earlier_id";
+  private static final String EARLIER_BATCH = "earlier_batch";
 
   private final PrepareConfig config;
 
@@ -66,7 +74,65 @@ public final class PrepareJob {
     OutputDirectory out = new OutputDirectory(config.output(), conf);
     ExamplesManifest.Source source = describeInputs(conf);
     try (OutputClaim claim = out.claim("prepare")) {
-      return write(spark, out, source, started);
+      return config.addsBatch() ? appendBatch(spark, out, source, started)
+          : write(spark, out, source, started);
+    }
+  }
+
+  /**
+   * The input rows parsed and checked, persisted until {@link #release}: every row once, with
+   * its reject reason (null for a usable row) and the reason's code.
+   */
+  private record Checked(Dataset<Row> rows, RowTally tally, int classCount, List<Integer> shape) {
+    Dataset<Row> usable() {
+      return rows.filter(col(ParsedRows.REASON).isNull())
+          .select(ParsedRows.ID, ParsedRows.FEATURES, ParsedRows.LABEL, ParsedRows.SPLIT);
+    }
+
+    Dataset<Row> rejected() {
+      return rows.filter(col(ParsedRows.REASON).isNotNull())
+          .select(ParsedRows.ID, ParsedRows.SPLIT, ParsedRows.REASON, ParsedRows.RAW,
+              ParsedRows.FEATURES, ParsedRows.LABEL);
+    }
+
+    void release() {
+      rows.unpersist();
+    }
+  }
+
+  /**
+   * Reads every input, checks each row and counts them; fails when too many rows, or all, are
+   * unusable, after writing them to {@code rejectedDir}.
+   *
+   * @param table the examples table a batch is added to: its shape and classes bind the rows,
+   *     and its ids may not come again
+   */
+  private Checked parseAndCheck(SparkSession spark, Optional<ExamplesManifest> table,
+      Path rejectedDir) {
+    OptionalInt knownClasses = table.map(t -> OptionalInt.of(t.classCount()))
+        .orElse(config.classCount() > 0 ? OptionalInt.of(config.classCount())
+            : OptionalInt.empty());
+    List<SourceRows> parts = readSplits(spark, knownClasses);
+    List<Integer> shape = commonShape(parts);
+    table.ifPresent(t -> checkShape(t, shape));
+    Dataset<Row> checked = checkIds(parts, table.isPresent() ? earlierIds(spark) : null)
+        .withColumn(CODE, expr("substring_index(reason, ':', 1)"))
+        .persist(StorageLevel.MEMORY_AND_DISK());
+    try {
+      List<Row> groups = SparkPhases.run(spark, "prepare: parsing and checking input rows",
+          () -> checked.groupBy(col(ParsedRows.SPLIT), col(CODE), col(ParsedRows.LABEL).isNull())
+              .agg(count(lit(1)), max(col(ParsedRows.LABEL))).collectAsList());
+      RowTally parsedTally = tally(groups);
+      LOG.info("read {} rows: {} usable, {} rejected {}", parsedTally.input(),
+          parsedTally.written(), parsedTally.rejected(), parsedTally.rejectedByReason());
+      Checked result = new Checked(checked, parsedTally, knownClasses.isPresent()
+          ? knownClasses.getAsInt() : classCount(groups), shape);
+      failOnTooManyRejected(spark, parsedTally, result.rejected(), rejectedDir);
+      failOnNoUsableRows(spark, parsedTally, result.rejected(), rejectedDir);
+      return result;
+    } catch (RuntimeException e) {
+      checked.unpersist();
+      throw e;
     }
   }
 
@@ -77,27 +143,12 @@ public final class PrepareJob {
       return done.get();
     }
 
-    List<SourceRows> parts = readSplits(spark);
-    List<Integer> shape = commonShape(parts);
-    Dataset<Row> checked = checkIds(parts)
-        .withColumn(CODE, expr("substring_index(reason, ':', 1)"))
-        .persist(StorageLevel.MEMORY_AND_DISK());
+    Checked checked = parseAndCheck(spark, Optional.empty(), out.child(REJECTED));
     try {
-      List<Row> groups = SparkPhases.run(spark, "prepare: parsing and checking input rows",
-          () -> checked.groupBy(col(ParsedRows.SPLIT), col(CODE), col(ParsedRows.LABEL).isNull())
-              .agg(count(lit(1)), max(col(ParsedRows.LABEL))).collectAsList());
-      RowTally parsedTally = tally(groups);
-      LOG.info("read {} rows: {} usable, {} rejected {}", parsedTally.input(),
-          parsedTally.written(), parsedTally.rejected(), parsedTally.rejectedByReason());
-      int classCount = classCount(groups);
-      Dataset<Row> rejected = checked.filter(col(ParsedRows.REASON).isNotNull())
-          .select(ParsedRows.ID, ParsedRows.SPLIT, ParsedRows.REASON, ParsedRows.RAW,
-              ParsedRows.FEATURES, ParsedRows.LABEL);
-      failOnTooManyRejected(spark, parsedTally, rejected, out);
-      failOnNoUsableRows(spark, parsedTally, rejected, out);
-
-      Dataset<Row> usable = checked.filter(col(ParsedRows.REASON).isNull())
-          .select(ParsedRows.ID, ParsedRows.FEATURES, ParsedRows.LABEL, ParsedRows.SPLIT);
+      RowTally parsedTally = checked.tally();
+      List<Integer> shape = checked.shape();
+      int classCount = checked.classCount();
+      Dataset<Row> usable = checked.usable();
       Dataset<Row> unscaled = ExampleDatasets.keepLabels(config.carvesValidation()
           ? ExampleDatasets.carveValidation(usable, config.validationFraction(), config.seed())
           : usable, config.labeledFraction(), config.seed());
@@ -111,8 +162,8 @@ public final class PrepareJob {
               .option("parquet.block.size", ScoringSplits.ROW_GROUP_BYTES)
               .option("mapreduce.fileoutputcommitter.marksuccessfuljobs", "false")
               .parquet(out.path().toString())));
-      writeRejected(spark, rejected, out);
-      RowTally written = countWritten(spark, out, parsedTally);
+      writeRejected(spark, checked.rejected(), out.child(REJECTED));
+      RowTally written = countWritten(spark, out.path(), parsedTally);
       ExamplesManifest manifest = new ExamplesManifest(ExamplesManifest.SCHEMA_VERSION,
           ExamplesManifest.KIND, ProjectVersion.get(), started, Instant.now().toString(), shape,
           shape.stream().reduce(1, Math::multiplyExact), classCount, classNames(classCount),
@@ -120,13 +171,177 @@ public final class PrepareJob {
           new ExamplesManifest.SplitPolicy(config.carvesValidation(),
               config.carvesValidation() ? config.validationFraction() : 0,
               config.labeledFraction(), config.seed()),
-          config.configDigest());
+          config.configDigest(), null);
       out.markComplete(manifest);
       LOG.info("examples table complete at {}: {}", out.path(), manifest.rows().bySplit());
       return manifest;
     } finally {
-      checked.unpersist();
+      checked.release();
     }
+  }
+
+  /**
+   * Adds {@code prepare.batch} to a table of batches (created by the first): the rows are
+   * written to a staging directory, counted, and moved into {@code split=S/batch=B/}; only then
+   * does the manifest list the batch. A rerun with the same inputs and config does nothing.
+   */
+  private ExamplesManifest appendBatch(SparkSession spark, OutputDirectory out,
+      ExamplesManifest.Source source, String started) {
+    String batch = config.batch();
+    Optional<ExamplesManifest> table = batchedTable(out);
+    Optional<ExamplesManifest.Batch> previous = table.flatMap(t -> t.batch(batch));
+    if (previous.isPresent()) {
+      if (previous.get().configDigest().equals(config.configDigest())
+          && previous.get().source().inputFingerprint().equals(source.inputFingerprint())) {
+        LOG.info("{} already holds batch {} from these inputs and this config; nothing to do",
+            out.path(), batch);
+        return table.get();
+      }
+      if (config.mode() == WriteMode.ERROR) {
+        throw new DistillException("prepare.batch = " + batch + ": " + out.path() + " holds "
+            + "batch " + batch + " prepared from other inputs or another config; use --mode "
+            + "overwrite to replace just that batch");
+      }
+      LOG.info("replacing batch {} of {}: its inputs or config changed", batch, out.path());
+    }
+    table.ifPresent(this::checkFits);
+    BatchedTable files = new BatchedTable(out, spark.sparkContext().hadoopConfiguration());
+    files.removeUnlisted(new TreeSet<>(table.map(ExamplesManifest::batchNames)
+        .orElse(List.of())));
+    Path rejectedDir = new Path(out.child(REJECTED), BatchedTable.BATCH + "=" + batch);
+    Checked checked = parseAndCheck(spark, table, rejectedDir);
+    try {
+      Dataset<Row> usable = checked.usable();
+      Dataset<Row> unscaled = ExampleDatasets.keepLabelsByDraw(config.carvesValidation()
+          ? ExampleDatasets.carveValidationByDraw(usable, config.validationFraction(),
+              config.seed())
+          : usable, config.labeledFraction(), config.seed());
+      FeatureScaling scaling = table.isPresent() ? table.get().scaling()
+          : fitScaling(spark, unscaled, checked.shape().stream().reduce(1, Math::multiplyExact));
+      Dataset<Row> examples = ExampleDatasets.scale(unscaled, scaling)
+          .withColumn(BatchedTable.BATCH, lit(batch));
+      SparkPhases.run(spark, "prepare: writing batch " + batch + ", " + checked.tally().written()
+          + " examples, to " + files.staging(), () -> out.write("examples table", () ->
+              examples.write().mode("overwrite")
+                  .partitionBy(ParsedRows.SPLIT, BatchedTable.BATCH)
+                  .option("maxRecordsPerFile", config.rowsPerFile())
+                  .option("parquet.block.size", ScoringSplits.ROW_GROUP_BYTES)
+                  .option("mapreduce.fileoutputcommitter.marksuccessfuljobs", "false")
+                  .parquet(files.staging().toString())));
+      writeRejected(spark, checked.rejected(), rejectedDir);
+      RowTally written = countWritten(spark, files.staging(), checked.tally());
+      files.moveIn(batch);
+
+      List<ExamplesManifest.Batch> batches = new ArrayList<>();
+      table.ifPresent(t -> t.batches().stream().filter(b -> !b.name().equals(batch))
+          .forEach(batches::add));
+      batches.add(new ExamplesManifest.Batch(batch, started, source, written.toCounts(),
+          config.configDigest()));
+      ExamplesManifest manifest = batchedManifest(table, checked, scaling, batches, started);
+      out.markComplete(manifest);
+      LOG.info("batch {} added to {}: {} rows written, {} rejected; the table holds batches {}",
+          batch, out.path(), written.written(), written.rejected(), manifest.batchNames());
+      return manifest;
+    } finally {
+      checked.release();
+    }
+  }
+
+  /**
+   * The table a batch is added to, when one is complete; a table written whole is refused,
+   * and the leftovers of a first batch that did not finish are cleared.
+   */
+  private Optional<ExamplesManifest> batchedTable(OutputDirectory out) {
+    Optional<ExamplesManifest> table = out.completeManifest(ExamplesManifest.class);
+    if (table.isPresent()) {
+      if (table.get().batches() == null) {
+        throw new DistillException("prepare.batch = " + config.batch() + ": " + out.path()
+            + " holds an examples table prepared whole, not batch by batch; prepare the "
+            + "batches into another output, or leave prepare.batch empty");
+      }
+      return table;
+    }
+    if (out.exists() && !out.holdsOnly(name -> BatchedTable.isOwnLeftover(name)
+        || name.startsWith("."))) {
+      throw new DistillException("output " + out.path() + " exists and is not an examples "
+          + "table; choose another output");
+    }
+    out.delete();
+    return Optional.empty();
+  }
+
+  /** A later batch takes the table's classes, scaling and split rule; a config that differs is refused. */
+  private void checkFits(ExamplesManifest table) {
+    String prefix = "prepare.batch = " + config.batch() + " is added to a table ";
+    if (!config.classNames().isEmpty() && !config.classNames().equals(table.classNames())) {
+      throw new DistillException(prefix + "whose classes are " + table.classNames()
+          + "; prepare.class-names gives " + config.classNames());
+    }
+    if (config.classCount() > 0 && config.classCount() != table.classCount()) {
+      throw new DistillException(prefix + "of " + table.classCount() + " classes; "
+          + "prepare.class-count gives " + config.classCount());
+    }
+    FeatureScaling recorded = table.scaling();
+    FeatureScaling asked = config.scalingFrom().isEmpty() ? config.scaling() : recorded;
+    boolean sameScaling = asked.kind() == recorded.kind() && (recorded.kind().fitted()
+        || asked.multiply() == recorded.multiply() && asked.add() == recorded.add());
+    if (!sameScaling) {
+      throw new DistillException(prefix + "scaled by " + Settings.spelling(recorded.kind())
+          + (recorded.kind() == FeatureScaling.Kind.LINEAR ? " (x * " + recorded.multiply()
+              + " + " + recorded.add() + ")" : "") + "; prepare.scaling asks for "
+          + Settings.spelling(asked.kind()) + ": every batch is scaled as the table is");
+    }
+    ExamplesManifest.SplitPolicy rule = table.splits();
+    if (rule.validationCarved() != config.carvesValidation()
+        || rule.validationFraction() != (config.carvesValidation() ? config.validationFraction() : 0)
+        || rule.labeledFraction() != config.labeledFraction() || rule.seed() != config.seed()) {
+      throw new DistillException(prefix + "whose splits were drawn with validation-fraction "
+          + Settings.show(rule.validationFraction()) + ", labeled-fraction "
+          + Settings.show(rule.labeledFraction()) + " and seed " + rule.seed() + "; this config "
+          + "gives " + Settings.show(config.carvesValidation() ? config.validationFraction() : 0)
+          + ", " + Settings.show(config.labeledFraction()) + " and " + config.seed()
+          + ": a row's split must not depend on when it arrived");
+    }
+  }
+
+  private void checkShape(ExamplesManifest table, List<Integer> shape) {
+    if (!shape.equals(table.featureShape())) {
+      throw new DistillException("prepare.batch = " + config.batch() + ": the rows have shape "
+          + shape + " but the examples table " + config.output() + " has "
+          + table.featureShape());
+    }
+  }
+
+  /** The ids already in the table, with their batch, except the batch this run replaces. */
+  private Dataset<Row> earlierIds(SparkSession spark) {
+    return spark.read().parquet(config.output())
+        .select(col(ParsedRows.ID).as(EARLIER_ID),
+            col(BatchedTable.BATCH).cast("string").as(EARLIER_BATCH))
+        .filter(col(EARLIER_BATCH).notEqual(config.batch()));
+  }
+
+  /** The table's manifest: its batches, and their rows added up. */
+  private ExamplesManifest batchedManifest(Optional<ExamplesManifest> table, Checked checked,
+      FeatureScaling scaling, List<ExamplesManifest.Batch> batches, String started) {
+    RowTally total = new RowTally();
+    batches.forEach(b -> total.add(b.rows()));
+    ExamplesManifest.Batch last = batches.get(batches.size() - 1);
+    ExamplesManifest.Source source = new ExamplesManifest.Source(last.source().format(),
+        last.source().inputs(), batches.stream().mapToInt(b -> b.source().inputFiles()).sum(),
+        ConfigRendering.sha256(batches.stream().map(b -> b.name() + "\t"
+            + b.source().inputFingerprint()).collect(Collectors.joining("\n"))));
+    List<Integer> shape = checked.shape();
+    int classCount = checked.classCount();
+    return new ExamplesManifest(ExamplesManifest.SCHEMA_VERSION, ExamplesManifest.KIND,
+        ProjectVersion.get(), table.map(ExamplesManifest::startedAt).orElse(started),
+        Instant.now().toString(), shape, shape.stream().reduce(1, Math::multiplyExact),
+        classCount, table.map(ExamplesManifest::classNames).orElse(classNames(classCount)),
+        scaling, source, total.toCounts(),
+        table.map(ExamplesManifest::splits).orElse(new ExamplesManifest.SplitPolicy(
+            config.carvesValidation(), config.carvesValidation() ? config.validationFraction()
+                : 0, config.labeledFraction(), config.seed())),
+        ConfigRendering.sha256(batches.stream().map(ExamplesManifest.Batch::configDigest)
+            .collect(Collectors.joining("\n"))), List.copyOf(batches));
   }
 
   private ExamplesManifest.Source describeInputs(Configuration conf) {
@@ -183,21 +398,32 @@ public final class PrepareJob {
     return done;
   }
 
-  private List<SourceRows> readSplits(SparkSession spark) {
+  private List<SourceRows> readSplits(SparkSession spark, OptionalInt classCount) {
     ExampleSource source = switch (config.format()) {
       case IDX -> new IdxSource(config);
       case CSV -> new CsvSource(config);
       case PARQUET -> new ParquetSource(config);
     };
-    OptionalInt classCount = config.classCount() > 0 ? OptionalInt.of(config.classCount())
-        : OptionalInt.empty();
     List<SourceRows> parts = new ArrayList<>();
     for (Split split : Split.values()) {
       if (config.input(split).isPresent()) {
-        parts.add(source.read(spark, split, classCount));
+        parts.add(withBatchIds(source.read(spark, split, classCount)));
       }
     }
     return parts;
+  }
+
+  /**
+   * A batch's generated ids (file name and position) start with the batch, so that files of
+   * the same name on two days do not give two rows one id; ids from a column stay as they are.
+   */
+  private SourceRows withBatchIds(SourceRows part) {
+    if (!config.addsBatch() || part.idsFromColumn()) {
+      return part;
+    }
+    return new SourceRows(part.rows().withColumn(ParsedRows.ID,
+        org.apache.spark.sql.functions.concat(lit(config.batch() + "/"), col(ParsedRows.ID))),
+        part.featureShape(), false);
   }
 
   private List<Integer> commonShape(List<SourceRows> parts) {
@@ -217,9 +443,12 @@ public final class PrepareJob {
   /**
    * All rows of every split. Where ids come from a user column, every row whose id occurs more
    * than once is rejected: keeping one of them would be an arbitrary choice, and the same id in
-   * two splits would leak training rows into evaluation.
+   * two splits would leak training rows into evaluation. So is a row whose id an earlier batch
+   * of the table holds.
+   *
+   * @param earlier the table's ids ({@value #EARLIER_ID}) and their batches, or null
    */
-  private static Dataset<Row> checkIds(List<SourceRows> parts) {
+  private static Dataset<Row> checkIds(List<SourceRows> parts, Dataset<Row> earlier) {
     Dataset<Row> all = parts.stream().map(SourceRows::rows).reduce(Dataset::union).orElseThrow();
     if (parts.stream().noneMatch(SourceRows::idsFromColumn)) {
       return all;
@@ -231,6 +460,12 @@ public final class PrepareJob {
     Column reason = when(col(ParsedRows.REASON).isNull().and(col("occurrences").isNotNull()),
         expr("concat('" + RejectReason.DUPLICATE_ID.code() + ": id occurs ', occurrences, ' times')"))
         .otherwise(col(ParsedRows.REASON));
+    if (earlier != null) {
+      joined = joined.join(earlier, col(ParsedRows.ID).equalTo(col(EARLIER_ID)), "left");
+      reason = when(reason.isNull().and(col(EARLIER_BATCH).isNotNull()),
+          expr("concat('" + RejectReason.DUPLICATE_ID.code() + ": id already in batch ', "
+              + EARLIER_BATCH + ")")).otherwise(reason);
+    }
     return joined.select(col(ParsedRows.ID), col(ParsedRows.SPLIT), col(ParsedRows.FEATURES),
         col(ParsedRows.LABEL), reason.as(ParsedRows.REASON), col(ParsedRows.RAW));
   }
@@ -268,21 +503,21 @@ public final class PrepareJob {
   }
 
   private void failOnTooManyRejected(SparkSession spark, RowTally tally, Dataset<Row> rejected,
-      OutputDirectory out) {
+      Path rejectedDir) {
     if (tally.rejectedShare() <= config.maxRejectedFraction()) {
       return;
     }
-    writeRejected(spark, rejected, out);
+    writeRejected(spark, rejected, rejectedDir);
     throw new DistillException(String.format(java.util.Locale.ROOT,
         "%d of %d input rows (%.2f%%) were rejected, more than prepare.max-rejected-fraction = %s;"
             + " reasons %s; the rows are in %s", tally.rejected(), tally.input(),
         100.0 * tally.rejectedShare(), config.maxRejectedFraction(), tally.rejectedByReason(),
-        out.child("_rejected")));
+        rejectedDir));
   }
 
   /** An examples table without a row would only fail the next job; say why here. */
   private void failOnNoUsableRows(SparkSession spark, RowTally tally, Dataset<Row> rejected,
-      OutputDirectory out) {
+      Path rejectedDir) {
     if (tally.written() > 0) {
       return;
     }
@@ -292,17 +527,15 @@ public final class PrepareJob {
       throw new DistillException("prepare found no rows in " + String.join(", ", inputs)
           + "; nothing to write");
     }
-    writeRejected(spark, rejected, out);
+    writeRejected(spark, rejected, rejectedDir);
     throw new DistillException("prepare rejected all " + tally.input() + " rows of "
         + String.join(", ", inputs) + " (reasons " + tally.rejectedByReason() + "); the rows are "
-        + "in " + out.child("_rejected"));
+        + "in " + rejectedDir);
   }
 
-  private static void writeRejected(SparkSession spark, Dataset<Row> rejected,
-      OutputDirectory out) {
-    SparkPhases.run(spark, "prepare: writing rejected rows to " + out.child("_rejected"),
-        () -> out.write("examples table", () -> rejected.write().mode("overwrite")
-            .parquet(out.child("_rejected").toString())));
+  private static void writeRejected(SparkSession spark, Dataset<Row> rejected, Path dir) {
+    SparkPhases.run(spark, "prepare: writing rejected rows to " + dir,
+        () -> rejected.write().mode("overwrite").parquet(dir.toString()));
   }
 
   /**
@@ -357,17 +590,16 @@ public final class PrepareJob {
   }
 
   /** Counts the rows in the written files and checks input = written + rejected. */
-  private static RowTally countWritten(SparkSession spark, OutputDirectory out,
-      RowTally parsedTally) {
+  private static RowTally countWritten(SparkSession spark, Path table, RowTally parsedTally) {
     List<Row> groups = SparkPhases.run(spark, "prepare: counting written rows",
-        () -> spark.read().parquet(out.path().toString())
+        () -> spark.read().parquet(table.toString())
             .groupBy(col(ParsedRows.SPLIT), col(ParsedRows.LABEL).isNotNull()).count()
             .collectAsList());
     RowTally written = new RowTally();
     groups.forEach(g -> written.addWritten(g.getString(0), g.getBoolean(1), g.getLong(2)));
     parsedTally.rejectedByReason().forEach(written::addRejected);
     if (written.input() != parsedTally.input()) {
-      throw new DistillException("row accounting failed for " + out.path() + ": read "
+      throw new DistillException("row accounting failed for " + table + ": read "
           + parsedTally.input() + " rows but wrote " + written.written() + " and rejected "
           + written.rejected());
     }

@@ -1,0 +1,235 @@
+package dev.sparkdistill.jobs.prepare;
+
+import static dev.sparkdistill.jobs.prepare.PrepareFixtures.config;
+import static dev.sparkdistill.jobs.prepare.PrepareFixtures.manifest;
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.expr;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.sparkdistill.common.DistillException;
+import dev.sparkdistill.common.manifest.ExamplesManifest;
+import dev.sparkdistill.jobs.SparkTestBase;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * prepare.batch: days of the Fashion-MNIST slice arriving as Parquet files (id, pixels, label),
+ * each added to one examples table as its own batch.
+ */
+class PrepareBatchTest extends SparkTestBase {
+  @TempDir
+  static Path days;
+
+  @TempDir
+  Path tmp;
+
+  /** Three disjoint days of the slice's 400 rows; day d2 brings three rows of 5 values. */
+  @BeforeAll
+  static void arrivals() {
+    Path raw = prepareSlice(days.resolve("raw"), true, "prepare.scaling.kind=none",
+        "prepare.validation-fraction=0");
+    Dataset<Row> rows = spark.read().parquet(raw.toString())
+        .select(col("id"), col("features").as("pixels"), col("label"), col("split"));
+    for (int day = 1; day <= 3; day++) {
+      Dataset<Row> slice = rows.filter(expr("pmod(hash(id), 3) = " + (day - 1)));
+      for (String split : List.of("train", "test")) {
+        Dataset<Row> part = slice.filter(col("split").equalTo(split)).drop("split");
+        if (day == 2 && split.equals("train")) {
+          part = part.union(spark.createDataFrame(List.of(
+              RowFactory.create("bad-1", new float[] {1, 2, 3, 4, 5}, 1),
+              RowFactory.create("bad-2", new float[] {1, 2, 3, 4, 5}, 2),
+              RowFactory.create("bad-3", new float[] {1, 2, 3, 4, 5}, 3)), new StructType()
+                  .add("id", DataTypes.StringType)
+                  .add("pixels", DataTypes.createArrayType(DataTypes.FloatType))
+                  .add("label", DataTypes.IntegerType)));
+        }
+        part.coalesce(1).write().parquet(days.resolve("d" + day).resolve(split).toString());
+      }
+    }
+  }
+
+  private static List<String> day(String batch, Path output, String... more) {
+    List<String> settings = new ArrayList<>(List.of("prepare.format=parquet",
+        "prepare.output=" + output, "prepare.batch=" + batch,
+        "prepare.input.train=" + days.resolve(batch).resolve("train"),
+        "prepare.input.test=" + days.resolve(batch).resolve("test"),
+        "prepare.parquet.features-column=pixels", "prepare.parquet.id-column=id",
+        "prepare.feature-shape=[1,28,28]", "prepare.class-count=10",
+        "prepare.scaling.kind=linear", "prepare.scaling.multiply=0.00392156862745098",
+        "prepare.max-rejected-fraction=0.05"));
+    settings.addAll(List.of(more));
+    return settings;
+  }
+
+  private static ExamplesManifest prepare(List<String> settings) {
+    return new PrepareJob(config(settings.toArray(String[]::new))).run(spark);
+  }
+
+  private static Map<String, String> splitById(Path table) {
+    return spark.read().parquet(table.toString()).select("id", "split").collectAsList().stream()
+        .collect(Collectors.toMap(r -> r.getString(0), r -> r.getString(1)));
+  }
+
+  private static Map<Path, FileTime> files(Path table, String batch) throws IOException {
+    try (Stream<Path> walk = Files.walk(table)) {
+      return walk.filter(p -> p.toString().contains("batch=" + batch) && Files.isRegularFile(p))
+          .collect(Collectors.toMap(p -> p, p -> {
+            try {
+              return Files.getLastModifiedTime(p);
+            } catch (IOException e) {
+              throw new java.io.UncheckedIOException(e);
+            }
+          }));
+    }
+  }
+
+  @Test
+  void addsEachDayAsABatchWithEveryRowOnceAndRerunsAsNoOps() throws IOException {
+    Path table = tmp.resolve("examples");
+    prepare(day("d1", table));
+    prepare(day("d2", table));
+    ExamplesManifest after3 = prepare(day("d3", table));
+
+    assertThat(after3.batchNames()).containsExactly("d1", "d2", "d3");
+    assertThat(after3.rows().written()).isEqualTo(400);
+    assertThat(after3.rows().rejected()).isEqualTo(3);
+    assertThat(after3.rows().input()).isEqualTo(403);
+    assertThat(after3.batch("d2").orElseThrow().rows().rejectedByReason())
+        .containsEntry("wrong_feature_count", 3L);
+    assertThat(after3.batches().stream().mapToLong(b -> b.rows().written()).sum()).isEqualTo(400);
+    Dataset<Row> rows = spark.read().parquet(table.toString());
+    assertThat(rows.columns()).contains("batch");
+    assertThat(rows.select("id").distinct().count()).isEqualTo(400);
+    Map<String, Long> perBatch = rows.groupBy(col("batch").cast("string")).count()
+        .collectAsList().stream().collect(Collectors.toMap(r -> r.getString(0), r -> r.getLong(1)));
+    after3.batches().forEach(b -> assertThat(perBatch.get(b.name())).isEqualTo(b.rows().written()));
+    assertThat(spark.read().parquet(table.resolve("_rejected").resolve("batch=d2").toString())
+        .select("id").collectAsList()).extracting(r -> r.getString(0))
+        .containsExactlyInAnyOrder("bad-1", "bad-2", "bad-3");
+    assertThat(table.resolve("_staging")).doesNotExist();
+
+    Map<Path, FileTime> d2Files = files(table, "d2");
+    ExamplesManifest rerun = prepare(day("d2", table));
+    assertThat(rerun.finishedAt()).isEqualTo(after3.finishedAt());
+    assertThat(files(table, "d2")).isEqualTo(d2Files);
+    assertThat(manifest(table)).isEqualTo(after3);
+
+    // The split rule is the row's own: the same rows prepared as one batch land alike.
+    Path together = tmp.resolve("together");
+    for (String split : List.of("train", "test")) {
+      spark.read().parquet(days.resolve("d1").resolve(split).toString(),
+              days.resolve("d2").resolve(split).toString(),
+              days.resolve("d3").resolve(split).toString())
+          .write().parquet(days.resolve("all-" + tmp.getFileName()).resolve(split).toString());
+    }
+    prepare(day("all", together, "prepare.input.train=" + days.resolve("all-"
+        + tmp.getFileName()).resolve("train"), "prepare.input.test=" + days.resolve("all-"
+        + tmp.getFileName()).resolve("test")));
+    assertThat(splitById(together)).isEqualTo(splitById(table));
+    assertThat(splitById(table).values()).contains("validation");
+  }
+
+  @Test
+  void refusesAnIdOfAnEarlierBatchAndOtherInputsForABatchUnlessOverwritten() throws IOException {
+    Path table = tmp.resolve("examples");
+    prepare(day("d1", table));
+    prepare(day("d3", table));
+    // d1 again under another name: every id is already in the table.
+    assertThatThrownBy(() -> prepare(day("d4", table, "prepare.input.train="
+        + days.resolve("d1").resolve("train"), "prepare.input.test="
+        + days.resolve("d1").resolve("test"))))
+        .isInstanceOf(DistillException.class)
+        .hasMessageContaining("were rejected").hasMessageContaining("duplicate_id=");
+    List<Row> rejected = spark.read().parquet(table.resolve("_rejected").resolve("batch=d4")
+        .toString()).select("reason").distinct().collectAsList();
+    assertThat(rejected).extracting(r -> r.getString(0))
+        .containsExactly("duplicate_id: id already in batch d1");
+    assertThat(manifest(table).batchNames()).containsExactly("d1", "d3");
+
+    // Other inputs for batch d3: refused, then replaced alone with --mode overwrite.
+    List<String> otherInputs = day("d3", table, "prepare.input.train="
+        + days.resolve("d2").resolve("train"), "prepare.input.test="
+        + days.resolve("d2").resolve("test"));
+    assertThatThrownBy(() -> prepare(otherInputs))
+        .isInstanceOf(DistillException.class)
+        .hasMessage("prepare.batch = d3: " + table + " holds batch d3 prepared from other "
+            + "inputs or another config; use --mode overwrite to replace just that batch");
+    Map<Path, FileTime> d1Files = files(table, "d1");
+    List<String> overwrite = new ArrayList<>(otherInputs);
+    overwrite.add("prepare.mode=overwrite");
+    ExamplesManifest replaced = prepare(overwrite);
+    assertThat(replaced.batchNames()).containsExactly("d1", "d3");
+    assertThat(replaced.batch("d3").orElseThrow().rows().rejected()).isEqualTo(3);
+    assertThat(files(table, "d1")).isEqualTo(d1Files);
+    Set<String> d2Ids = Set.copyOf(spark.read().parquet(days.resolve("d2").resolve("train")
+        .toString()).filter(expr("size(pixels) = 784")).select("id").as(
+            org.apache.spark.sql.Encoders.STRING()).collectAsList());
+    assertThat(Set.copyOf(spark.read().parquet(table.toString())
+        .filter(col("batch").equalTo("d3").and(col("split").isin("train", "validation")))
+        .select("id").as(org.apache.spark.sql.Encoders.STRING()).collectAsList()))
+        .isEqualTo(d2Ids);
+  }
+
+  @Test
+  void aNewBatchClearsWhatAnInterruptedAppendLeft() throws IOException {
+    Path table = tmp.resolve("examples");
+    ExamplesManifest first = prepare(day("d1", table));
+    // An append of d2 that died after moving its training rows in, before the manifest.
+    Path leftover = table.resolve("split=train/batch=d2/part-00000-left.snappy.parquet");
+    Files.createDirectories(leftover.getParent());
+    Files.copy(Files.list(table.resolve("split=train/batch=d1")).filter(
+        p -> p.toString().endsWith(".parquet")).findFirst().orElseThrow(), leftover);
+    Files.createDirectories(table.resolve("_staging/split=test/batch=d2"));
+    assertThat(manifest(table)).isEqualTo(first);
+
+    ExamplesManifest after = prepare(day("d3", table));
+
+    assertThat(leftover.getParent()).doesNotExist();
+    assertThat(table.resolve("_staging")).doesNotExist();
+    assertThat(after.batchNames()).containsExactly("d1", "d3");
+    assertThat(spark.read().parquet(table.toString()).count()).isEqualTo(after.rows().written());
+  }
+
+  @Test
+  void aBatchThatDoesNotFitTheTableIsRefusedInOneLine() {
+    Path table = tmp.resolve("examples");
+    prepare(day("d1", table));
+    assertThatThrownBy(() -> prepare(day("d2", table, "prepare.scaling.kind=standard",
+        "prepare.scaling.multiply=1")))
+        .isInstanceOf(DistillException.class)
+        .hasMessage("prepare.batch = d2 is added to a table scaled by linear (x * "
+            + "0.00392156862745098 + 0.0); prepare.scaling asks for standard: every batch is "
+            + "scaled as the table is");
+    assertThatThrownBy(() -> prepare(day("d2", table, "prepare.seed=7")))
+        .isInstanceOf(DistillException.class)
+        .hasMessageContaining("seed 42; this config gives 0.1, 1 and 7");
+    assertThatThrownBy(() -> prepare(day("d2", table, "prepare.feature-shape=[784]")))
+        .isInstanceOf(DistillException.class)
+        .hasMessage("prepare.batch = d2: the rows have shape [784] but the examples table "
+            + table + " has [1, 28, 28]");
+
+    Path whole = prepareSlice(tmp.resolve("whole"), false);
+    assertThatThrownBy(() -> prepare(day("d2", whole)))
+        .isInstanceOf(DistillException.class)
+        .hasMessageStartingWith("prepare.batch = d2: " + whole + " holds an examples table "
+            + "prepared whole");
+    assertThat(manifest(table).batchNames()).containsExactly("d1");
+  }
+}

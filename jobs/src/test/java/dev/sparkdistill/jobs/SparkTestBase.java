@@ -1,5 +1,8 @@
 package dev.sparkdistill.jobs;
 
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.expr;
+
 import dev.sparkdistill.common.config.ConfigLayers;
 import dev.sparkdistill.common.config.PrepareConfig;
 import dev.sparkdistill.jobs.prepare.PrepareJob;
@@ -9,7 +12,12 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
@@ -66,6 +74,36 @@ public abstract class SparkTestBase {
     new PrepareJob(PrepareConfig.from(ConfigLayers.resolve(Optional.empty(), "", all)))
         .run(spark);
     return output;
+  }
+
+  /**
+   * Three days of arrivals cut from the Fashion-MNIST slice, as Parquet files of (id, pixels,
+   * label) under {@code days/<name>/train} and {@code days/<name>/test}: disjoint by a hash of
+   * the id, pixels 0 to 255; the second day brings three extra training rows of 5 values.
+   *
+   * @param names the three days' directory names
+   */
+  protected static void writeArrivals(Path days, List<String> names) {
+    Path raw = prepareSlice(days.resolve("raw"), true, "prepare.scaling.kind=none",
+        "prepare.validation-fraction=0");
+    Dataset<Row> rows = spark.read().parquet(raw.toString())
+        .select(col("id"), col("features").as("pixels"), col("label"), col("split"));
+    for (int day = 0; day < names.size(); day++) {
+      Dataset<Row> slice = rows.filter(expr("pmod(hash(id), 3) = " + day));
+      for (String split : List.of("train", "test")) {
+        Dataset<Row> part = slice.filter(col("split").equalTo(split)).drop("split");
+        if (day == 1 && split.equals("train")) {
+          part = part.union(spark.createDataFrame(List.of(
+              RowFactory.create("bad-1", new float[] {1, 2, 3, 4, 5}, 1),
+              RowFactory.create("bad-2", new float[] {1, 2, 3, 4, 5}, 2),
+              RowFactory.create("bad-3", new float[] {1, 2, 3, 4, 5}, 3)), new StructType()
+                  .add("id", DataTypes.StringType)
+                  .add("pixels", DataTypes.createArrayType(DataTypes.FloatType))
+                  .add("label", DataTypes.IntegerType)));
+        }
+        part.coalesce(1).write().parquet(days.resolve(names.get(day)).resolve(split).toString());
+      }
+    }
   }
 
   /** A test resource as a local path. */

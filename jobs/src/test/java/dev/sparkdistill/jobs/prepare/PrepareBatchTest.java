@@ -22,9 +22,6 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -43,26 +40,7 @@ class PrepareBatchTest extends SparkTestBase {
   /** Three disjoint days of the slice's 400 rows; day d2 brings three rows of 5 values. */
   @BeforeAll
   static void arrivals() {
-    Path raw = prepareSlice(days.resolve("raw"), true, "prepare.scaling.kind=none",
-        "prepare.validation-fraction=0");
-    Dataset<Row> rows = spark.read().parquet(raw.toString())
-        .select(col("id"), col("features").as("pixels"), col("label"), col("split"));
-    for (int day = 1; day <= 3; day++) {
-      Dataset<Row> slice = rows.filter(expr("pmod(hash(id), 3) = " + (day - 1)));
-      for (String split : List.of("train", "test")) {
-        Dataset<Row> part = slice.filter(col("split").equalTo(split)).drop("split");
-        if (day == 2 && split.equals("train")) {
-          part = part.union(spark.createDataFrame(List.of(
-              RowFactory.create("bad-1", new float[] {1, 2, 3, 4, 5}, 1),
-              RowFactory.create("bad-2", new float[] {1, 2, 3, 4, 5}, 2),
-              RowFactory.create("bad-3", new float[] {1, 2, 3, 4, 5}, 3)), new StructType()
-                  .add("id", DataTypes.StringType)
-                  .add("pixels", DataTypes.createArrayType(DataTypes.FloatType))
-                  .add("label", DataTypes.IntegerType)));
-        }
-        part.coalesce(1).write().parquet(days.resolve("d" + day).resolve(split).toString());
-      }
-    }
+    writeArrivals(days, List.of("d1", "d2", "d3"));
   }
 
   private static List<String> day(String batch, Path output, String... more) {

@@ -20,6 +20,9 @@ public record TrainConfig(
     double labelSmoothing,
     Augmentation augment,
     boolean replayViews,
+    String batchColumn,
+    boolean warmStart,
+    double replayFraction,
     int epochs,
     long seed,
     int earlyStoppingPatience,
@@ -118,6 +121,9 @@ public record TrainConfig(
         new Augmentation(s.integerAtLeast(p + "augment.translate", 0),
             s.bool(p + "augment.flip"), s.integerAtLeast(p + "augment.cutout", 0)),
         s.bool(p + "replay-views"),
+        batchColumn(s, p),
+        s.bool(p + "warm-start"),
+        s.fraction(p + "replay-fraction", 0, 1, false),
         epochs,
         s.integer(p + "seed"),
         s.integerAtLeast(p + "early-stopping-patience", 0),
@@ -135,6 +141,15 @@ public record TrainConfig(
         s.string(p + "spark.export-directory"),
         ConfigRendering.digest(config, SECTION, "mode", "resume", "spark.export-directory",
             "spark.averaging-port"));
+  }
+
+  private static String batchColumn(Settings s, String p) {
+    String column = s.string(p + "batch-column");
+    if (column.isEmpty() && s.bool(p + "warm-start")) {
+      throw new InvalidConfigException(p + "warm-start needs " + p + "batch-column: the "
+          + "input's batches tell a warm start which rows are new");
+    }
+    return column;
   }
 
   private static Updater updater(Settings s, String p, int epochs) {

@@ -2,7 +2,11 @@ package dev.sparkdistill.common.manifest;
 
 import java.util.List;
 
-/** {@code _manifest.json} of a trained model's directory. */
+/**
+ * {@code _manifest.json} of a trained model's directory. With {@code train.batch-column},
+ * {@code batches} lists the input's batches the model has learned from (null otherwise), and
+ * {@code warmStartedFrom} lists the batches of the model a warm start began with (null for a new network).
+ */
 public record ModelManifest(
     int schemaVersion,
     String kind,
@@ -22,7 +26,9 @@ public record ModelManifest(
     int epochs,
     int bestEpoch,
     TrainingLogEntry best,
-    String modelFile) {
+    String modelFile,
+    List<String> batches,
+    List<String> warmStartedFrom) {
 
   public static final int SCHEMA_VERSION = 1;
   public static final String KIND = "model";

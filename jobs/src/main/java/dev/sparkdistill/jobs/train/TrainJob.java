@@ -1,11 +1,16 @@
 package dev.sparkdistill.jobs.train;
 
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.udf;
+
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sparkdistill.common.DistillException;
 import dev.sparkdistill.common.ProjectVersion;
+import dev.sparkdistill.common.config.Settings;
 import dev.sparkdistill.common.config.TrainConfig;
 import dev.sparkdistill.common.data.Split;
+import dev.sparkdistill.common.data.SplitDraw;
 import dev.sparkdistill.common.loss.DistillationLoss;
 import dev.sparkdistill.common.manifest.ManifestJson;
 import dev.sparkdistill.common.manifest.ModelManifest;
@@ -28,7 +33,10 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.api.java.UDF1;
+import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.storage.StorageLevel;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.activations.impl.ActivationIdentity;
@@ -73,6 +81,8 @@ public final class TrainJob {
       String started) {
     Configuration conf = spark.sparkContext().hadoopConfiguration();
     TableShape shape = input.shape();
+    // Read before the output is cleared for this run: the model a warm start continues.
+    Optional<PreviousModel> earlierModel = previousModel(out, input, conf);
     Optional<ModelManifest> done = out.prepareForWrite(config.mode(), ModelManifest.class,
         previous -> previous.configDigest().equals(config.configDigest())
             && previous.inputManifestDigest().equals(input.manifestDigest()),
@@ -83,6 +93,11 @@ public final class TrainJob {
       return done.get();
     }
 
+    List<String> batches = config.batchColumn().isEmpty() ? null
+        : input.batches(config.batchColumn());
+    Optional<WarmStart> warm = earlierModel.flatMap(p -> warmStart(p, batches));
+    TrainingInput rows = warm.map(w -> input.withTrainRows(w.keep(config))).orElse(input);
+
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     ViewReplay replay = input.replay(config);
     Minibatches packer = new Minibatches(shape.featureCount(), shape.classCount(),
@@ -91,12 +106,12 @@ public final class TrainJob {
     // Unlabeled rows teach nothing without the distillation term, and would only dilute every
     // minibatch's mean loss: with alpha = 0 they are left out.
     boolean labeledOnly = config.alpha() == 0;
-    JavaRDD<DataSet> train = input.batches(Split.TRAIN, packer, config.batchSizePerWorker(),
+    JavaRDD<DataSet> train = rows.batches(Split.TRAIN, packer, config.batchSizePerWorker(),
         labeledOnly).persist(StorageLevel.MEMORY_AND_DISK());
     // Validation is measured without class weights: they shape training, not the metrics.
     Minibatches unweighted = new Minibatches(shape.featureCount(), shape.classCount(),
         config.classWeightsFor(shape.classCount(), true), (float) config.unlabeledWeight());
-    JavaRDD<DataSet> validation = input.batches(Split.VALIDATION, unweighted,
+    JavaRDD<DataSet> validation = rows.batches(Split.VALIDATION, unweighted,
         config.batchSizePerWorker(), labeledOnly).persist(StorageLevel.MEMORY_AND_DISK());
     try {
       long trainRows = SparkPhases.run(spark, "train: checking and packing the training rows "
@@ -112,19 +127,21 @@ public final class TrainJob {
       Checkpoints checkpoints = new Checkpoints(out.child("checkpoints"), conf);
       checkpoints.claim(config.configDigest(), input.manifestDigest(), config.resume());
       List<TrainingLogEntry> log = new ArrayList<>();
-      MultiLayerNetwork network = startingNetwork(checkpoints, log, conf, shape);
+      MultiLayerNetwork network = startingNetwork(checkpoints, log, conf, shape, warm);
       String exportDir = config.exportDirectory().isEmpty() ? out.child("_export").toString()
           : config.exportDirectory();
       try (TrainingEngine engine = engine(config, jsc, network, exportDir, replay,
           shape.featureShape())) {
-        if (log.isEmpty() && config.model().initFrom().isEmpty()) {
+        if (log.isEmpty() && config.model().initFrom().isEmpty() && warm.isEmpty()) {
           scheduleLearningRate(config, network, engine.workers(),
               engine.stepsPerEpoch(train, trainRows));
         }
         network = trainEpochs(spark, jsc, engine, network, train, validation, trainRows, log,
             checkpoints, out, conf);
       }
-      return finish(network, log, checkpoints, out, conf, input, started);
+      return finish(network, log, checkpoints, out, conf, input, started,
+          warm.map(WarmStart::learned).orElse(batches),
+          warm.map(WarmStart::seen).orElse(null));
     } finally {
       // Blocking: the cached minibatches are gone when the job returns, so a pipeline or sweep
       // training one model after another does not carry the last one's rows.
@@ -185,9 +202,12 @@ public final class TrainJob {
     }
   }
 
-  /** A new network, the newest checkpoint (--resume), or the model given by init-from. */
+  /**
+   * A new network, the newest checkpoint (--resume), the model a warm start continues, or the
+   * model given by init-from.
+   */
   private MultiLayerNetwork startingNetwork(Checkpoints checkpoints, List<TrainingLogEntry> log,
-      Configuration conf, TableShape shape) {
+      Configuration conf, TableShape shape, Optional<WarmStart> warm) {
     if (config.resume()) {
       Optional<Integer> newest = checkpoints.newestEpoch();
       if (newest.isPresent()) {
@@ -198,24 +218,92 @@ public final class TrainJob {
       }
       LOG.info("--resume: no checkpoint in {} yet; starting a new training", config.output());
     }
-    DistillationLoss loss = config.loss();
-    if (!config.model().initFrom().isEmpty()) {
-      MultiLayerNetwork initial = Checkpoints.read(new Path(config.model().initFrom()), conf);
-      // Fine-tuning keeps the weights but trains on this run's loss (alpha, T).
-      var output = (org.deeplearning4j.nn.conf.layers.BaseOutputLayer) initial.getOutputLayer()
-          .conf().getLayer();
-      if (!(output.getActivationFn() instanceof ActivationIdentity)) {
-        throw new DistillException("train.model.init-from = " + config.model().initFrom()
-            + " ends in an output layer with " + output.getActivationFn() + " activation; "
-            + "training needs one that emits logits (identity activation), as the models of "
-            + "train do");
-      }
-      output.setLossFn(loss);
-      return checkOutputWidth(initial, shape, "train.model.init-from = "
-          + config.model().initFrom());
+    if (warm.isPresent()) {
+      return fineTuned(warm.get().network(), shape, "the model in " + config.output());
     }
-    return ModelFactory.create(config.model(), shape.featureShape(), shape.classCount(), loss,
-        config.updater(), config.seed());
+    if (!config.model().initFrom().isEmpty()) {
+      return fineTuned(Checkpoints.read(new Path(config.model().initFrom()), conf), shape,
+          "train.model.init-from = " + config.model().initFrom());
+    }
+    return ModelFactory.create(config.model(), shape.featureShape(), shape.classCount(),
+        config.loss(), config.updater(), config.seed());
+  }
+
+  /** A trained model to go on training: its weights, on this run's loss (alpha, T). */
+  private MultiLayerNetwork fineTuned(MultiLayerNetwork initial, TableShape shape, String what) {
+    var output = (org.deeplearning4j.nn.conf.layers.BaseOutputLayer) initial.getOutputLayer()
+        .conf().getLayer();
+    if (!(output.getActivationFn() instanceof ActivationIdentity)) {
+      throw new DistillException(what + " ends in an output layer with "
+          + output.getActivationFn() + " activation; training needs one that emits logits "
+          + "(identity activation), as the models of train do");
+    }
+    output.setLossFn(config.loss());
+    return checkOutputWidth(initial, shape, what);
+  }
+
+  /** The complete model of an earlier run of this config on this input, and its manifest. */
+  private record PreviousModel(ModelManifest manifest, MultiLayerNetwork network) {}
+
+  /**
+   * A warm start: the model to continue, the batches it learned from, and the input's batches
+   * it has not seen.
+   */
+  private record WarmStart(MultiLayerNetwork network, List<String> seen, List<String> fresh) {
+    /** The training rows: every row of the new batches, a seeded share of the earlier ones. */
+    Column keep(TrainConfig config) {
+      long seed = config.seed();
+      double fraction = config.replayFraction();
+      // Salted with the new batches, so each run replays other earlier rows.
+      String salt = "replay " + String.join(",", fresh);
+      Column replayed = udf((UDF1<String, Boolean>) id -> SplitDraw.unit(seed, salt, id)
+          < fraction, DataTypes.BooleanType).apply(col("id"));
+      Column batch = col(config.batchColumn()).cast("string");
+      return batch.isin(fresh.toArray()).or(batch.isin(seen.toArray()).and(replayed));
+    }
+
+    /** Every batch the model will have learned from. */
+    List<String> learned() {
+      java.util.TreeSet<String> all = new java.util.TreeSet<>(seen);
+      all.addAll(fresh);
+      return List.copyOf(all);
+    }
+  }
+
+  /**
+   * With train.warm-start, the model this config trained on this input's earlier state, read
+   * into memory; none on a first run, after another config, or when nothing is new (the run
+   * is then skipped).
+   */
+  private Optional<PreviousModel> previousModel(OutputDirectory out, TrainingInput input,
+      Configuration conf) {
+    if (!config.warmStart() || config.resume()) {
+      return Optional.empty();
+    }
+    return out.completeManifest(ModelManifest.class)
+        .filter(m -> m.batches() != null && m.input().equals(config.input())
+            && m.configDigest().equals(config.configDigest())
+            && !m.inputManifestDigest().equals(input.manifestDigest()))
+        .map(m -> new PreviousModel(m, Checkpoints.read(out.child(MODEL_FILE), conf)));
+  }
+
+  private Optional<WarmStart> warmStart(PreviousModel previous, List<String> batches) {
+    List<String> seen = previous.manifest().batches();
+    if (!batches.containsAll(seen)) {
+      LOG.info("{} no longer holds every batch the model in {} learned from ({}); a new "
+          + "network trains on every row", config.input(), config.output(), seen);
+      return Optional.empty();
+    }
+    List<String> fresh = batches.stream().filter(b -> !seen.contains(b)).toList();
+    if (fresh.isEmpty()) {
+      LOG.info("{} holds no batch the model in {} has not learned from, but has changed; a new "
+          + "network trains on every row", config.input(), config.output());
+      return Optional.empty();
+    }
+    LOG.info("warm start from the model in {} (batches {}): training on the new batches {} and "
+        + "{} of the earlier batches' training rows", config.output(), seen, fresh,
+        Settings.show(config.replayFraction()));
+    return Optional.of(new WarmStart(previous.network(), seen, fresh));
   }
 
   private static MultiLayerNetwork checkOutputWidth(MultiLayerNetwork network, TableShape shape,
@@ -303,9 +391,13 @@ public final class TrainJob {
     return best == 0 && !log.isEmpty() ? log.get(log.size() - 1).epoch() : best;
   }
 
+  /**
+   * @param batches the input's batches the model learned from (train.batch-column), or null
+   * @param warmStartedFrom the batches of the model a warm start began with, or null
+   */
   private ModelManifest finish(MultiLayerNetwork last, List<TrainingLogEntry> log,
       Checkpoints checkpoints, OutputDirectory out, Configuration conf, TrainingInput input,
-      String started) {
+      String started, List<String> batches, List<String> warmStartedFrom) {
     int best = bestEpoch(log);
     MultiLayerNetwork model = best == log.get(log.size() - 1).epoch() ? last
         : checkpoints.load(best);
@@ -316,7 +408,8 @@ public final class TrainJob {
         input.manifestDigest(), config.configDigest(),
         config.model().kind().name().toLowerCase(Locale.ROOT), model.numParams(),
         shape.featureShape(), shape.classCount(), shape.classNames(), config.alpha(),
-        config.temperature(), log.size(), best, log.get(best - 1), MODEL_FILE);
+        config.temperature(), log.size(), best, log.get(best - 1), MODEL_FILE, batches,
+        warmStartedFrom);
     out.markComplete(manifest);
     LOG.info("model complete at {}: best epoch {} of {}, {} parameters", out.child(MODEL_FILE),
         best, log.size(), model.numParams());

@@ -263,6 +263,33 @@ public final class TrainingInput {
   }
 
   /**
+   * The batches of the input's ingest column {@code column} (train.batch-column), sorted; a row
+   * without a batch is refused, since no warm start could tell whether it is new.
+   */
+  public List<String> batches(String column) {
+    if (!Arrays.asList(table.columns()).contains(column)) {
+      throw new DistillException("train.batch-column = '" + column + "' is not a column of "
+          + location + "; its columns are " + Arrays.toString(table.columns()));
+    }
+    List<String> batches = new ArrayList<>();
+    for (Row row : table.select(col(column).cast("string")).distinct().collectAsList()) {
+      if (row.isNullAt(0)) {
+        throw new DistillException("train.batch-column = '" + column + "' is null in some rows "
+            + "of " + location + "; every row needs a batch");
+      }
+      batches.add(row.getString(0));
+    }
+    java.util.Collections.sort(batches);
+    return batches;
+  }
+
+  /** This input with only the training rows {@code keep} selects; other splits stay whole. */
+  public TrainingInput withTrainRows(org.apache.spark.sql.Column keep) {
+    return new TrainingInput(location, table.filter(col("split").notEqual(Split.TRAIN.value())
+        .or(keep)), stored, shape, manifestDigest, teacher, views);
+  }
+
+  /**
    * Minibatches of {@code split} (only its labeled rows if asked), packed on the executors, with
    * each row's stored views when the packer keeps them.
    */

@@ -9,6 +9,7 @@ import dev.sparkdistill.common.config.TrainConfig;
 import dev.sparkdistill.common.evaluate.EvaluationReport;
 import dev.sparkdistill.common.manifest.ExamplesManifest;
 import dev.sparkdistill.common.manifest.ManifestJson;
+import dev.sparkdistill.common.manifest.ModelManifest;
 import dev.sparkdistill.common.manifest.TargetsManifest;
 import dev.sparkdistill.jobs.SparkTestBase;
 import dev.sparkdistill.jobs.evaluate.EvaluateJob;
@@ -78,7 +79,8 @@ class DailyPipelineTest extends SparkTestBase {
               train.input = "%1$s/targets", train.output = "%1$s/student"
               train.alpha = 0.5, train.temperature = 2, train.epochs = 8
               train.model.hidden = [32], train.spark.batch-size-per-worker = 16
-              train.updater.learning-rate = 0.003 } }
+              train.updater.learning-rate = 0.003
+              train.batch-column = batch, train.warm-start = true } }
           { job = evaluate, set {
               evaluate.input = "%1$s/examples", evaluate.output = "%1$s/report"
               evaluate.teacher = "%2$s", evaluate.models = ["distilled=%1$s/student/model.zip"] } }
@@ -139,6 +141,10 @@ class DailyPipelineTest extends SparkTestBase {
     assertThat(rowsPerBatch("targets")).isEqualTo(preparedPerBatch);
     examples.batches().forEach(b ->
         assertThat(preparedPerBatch.get(b.name())).isEqualTo(b.rows().written()));
+    // The student went on from the day before's: warm starts on the new batch and a replay.
+    ModelManifest student = manifest("student", ModelManifest.class);
+    assertThat(student.batches()).containsExactlyElementsOf(DAYS);
+    assertThat(student.warmStartedFrom()).containsExactly(DAYS.get(0), DAYS.get(2));
 
     // A retry of any day changes nothing.
     String examplesManifest = Files.readString(work.resolve("examples/_manifest.json"));

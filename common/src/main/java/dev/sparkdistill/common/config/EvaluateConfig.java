@@ -18,6 +18,7 @@ public record EvaluateConfig(
     int calibrationBins,
     int batchSize,
     ScoringEngine engine,
+    String batchColumn,
     String configDigest) implements Serializable {
 
   public static final String SECTION = "evaluate";
@@ -53,6 +54,7 @@ public record EvaluateConfig(
         s.integerAtLeast(p + "calibration-bins", 1),
         s.integerAtLeast(p + "batch-size", 1),
         s.choice(p + "engine", ScoringEngine.class),
+        s.string(p + "batch-column"),
         ConfigRendering.digest(config, SECTION, "mode", "batch-size"));
   }
 

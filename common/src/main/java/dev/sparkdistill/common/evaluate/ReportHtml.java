@@ -21,6 +21,9 @@ public final class ReportHtml {
         .append("<p>").append(report.rows()).append(" rows of ").append(escape(report.input()))
         .append(", ").append(report.createdAt()).append("</p>\n");
     table(html, report);
+    if (report.batches() != null) {
+      batchTable(html, report);
+    }
     Charts.trainingCurves(html, "training", report.models().stream()
         .map(m -> new Charts.Curves(m.name(), m.training())).toList());
     html.append("<h2>Accuracy</h2><div class=\"charts\" id=\"accuracy\">");
@@ -68,6 +71,28 @@ public final class ReportHtml {
           .append("<td>").append(m.engine() == null ? "n/a" : escape(m.engine())).append("</td>")
           .append(cell(m.sizeRatioToTeacher())).append(cell(m.speedupOverTeacher()))
           .append("</tr>\n");
+    }
+    html.append("</table>\n");
+  }
+
+  /** Accuracy and agreement per ingest batch, a column per model and measure. */
+  private static void batchTable(StringBuilder html, EvaluationReport report) {
+    List<String> names = report.models().stream().map(ModelReport::name).toList();
+    boolean agreement = report.batches().stream().anyMatch(b -> b.teacherAgreement() != null);
+    html.append("<h2>By batch</h2><table id=\"batches\"><tr><th>batch</th><th>rows</th>");
+    names.forEach(n -> html.append("<th>accuracy ").append(escape(n)).append("</th>"));
+    if (agreement) {
+      names.forEach(n -> html.append("<th>agreement ").append(escape(n)).append("</th>"));
+    }
+    html.append("</tr>\n");
+    for (EvaluationReport.BatchReport b : report.batches()) {
+      html.append("<tr><td>").append(escape(b.batch())).append("</td><td>").append(b.rows())
+          .append("</td>");
+      names.forEach(n -> html.append(cell(b.accuracy().get(n))));
+      if (agreement) {
+        names.forEach(n -> html.append(cell(b.teacherAgreement().get(n))));
+      }
+      html.append("</tr>\n");
     }
     html.append("</table>\n");
   }

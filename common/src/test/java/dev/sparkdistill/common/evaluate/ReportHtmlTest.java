@@ -53,7 +53,7 @@ class ReportHtmlTest {
 
   private static EvaluationReport report(ModelReport... models) {
     return new EvaluationReport("in", "test", 1, List.of("shirt", "coat"), 5, 15, "now",
-        List.of(models));
+        List.of(models), null);
   }
 
   @Test

@@ -19,7 +19,7 @@ class SummaryTableTest {
     String table = SummaryTable.render(new EvaluationReport("examples", "test", 10000,
         List.of(), 5, 15, "now", List.of(
             model("teacher", 206922, 0.8946, 1.0, 1.0, 1.0),
-            model("distilled", 50890, 0.8611, 0.918, 0.2459, 12.345))));
+            model("distilled", 50890, 0.8611, 0.918, 0.2459, 12.345)), null));
 
     assertThat(table.lines()).hasSize(4);
     assertThat(table).startsWith("test split, 10000 rows of examples");
@@ -30,7 +30,7 @@ class SummaryTableTest {
   @Test
   void aModelWithoutTeacherShowsDashes() {
     String table = SummaryTable.render(new EvaluationReport("examples", "test", 1, List.of(), 5,
-        15, "now", List.of(model("alone", 10, 0.5, null, null, null))));
+        15, "now", List.of(model("alone", 10, 0.5, null, null, null)), null));
     assertThat(table).containsPattern("alone +0\\.5000 +- +0\\.0210 +10 +- +-");
   }
 }

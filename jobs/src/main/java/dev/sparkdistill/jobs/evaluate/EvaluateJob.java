@@ -1,10 +1,13 @@
 package dev.sparkdistill.jobs.evaluate;
 
 import static dev.sparkdistill.jobs.io.ArrayColumns.floats;
+import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
 
 import dev.sparkdistill.common.DistillException;
 import dev.sparkdistill.common.config.EvaluateConfig;
+import dev.sparkdistill.common.evaluate.BatchTally;
 import dev.sparkdistill.common.evaluate.EvaluationReport;
 import dev.sparkdistill.common.evaluate.EvaluationReport.ModelReport;
 import dev.sparkdistill.common.evaluate.ModelMetrics;
@@ -22,6 +25,7 @@ import dev.sparkdistill.jobs.io.OutputDirectory;
 import dev.sparkdistill.jobs.model.ScoringEngines;
 import dev.sparkdistill.jobs.model.ShippedModel;
 import dev.sparkdistill.jobs.model.Teacher;
+import java.io.Serializable;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -34,6 +38,8 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
@@ -109,8 +115,9 @@ public final class EvaluateJob {
         .takeAsList(config.batchSize()).stream().map(r -> floats(r.getList(0))).toList();
     List<ScoringEngines.Choice> engines = chooseEngines(models, shape, sample);
     List<ShippedModel> scorers = engines.stream().map(ScoringEngines.Choice::model).toList();
-    ModelMetrics[] metrics = SparkPhases.run(spark, "evaluate: scoring the "
+    Scores scores = SparkPhases.run(spark, "evaluate: scoring the "
         + config.split().value() + " split with " + names, () -> score(spark, shape, scorers));
+    ModelMetrics[] metrics = scores.metrics();
     if (metrics[0].rows() == 0) {
       throw new DistillException("evaluate.input = " + config.input() + " has no labeled rows "
           + "in its " + config.split().value() + " split");
@@ -122,7 +129,8 @@ public final class EvaluateJob {
     }
     EvaluationReport report = new EvaluationReport(config.input(), config.split().value(),
         metrics[0].rows(), shape.classNames(), metrics[0].topK(), config.calibrationBins(),
-        Instant.now().toString(), reports);
+        Instant.now().toString(), reports, scores.byBatch() == null ? null
+            : scores.byBatch().reports(names, !config.teacher().isEmpty()));
     HadoopFiles.writeText(out.child(REPORT_JSON), ManifestJson.write(report), conf);
     HadoopFiles.writeText(out.child(REPORT_HTML), ReportHtml.render(report), conf);
     out.markComplete(new EvaluationManifest("evaluation", config.input(), inputDigest, digests,
@@ -130,12 +138,27 @@ public final class EvaluateJob {
     reports.forEach(r -> LOG.info(String.format(Locale.ROOT, "%-12s accuracy %.4f, ECE %.4f, "
             + "agreement %s, %d parameters, %.0f rows/s", r.name(), r.accuracy(), r.ece(),
         r.teacherAgreement(), r.parameters(), r.throughputRowsPerSecond())));
+    if (report.batches() != null) {
+      report.batches().forEach(b -> LOG.info("batch {}: {} rows, accuracy {}, agreement {}",
+          b.batch(), b.rows(), b.accuracy(), b.teacherAgreement()));
+    }
     LOG.info("evaluation report complete at {}", out.child(REPORT_HTML));
     return report;
   }
 
-  private ModelMetrics[] score(SparkSession spark, TableShape shape,
-      List<ShippedModel> models) {
+  /** Every model's metrics, and per batch when evaluate.batch-column is set (else null). */
+  private record Scores(ModelMetrics[] metrics, BatchTally byBatch) implements Serializable {
+    void merge(Scores other) {
+      for (int m = 0; m < metrics.length; m++) {
+        metrics[m].merge(other.metrics[m]);
+      }
+      if (byBatch != null) {
+        byBatch.merge(other.byBatch);
+      }
+    }
+  }
+
+  private Scores score(SparkSession spark, TableShape shape, List<ShippedModel> models) {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     Broadcast<List<ShippedModel>> shipped = jsc.broadcast(models);
     boolean withTeacher = !config.teacher().isEmpty();
@@ -143,57 +166,72 @@ public final class EvaluateJob {
     int topK = config.topK();
     int bins = config.calibrationBins();
     int batchSize = config.batchSize();
+    boolean byBatch = !config.batchColumn().isEmpty();
+    Dataset<Row> table = spark.read().parquet(config.input());
+    if (byBatch && !Arrays.asList(table.columns()).contains(config.batchColumn())) {
+      throw new DistillException("evaluate.batch-column = '" + config.batchColumn() + "' is not "
+          + "a column of " + config.input() + "; its columns are "
+          + Arrays.toString(table.columns()));
+    }
+    Column batch = byBatch ? coalesce(col(config.batchColumn()).cast("string"), lit("(none)"))
+        : lit(null).cast("string");
     try {
-      List<ModelMetrics[]> parts = spark.read().parquet(config.input())
+      List<Scores> parts = table
           .filter(col("split").equalTo(config.split().value()).and(col("label").isNotNull()))
-          .select("features", "label").javaRDD()
-          .mapPartitions(rows -> java.util.Collections.<ModelMetrics[]>singletonList(
-              scorePartition(rows, shipped.value(), withTeacher, classes, topK, bins, batchSize))
-              .iterator())
+          .select(col("features"), col("label"), batch).javaRDD()
+          .mapPartitions(rows -> java.util.Collections.singletonList(
+              scorePartition(rows, shipped.value(), withTeacher, classes, topK, bins, batchSize,
+                  byBatch)).iterator())
           .collect();
-      ModelMetrics[] total = emptyMetrics(models.size(), classes, topK, bins);
-      for (ModelMetrics[] part : parts) {
-        for (int m = 0; m < total.length; m++) {
-          total[m].merge(part[m]);
-        }
-      }
+      Scores total = emptyScores(models.size(), classes, topK, bins, byBatch);
+      parts.forEach(total::merge);
       return total;
     } finally {
       shipped.destroy();
     }
   }
 
-  private static ModelMetrics[] emptyMetrics(int count, int classes, int topK, int bins) {
+  private static Scores emptyScores(int count, int classes, int topK, int bins,
+      boolean byBatch) {
     ModelMetrics[] metrics = new ModelMetrics[count];
     for (int m = 0; m < count; m++) {
       metrics[m] = new ModelMetrics(classes, topK, bins);
     }
-    return metrics;
+    return new Scores(metrics, byBatch ? new BatchTally(count) : null);
   }
 
-  private static ModelMetrics[] scorePartition(Iterator<Row> rows, List<ShippedModel> models,
-      boolean withTeacher, int classes, int topK, int bins, int batchSize) {
-    ModelMetrics[] metrics = emptyMetrics(models.size(), classes, topK, bins);
+  private static Scores scorePartition(Iterator<Row> rows, List<ShippedModel> models,
+      boolean withTeacher, int classes, int topK, int bins, int batchSize, boolean byBatch) {
+    Scores scores = emptyScores(models.size(), classes, topK, bins, byBatch);
+    ModelMetrics[] metrics = scores.metrics();
     while (rows.hasNext()) {
       List<float[]> features = new ArrayList<>();
       List<Integer> labels = new ArrayList<>();
+      List<String> batches = new ArrayList<>();
       while (rows.hasNext() && features.size() < batchSize) {
         Row row = rows.next();
         features.add(floats(row.getList(0)));
         labels.add(row.getInt(1));
+        batches.add(row.getString(2));
       }
       float[] flat = Teacher.batchOf(features);
       float[][][] logits = new float[models.size()][][];
       for (int m = 0; m < models.size(); m++) {
         logits[m] = models.get(m).teacher().logits(flat, features.size());
       }
+      int[] predicted = new int[models.size()];
       for (int i = 0; i < labels.size(); i++) {
         for (int m = 0; m < models.size(); m++) {
           metrics[m].add(logits[m][i], labels.get(i), withTeacher ? logits[0][i] : null);
+          predicted[m] = topClass(logits[m][i]);
+        }
+        if (byBatch) {
+          scores.byBatch().add(batches.get(i), predicted, labels.get(i),
+              withTeacher ? predicted[0] : -1);
         }
       }
     }
-    return metrics;
+    return scores;
   }
 
   /** Each model on the engine evaluate.engine and the parity check on the sample choose. */
@@ -283,6 +321,14 @@ public final class EvaluateJob {
     }
     Arrays.sort(times);
     return times[times.length / 2];
+  }
+
+  private static int topClass(float[] logits) {
+    int best = 0;
+    for (int c = 1; c < logits.length; c++) {
+      best = logits[c] > logits[best] ? c : best;
+    }
+    return best;
   }
 
   private static Double orNull(double value) {

@@ -2,6 +2,7 @@ package dev.sparkdistill.jobs.cli;
 
 import static org.apache.spark.sql.functions.col;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import dev.sparkdistill.common.config.ConfigLayers;
 import dev.sparkdistill.common.config.EvaluateConfig;
@@ -83,7 +84,8 @@ class DailyPipelineTest extends SparkTestBase {
               train.batch-column = batch, train.warm-start = true } }
           { job = evaluate, set {
               evaluate.input = "%1$s/examples", evaluate.output = "%1$s/report"
-              evaluate.teacher = "%2$s", evaluate.models = ["distilled=%1$s/student/model.zip"] } }
+              evaluate.teacher = "%2$s", evaluate.models = ["distilled=%1$s/student/model.zip"]
+              evaluate.batch-column = batch } }
         ]
         """.formatted(data, teacher));
     return conf;
@@ -145,6 +147,22 @@ class DailyPipelineTest extends SparkTestBase {
     ModelManifest student = manifest("student", ModelManifest.class);
     assertThat(student.batches()).containsExactlyElementsOf(DAYS);
     assertThat(student.warmStartedFrom()).containsExactly(DAYS.get(0), DAYS.get(2));
+
+    // The report shows each day's test rows on their own.
+    Path reportFile = work.resolve("report/report.json");
+    EvaluationReport report = ManifestJson.read(Files.readString(reportFile),
+        EvaluationReport.class, reportFile.toString());
+    assertThat(report.batches()).extracting(EvaluationReport.BatchReport::batch)
+        .containsExactlyElementsOf(DAYS);
+    assertThat(report.batches()).allSatisfy(b -> assertThat(b.rows())
+        .isEqualTo(examples.batch(b.batch()).orElseThrow().rows().bySplit().get("test")
+            .labeled()));
+    for (EvaluationReport.ModelReport model : report.models()) {
+      double weighted = report.batches().stream()
+          .mapToDouble(b -> b.rows() * b.accuracy().get(model.name())).sum() / report.rows();
+      assertThat(weighted).isCloseTo(model.accuracy(), within(1e-9));
+    }
+    assertThat(report.batches().get(0).teacherAgreement().get("teacher")).isEqualTo(1.0);
 
     // A retry of any day changes nothing.
     String examplesManifest = Files.readString(work.resolve("examples/_manifest.json"));

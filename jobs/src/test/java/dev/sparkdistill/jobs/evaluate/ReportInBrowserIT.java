@@ -65,7 +65,7 @@ class ReportInBrowserIT {
           name.equals("baseline") ? null : new TrainingHistory(4, log)));
     }
     return new EvaluationReport("examples", "test", 300, CLASSES, 2, 15,
-        "2026-01-01T00:00:00Z", models);
+        "2026-01-01T00:00:00Z", models, null);
   }
 
   private String chromium(String... args) throws Exception {

@@ -2,6 +2,7 @@ package dev.sparkdistill.jobs.cli;
 
 import dev.sparkdistill.common.config.InferConfig;
 import dev.sparkdistill.common.config.TrainConfig;
+import dev.sparkdistill.jobs.bench.DailyBenchmark;
 import dev.sparkdistill.jobs.bench.InferBenchmark;
 import dev.sparkdistill.jobs.bench.LoadBenchmark;
 import dev.sparkdistill.jobs.bench.OnnxBenchmark;
@@ -17,7 +18,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "benchmark", mixinStandardHelpOptions = true,
     description = "Measure performance side by side in one run and print the ratios.",
     subcommands = {BenchmarkCommand.Train.class, BenchmarkCommand.Infer.class,
-        BenchmarkCommand.Load.class, BenchmarkCommand.Onnx.class})
+        BenchmarkCommand.Load.class, BenchmarkCommand.Onnx.class, BenchmarkCommand.Daily.class})
 final class BenchmarkCommand implements Runnable {
   @Spec
   CommandSpec spec;
@@ -167,6 +168,48 @@ final class BenchmarkCommand implements Runnable {
       return JobRunner.run(new JobCatalog.Job<>("benchmark load", List.of(InferConfig.SECTION),
           InferConfig::from, (spark, config, out) -> new LoadBenchmark(config, work, out)
               .run(spark, scales, student)), options, spec.commandLine().getOut());
+    }
+  }
+
+  @Command(name = "daily", mixinStandardHelpOptions = true,
+      description = {"Scheduled ETL against rebuilding: the examples table of infer.input cut "
+          + "into --days days of arrivals, each day run as conf/fashion-mnist-daily.conf runs "
+          + "it (prepare the day's batch, infer it, warm-start the student on it and a replay "
+          + "of earlier rows, evaluate), and at each --rebuild-at count of days everything so "
+          + "far rebuilt as whole tables with a new student; each step's time, the ratio, and "
+          + "both students' test accuracy.",
+          "Takes sections 'infer' (examples, teacher) and 'train' (the student) of the "
+              + "configuration, e.g. --config conf/fashion-mnist-student.conf --set "
+              + "infer.input=... --set infer.teachers=[...]; writes only under --work."})
+  static final class Daily implements Callable<Integer> {
+    @Mixin
+    JobOptions options;
+
+    @Option(names = "--work", required = true, paramLabel = "DIR",
+        description = "Directory for the arrivals, the daily tables and the rebuilds.")
+    String work;
+
+    @Option(names = "--days", defaultValue = "10",
+        description = "Days the rows are cut into (default: 10).")
+    int days;
+
+    @Option(names = "--rebuild-at", split = ",", defaultValue = "1,3,10",
+        description = "Counts of days after which to time a rebuild (default: 1,3,10).")
+    int[] rebuildAt;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+      if (days < 1 || java.util.Arrays.stream(rebuildAt).anyMatch(n -> n < 1 || n > days)) {
+        throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+            "--days must be at least 1 and every --rebuild-at from 1 to --days");
+      }
+      return JobRunner.run(new JobCatalog.Job<>("benchmark daily",
+          List.of(InferConfig.SECTION, TrainConfig.SECTION), DailyBenchmark::validated,
+          (spark, config, out) -> new DailyBenchmark(config, work, out)
+              .run(spark, days, rebuildAt)), options, spec.commandLine().getOut());
     }
   }
 }

@@ -461,7 +461,12 @@ public final class PrepareJob {
         expr("concat('" + RejectReason.DUPLICATE_ID.code() + ": id occurs ', occurrences, ' times')"))
         .otherwise(col(ParsedRows.REASON));
     if (earlier != null) {
-      joined = joined.join(earlier, col(ParsedRows.ID).equalTo(col(EARLIER_ID)), "left");
+      // The earlier ids that come again, found by a join of ids alone: usually none, so they
+      // are broadcast to the rows, which keep their partitions (and the table its file sizes).
+      Dataset<Row> again = earlier.join(all.select(col(ParsedRows.ID).as("new_id")),
+          col(EARLIER_ID).equalTo(col("new_id")), "left_semi");
+      joined = joined.join(org.apache.spark.sql.functions.broadcast(again),
+          col(ParsedRows.ID).equalTo(col(EARLIER_ID)), "left");
       reason = when(reason.isNull().and(col(EARLIER_BATCH).isNotNull()),
           expr("concat('" + RejectReason.DUPLICATE_ID.code() + ": id already in batch ', "
               + EARLIER_BATCH + ")")).otherwise(reason);

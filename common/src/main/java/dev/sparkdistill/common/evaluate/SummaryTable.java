@@ -21,6 +21,18 @@ public final class SummaryTable {
           m.accuracy(), orDash(m.teacherAgreement(), "%.4f"), m.ece(), m.parameters(),
           orDash(m.sizeRatioToTeacher(), "%.3fx"), orDash(m.speedupOverTeacher(), "%.1fx")));
     }
+    if (report.batches() != null) {
+      text.append(String.format(Locale.ROOT, "accuracy by batch:%n%-12s %7s", "batch", "rows"));
+      report.models().forEach(m -> text.append(String.format(Locale.ROOT, " %12s",
+          m.name().length() > 12 ? m.name().substring(0, 12) : m.name())));
+      text.append(String.format(Locale.ROOT, "%n"));
+      for (EvaluationReport.BatchReport b : report.batches()) {
+        text.append(String.format(Locale.ROOT, "%-12s %7d", b.batch(), b.rows()));
+        report.models().forEach(m -> text.append(String.format(Locale.ROOT, " %12.4f",
+            b.accuracy().get(m.name()))));
+        text.append(String.format(Locale.ROOT, "%n"));
+      }
+    }
     return text.toString();
   }
 

@@ -33,4 +33,20 @@ class SummaryTableTest {
         15, "now", List.of(model("alone", 10, 0.5, null, null, null)), null));
     assertThat(table).containsPattern("alone +0\\.5000 +- +0\\.0210 +10 +- +-");
   }
+
+  @Test
+  void aReportByBatchAddsARowPerBatch() {
+    String table = SummaryTable.render(new EvaluationReport("examples", "test", 30, List.of(), 5,
+        15, "now", List.of(model("teacher", 20, 0.9, 1.0, 1.0, 1.0),
+            model("distilled", 10, 0.8, 0.9, 0.5, 2.0)),
+        List.of(new EvaluationReport.BatchReport("2026-11-29", 10,
+                java.util.Map.of("teacher", 0.9, "distilled", 0.7), null),
+            new EvaluationReport.BatchReport("2026-11-30", 20,
+                java.util.Map.of("teacher", 0.9, "distilled", 0.85), null))));
+    assertThat(table.lines().skip(4)).containsExactly(
+        "accuracy by batch:",
+        "batch           rows      teacher    distilled",
+        "2026-11-29        10       0.9000       0.7000",
+        "2026-11-30        20       0.9000       0.8500");
+  }
 }

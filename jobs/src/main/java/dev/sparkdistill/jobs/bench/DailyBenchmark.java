@@ -10,10 +10,13 @@ import dev.sparkdistill.common.config.EvaluateConfig;
 import dev.sparkdistill.common.config.InferConfig;
 import dev.sparkdistill.common.config.PrepareConfig;
 import dev.sparkdistill.common.config.TrainConfig;
+import dev.sparkdistill.common.data.FeatureScaling;
 import dev.sparkdistill.common.evaluate.EvaluationReport;
+import dev.sparkdistill.common.manifest.ExamplesManifest;
 import dev.sparkdistill.common.manifest.TableShape;
 import dev.sparkdistill.jobs.evaluate.EvaluateJob;
 import dev.sparkdistill.jobs.infer.InferJob;
+import dev.sparkdistill.jobs.io.InputTable;
 import dev.sparkdistill.jobs.prepare.PrepareJob;
 import dev.sparkdistill.jobs.train.TrainJob;
 import java.io.PrintWriter;
@@ -24,6 +27,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SaveMode;
@@ -64,14 +69,25 @@ public final class DailyBenchmark {
     return resolved;
   }
 
-  public void run(SparkSession spark, int days, int[] rebuildAt) {
+  /**
+   * @param arrivalsOnly write the days' files and stop: the arrivals the daily pipeline of
+   *     conf/fashion-mnist-daily.conf reads when {@code work} is its data folder
+   */
+  public void run(SparkSession spark, int days, int[] rebuildAt, boolean arrivalsOnly) {
     InferConfig source = InferConfig.from(resolved.withValue("infer.output",
         ConfigValueFactory.fromAnyRef(work + "/unused")));
-    TableShape shape = Benchmarks.shape(source.input(), spark.sparkContext()
-        .hadoopConfiguration());
-    new dev.sparkdistill.jobs.io.OutputDirectory(work, spark.sparkContext()
-        .hadoopConfiguration()).delete();
+    Configuration conf = spark.sparkContext().hadoopConfiguration();
+    TableShape shape = Benchmarks.shape(source.input(), conf);
+    scaling = InputTable.complete(source.input(), "infer.input", "examples table",
+        "run prepare first", conf).manifest(ExamplesManifest.class).scaling();
+    new dev.sparkdistill.jobs.io.OutputDirectory(work, conf).delete();
     writeArrivals(spark, source.input(), days);
+    if (arrivalsOnly) {
+      out.printf(Locale.ROOT, "%d days of arrivals written to %s/incoming/%s ... %s%n", days,
+          work, FIRST_DAY, FIRST_DAY.plusDays(days - 1));
+      out.flush();
+      return;
+    }
     // Untimed: every step once on the first day, so the first timed run is not the JVM's first.
     String warmUp = work + "/warm-up";
     steps(() -> prepare(spark, warmUp + "/examples", shape, work + "/incoming/" + FIRST_DAY, ""),
@@ -123,11 +139,20 @@ public final class DailyBenchmark {
   }
 
   private double lastAccuracy;
+  /** The scaling of the table the days are cut from, undone in the files and redone by prepare. */
+  private FeatureScaling scaling;
 
-  /** Each day's rows as Parquet files of (id, pixels, label): its train and test inputs. */
+  /**
+   * Each day's rows as Parquet files of (id, pixels, label): its train and test inputs. A
+   * linear scaling of the table is undone (pixels 0 to 255 again), so that the days are prepared
+   * as raw files are.
+   */
   private void writeArrivals(SparkSession spark, String examples, int days) {
+    Column pixels = scaling.kind() == FeatureScaling.Kind.LINEAR
+        ? expr("transform(features, x -> CAST(round((x - " + scaling.add() + "D) / "
+            + scaling.multiply() + "D) AS FLOAT))") : col("features");
     Dataset<Row> rows = spark.read().parquet(examples)
-        .select(col("id"), col("features").as("pixels"), col("label"), col("split"));
+        .select(col("id"), pixels.as("pixels"), col("label"), col("split"));
     for (int day = 1; day <= days; day++) {
       Dataset<Row> slice = rows.filter(expr("pmod(hash(id), " + days + ") = " + (day - 1)));
       String dir = work + "/incoming/" + FIRST_DAY.plusDays(day - 1);
@@ -158,6 +183,11 @@ public final class DailyBenchmark {
         "prepare.parquet.id-column=id", "prepare.max-rejected-fraction=0",
         "prepare.feature-shape=" + shape.featureShape(),
         "prepare.class-count=" + shape.classCount()));
+    if (scaling.kind() == FeatureScaling.Kind.LINEAR) {
+      settings.addAll(List.of("prepare.scaling.kind=linear",
+          "prepare.scaling.multiply=" + scaling.multiply(),
+          "prepare.scaling.add=" + scaling.add()));
+    }
     settings.add(batch.isEmpty() ? "prepare.mode=overwrite" : "prepare.batch=" + batch);
     new PrepareJob(PrepareConfig.from(ConfigLayers.resolve(Optional.empty(), "", settings)))
         .run(spark);

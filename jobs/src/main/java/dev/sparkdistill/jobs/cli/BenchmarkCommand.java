@@ -197,6 +197,12 @@ final class BenchmarkCommand implements Runnable {
         description = "Counts of days after which to time a rebuild (default: 1,3,10).")
     int[] rebuildAt;
 
+    @Option(names = "--arrivals-only",
+        description = "Write the days' files under --work/incoming/<date>/ and stop: with "
+            + "--work data/fashion-mnist-daily, the arrivals conf/fashion-mnist-daily.conf "
+            + "reads.")
+    boolean arrivalsOnly;
+
     @Spec
     CommandSpec spec;
 
@@ -209,7 +215,8 @@ final class BenchmarkCommand implements Runnable {
       return JobRunner.run(new JobCatalog.Job<>("benchmark daily",
           List.of(InferConfig.SECTION, TrainConfig.SECTION), DailyBenchmark::validated,
           (spark, config, out) -> new DailyBenchmark(config, work, out)
-              .run(spark, days, rebuildAt)), options, spec.commandLine().getOut());
+              .run(spark, days, rebuildAt, arrivalsOnly)), options,
+          spec.commandLine().getOut());
     }
   }
 }

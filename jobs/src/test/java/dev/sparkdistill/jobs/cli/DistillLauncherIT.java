@@ -41,6 +41,22 @@ class DistillLauncherIT {
   }
 
   @Test
+  void theDailyPipelineTakesTheSchedulersDateIntoEveryStep() throws Exception {
+    Result result = Launcher.run(PROJECT, java.util.Map.of(), "run", "--config",
+        "conf/fashion-mnist-daily.conf", "--set", "batch=2026-11-30", "--print-config");
+    assertThat(result.exitCode()).as(result.stderr()).isZero();
+    assertThat(result.stdout())
+        .contains("\"batch\":\"2026-11-30\"")
+        .contains("\"train\":\"data/fashion-mnist-daily/incoming/2026-11-30/train\"")
+        .contains("\"batch-column\":\"batch\"");
+    Result badDate = Launcher.run(PROJECT, java.util.Map.of(), "run", "--config",
+        "conf/fashion-mnist-daily.conf", "--set", "batch=2026-02-30", "--print-config");
+    assertThat(badDate.exitCode()).isEqualTo(1);
+    assertThat(badDate.lastErrLine()).endsWith("prepare.batch must be a real date (yyyy-mm-dd), "
+        + "got '2026-02-30'");
+  }
+
+  @Test
   void exitsTwoOnBadUsage() throws Exception {
     Result result = distill("prepair");
     assertThat(result.exitCode()).isEqualTo(2);

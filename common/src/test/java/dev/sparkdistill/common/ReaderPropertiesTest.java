@@ -11,6 +11,7 @@ import dev.sparkdistill.common.config.PrepareConfig;
 import dev.sparkdistill.common.config.RunConfig;
 import dev.sparkdistill.common.config.SweepConfig;
 import dev.sparkdistill.common.config.TrainConfig;
+import dev.sparkdistill.common.data.BatchName;
 import dev.sparkdistill.common.io.IdxReader;
 import dev.sparkdistill.common.manifest.ManifestJson;
 import dev.sparkdistill.common.manifest.TableShape;
@@ -145,7 +146,7 @@ class ReaderPropertiesTest {
   private static final Map<String, Function<Config, ?>> TYPED = Map.of(
       "prepare", PrepareConfig::from, "train", TrainConfig::from, "infer", InferConfig::from,
       "evaluate", EvaluateConfig::from, "predict", PredictConfig::from,
-      "sweep", SweepConfig::from, "run", RunConfig::from);
+      "sweep", SweepConfig::from, "run", RunConfig::from, "batch", BatchName::of);
   private static final List<String> REQUIRED = List.of("prepare.input.train=a.csv",
       "prepare.output=out", "train.input=t", "train.output=m", "infer.input=e",
       "infer.output=t", "infer.teachers=[m.zip]", "evaluate.input=e", "evaluate.output=r",
@@ -173,7 +174,7 @@ class ReaderPropertiesTest {
       @ForAll("values") String value) {
     List<String> settings = new ArrayList<>(REQUIRED);
     settings.add(key + "=" + value);
-    String section = key.substring(0, key.indexOf('.'));
+    String section = key.contains(".") ? key.substring(0, key.indexOf('.')) : key;
     try {
       Object typed = TYPED.get(section).apply(ConfigLayers.resolve(Optional.empty(), "",
           settings));

@@ -9,9 +9,13 @@ import dev.sparkdistill.jobs.prepare.PrepareJob;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -103,6 +107,20 @@ public abstract class SparkTestBase {
         }
         part.coalesce(1).write().parquet(days.resolve(names.get(day)).resolve(split).toString());
       }
+    }
+  }
+
+  /** The files under {@code table} of one batch, with their modification times. */
+  protected static Map<Path, FileTime> batchFiles(Path table, String batch) throws IOException {
+    try (Stream<Path> walk = Files.walk(table)) {
+      return walk.filter(p -> p.toString().contains("batch=" + batch) && Files.isRegularFile(p))
+          .collect(Collectors.toMap(p -> p, p -> {
+            try {
+              return Files.getLastModifiedTime(p);
+            } catch (IOException e) {
+              throw new java.io.UncheckedIOException(e);
+            }
+          }));
     }
   }
 

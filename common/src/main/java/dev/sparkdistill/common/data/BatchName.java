@@ -19,6 +19,15 @@ public final class BatchName {
 
   private BatchName() {}
 
+  /** The key of a scheduled run's batch, outside every section. */
+  public static final String KEY = "batch";
+
+  /** The run's batch ({@value #KEY}), checked; "" when none is given. */
+  public static String of(com.typesafe.config.Config config) {
+    String batch = new Settings(config).string(KEY);
+    return batch.isEmpty() ? batch : check(KEY, batch);
+  }
+
   /** {@code name}, or a refusal naming {@code key} and what a batch name may be. */
   public static String check(String key, String name) {
     if (DATE.matcher(name).matches()) {

@@ -23,4 +23,18 @@ class BatchNameTest {
         .hasMessageStartingWith("prepare.batch must be ")
         .hasMessageEndingWith(", got '" + name + "'");
   }
+
+  @org.junit.jupiter.api.Test
+  void theRunsBatchIsCheckedWhereverItIsUsed() {
+    java.util.function.Function<String, String> of = setting -> BatchName.of(
+        dev.sparkdistill.common.config.ConfigLayers.resolve(java.util.Optional.empty(), "",
+            java.util.List.of(setting)));
+    assertThat(of.apply("batch=2026-11-30")).isEqualTo("2026-11-30");
+    assertThat(of.apply("batch=")).isEmpty();
+    assertThatThrownBy(() -> of.apply("batch=[1,2]"))
+        .isInstanceOf(InvalidConfigException.class).hasMessageStartingWith("batch ");
+    assertThatThrownBy(() -> of.apply("batch=30.11.2026"))
+        .isInstanceOf(InvalidConfigException.class)
+        .hasMessageStartingWith("batch must be a date such as 2026-11-30");
+  }
 }

@@ -2,6 +2,7 @@ package dev.sparkdistill.jobs.cli;
 
 import dev.sparkdistill.common.DistillException;
 import dev.sparkdistill.common.config.RunConfig;
+import dev.sparkdistill.common.data.BatchName;
 import dev.sparkdistill.jobs.SparkPhases;
 import java.io.PrintWriter;
 import java.util.ArrayList;
@@ -31,8 +32,6 @@ import picocli.CommandLine.Spec;
         "1:a step failed (its cause on stderr)", "2:bad usage"})
 final class RunCommand implements Callable<Integer> {
   private static final Logger LOG = LoggerFactory.getLogger(RunCommand.class);
-  /** The key of a scheduled run's batch, outside every section. */
-  private static final String BATCH = "batch";
 
   /** The pipeline's steps, each with its config validated. */
   record Pipeline(RunConfig config, List<JobCatalog.Ready<?>> steps) {}
@@ -61,13 +60,13 @@ final class RunCommand implements Callable<Integer> {
     List<RunConfig.Step> steps = config.steps();
     // A scheduled run's batch reaches every step's config, where ${batch} names it; a step's
     // own settings come after it and win.
-    String batch = resolved.getString(BATCH);
+    String batch = BatchName.of(resolved);
     List<JobCatalog.Ready<?>> ready = new ArrayList<>();
     for (int i = 0; i < steps.size(); i++) {
       RunConfig.Step step = steps.get(i);
       List<String> settings = new ArrayList<>();
       if (!batch.isEmpty()) {
-        settings.add(BATCH + "=" + batch);
+        settings.add(BatchName.KEY + "=" + batch);
       }
       settings.addAll(step.settingsWithMode());
       try {

@@ -202,7 +202,9 @@ public final class PrepareJob {
             + "batch " + batch + " prepared from other inputs or another config; use --mode "
             + "overwrite to replace just that batch");
       }
-      LOG.info("replacing batch {} of {}: its inputs or config changed", batch, out.path());
+      LOG.warn("replacing batch {} of {}: its inputs or config changed. Tables scored from "
+          + "it incrementally (infer, predict) keep the batch's earlier scores: run them again "
+          + "with --mode overwrite", batch, out.path());
     }
     table.ifPresent(this::checkFits);
     BatchedTable files = new BatchedTable(out, spark.sparkContext().hadoopConfiguration());

@@ -79,19 +79,6 @@ class InferIncrementalTest extends SparkTestBase {
     return InferConfig.from(ConfigLayers.resolve(Optional.empty(), "", settings));
   }
 
-  private Map<Path, FileTime> files(Path dir, String batch) throws IOException {
-    try (Stream<Path> walk = Files.walk(dir)) {
-      return walk.filter(p -> p.toString().contains("batch=" + batch) && Files.isRegularFile(p))
-          .collect(Collectors.toMap(p -> p, p -> {
-            try {
-              return Files.getLastModifiedTime(p);
-            } catch (IOException e) {
-              throw new java.io.UncheckedIOException(e);
-            }
-          }));
-    }
-  }
-
   @Test
   void scoresOnlyNewBatchesAndLeavesExistingOutputUntouched() throws Exception {
     Path examples = tmp.resolve("examples");
@@ -102,7 +89,7 @@ class InferIncrementalTest extends SparkTestBase {
     TargetsManifest first = new InferJob(config(examples, output, teacher)).run(spark);
     assertThat(first.batches()).containsExactly("b1");
     assertThat(first.rows().input()).isEqualTo(60);
-    Map<Path, FileTime> b1Files = files(output, "b1");
+    Map<Path, FileTime> b1Files = batchFiles(output, "b1");
     assertThat(b1Files).isNotEmpty();
 
     TargetsManifest again = new InferJob(config(examples, output, teacher)).run(spark);
@@ -113,7 +100,7 @@ class InferIncrementalTest extends SparkTestBase {
     assertThat(second.batches()).containsExactly("b1", "b2");
     assertThat(second.rows().input()).isEqualTo(100);
     assertThat(second.rows().scored() + second.rows().filtered()).isEqualTo(100);
-    assertThat(files(output, "b1")).isEqualTo(b1Files);
+    assertThat(batchFiles(output, "b1")).isEqualTo(b1Files);
     List<Row> ids = spark.read().parquet(output.toString()).select("id", "batch").collectAsList();
     assertThat(ids).hasSize(100);
     assertThat(ids.stream().map(r -> r.getString(0)).distinct().count()).isEqualTo(100);

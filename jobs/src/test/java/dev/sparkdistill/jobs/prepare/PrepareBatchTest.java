@@ -65,19 +65,6 @@ class PrepareBatchTest extends SparkTestBase {
         .collect(Collectors.toMap(r -> r.getString(0), r -> r.getString(1)));
   }
 
-  private static Map<Path, FileTime> files(Path table, String batch) throws IOException {
-    try (Stream<Path> walk = Files.walk(table)) {
-      return walk.filter(p -> p.toString().contains("batch=" + batch) && Files.isRegularFile(p))
-          .collect(Collectors.toMap(p -> p, p -> {
-            try {
-              return Files.getLastModifiedTime(p);
-            } catch (IOException e) {
-              throw new java.io.UncheckedIOException(e);
-            }
-          }));
-    }
-  }
-
   @Test
   void addsEachDayAsABatchWithEveryRowOnceAndRerunsAsNoOps() throws IOException {
     Path table = tmp.resolve("examples");
@@ -103,10 +90,10 @@ class PrepareBatchTest extends SparkTestBase {
         .containsExactlyInAnyOrder("bad-1", "bad-2", "bad-3");
     assertThat(table.resolve("_staging")).doesNotExist();
 
-    Map<Path, FileTime> d2Files = files(table, "d2");
+    Map<Path, FileTime> d2Files = batchFiles(table, "d2");
     ExamplesManifest rerun = prepare(day("d2", table));
     assertThat(rerun.finishedAt()).isEqualTo(after3.finishedAt());
-    assertThat(files(table, "d2")).isEqualTo(d2Files);
+    assertThat(batchFiles(table, "d2")).isEqualTo(d2Files);
     assertThat(manifest(table)).isEqualTo(after3);
 
     // The split rule is the row's own: the same rows prepared as one batch land alike.
@@ -149,13 +136,13 @@ class PrepareBatchTest extends SparkTestBase {
         .isInstanceOf(DistillException.class)
         .hasMessage("prepare.batch = d3: " + table + " holds batch d3 prepared from other "
             + "inputs or another config; use --mode overwrite to replace just that batch");
-    Map<Path, FileTime> d1Files = files(table, "d1");
+    Map<Path, FileTime> d1Files = batchFiles(table, "d1");
     List<String> overwrite = new ArrayList<>(otherInputs);
     overwrite.add("prepare.mode=overwrite");
     ExamplesManifest replaced = prepare(overwrite);
     assertThat(replaced.batchNames()).containsExactly("d1", "d3");
     assertThat(replaced.batch("d3").orElseThrow().rows().rejected()).isEqualTo(3);
-    assertThat(files(table, "d1")).isEqualTo(d1Files);
+    assertThat(batchFiles(table, "d1")).isEqualTo(d1Files);
     Set<String> d2Ids = Set.copyOf(spark.read().parquet(days.resolve("d2").resolve("train")
         .toString()).filter(expr("size(pixels) = 784")).select("id").as(
             org.apache.spark.sql.Encoders.STRING()).collectAsList());

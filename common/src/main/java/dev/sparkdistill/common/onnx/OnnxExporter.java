@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sparkdistill.common.DistillException;
 import dev.sparkdistill.common.ProjectVersion;
+import dev.sparkdistill.common.data.FeatureScaling;
 import dev.sparkdistill.common.model.ModelFactory;
 import java.util.List;
 import java.util.Map;
@@ -42,14 +43,32 @@ public final class OnnxExporter {
   public static final String META_FEATURE_SHAPE = "feature_shape";
   public static final String META_CLASS_NAMES = "class_names";
   public static final String META_SOURCE_SHA256 = "source_model_sha256";
+  /** "raw" when the graph begins with the examples' scaling, else "prepared". */
+  public static final String META_INPUT = "input";
+  /** The scaling the graph applies first (JSON, as in the examples' manifest), for raw input. */
+  public static final String META_INPUT_SCALING = "input_scaling";
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private OnnxExporter() {}
 
-  /** What the model file alone cannot say: the examples' shape and classes, the source file. */
+  /**
+   * What the model file alone cannot say: the examples' shape and classes, the source file, and,
+   * for a model that takes raw rows, the scaling {@code prepare} applied to them (null: the model
+   * takes rows as the examples table stores them).
+   */
   public record Description(List<Integer> featureShape, List<String> classNames,
-      String sourceSha256) {
+      String sourceSha256, FeatureScaling inputScaling) {
+    public Description(List<Integer> featureShape, List<String> classNames,
+        String sourceSha256) {
+      this(featureShape, classNames, sourceSha256, null);
+    }
+
+    /** Whether the graph begins with the examples' scaling. */
+    public boolean takesRawRows() {
+      return inputScaling != null && !inputScaling.isIdentity();
+    }
+
     public long featureCount() {
       return featureShape.stream().mapToLong(Integer::longValue).reduce(1, Math::multiplyExact);
     }
@@ -66,7 +85,9 @@ public final class OnnxExporter {
           + description.classNames().size() + " classes");
     }
     OnnxGraph graph = new OnnxGraph();
-    String output = addLayers(network, graph, description.featureCount());
+    String scaled = description.takesRawRows()
+        ? addScaling(graph, description.inputScaling(), description.featureCount()) : INPUT;
+    String output = addLayers(network, graph, description.featureCount(), scaled);
     if (graph.proto().getNodeCount() > 0
         && graph.proto().getNode(graph.proto().getNodeCount() - 1).getOutput(0).equals(output)) {
       graph.renameLastOutput(OUTPUT);
@@ -82,18 +103,45 @@ public final class OnnxExporter {
         .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(OPSET))
         .setProducerName("spark-distill")
         .setProducerVersion(ProjectVersion.get())
-        .setDocString("Exported from a DL4J model by spark-distill: logits of flat feature rows.")
+        .setDocString("Exported from a DL4J model by spark-distill: logits of flat feature rows"
+            + (description.takesRawRows() ? ", raw as prepare read them (the examples' "
+                + "scaling is the graph's first nodes)." : ", as the examples table stores them."))
         .setGraph(graph.proto())
         .addAllMetadataProps(metadata(description))
         .build();
   }
 
-  /** Adds every layer's nodes in order; returns the name of the network's output. */
-  private static String addLayers(MultiLayerNetwork network, OnnxGraph graph, long features) {
+  /**
+   * The examples' scaling as the graph's first nodes, computing what {@code prepare} stored:
+   * {@code x * multiply + add} (linear), or {@code (x - offset) * factor} per feature (standard,
+   * min-max). Returns the name of the scaled rows.
+   */
+  private static String addScaling(OnnxGraph graph, FeatureScaling scaling, long features) {
+    if (!scaling.kind().fitted()) {
+      String multiplied = graph.node("Mul", "scale_multiply",
+          List.of(INPUT, graph.scalar("scale_factor", scaling.multiply())));
+      return graph.node("Add", "scaled", List.of(multiplied,
+          graph.scalar("scale_offset", scaling.add())));
+    }
+    if (scaling.offsets().size() != features) {
+      throw new DistillException("the examples' scaling was fitted on "
+          + scaling.offsets().size() + " features but the model takes " + features);
+    }
+    String centered = graph.node("Sub", "scale_center", List.of(INPUT, graph.floats(
+        "scale_offsets", org.nd4j.linalg.factory.Nd4j.createFromArray(scaling.offsets().stream()
+            .mapToDouble(Double::doubleValue).toArray()), features)));
+    return graph.node("Mul", "scaled", List.of(centered, graph.floats("scale_factors",
+        org.nd4j.linalg.factory.Nd4j.createFromArray(scaling.factors().stream()
+            .mapToDouble(Double::doubleValue).toArray()), features)));
+  }
+
+  /** Adds every layer's nodes in order, from {@code x}; returns the network's output's name. */
+  private static String addLayers(MultiLayerNetwork network, OnnxGraph graph, long features,
+      String input) {
     MultiLayerConfiguration conf = network.getLayerWiseConfigurations();
     OnnxLayers layers = new OnnxLayers(graph);
     InputType type = InputType.feedForward(features);
-    String x = INPUT;
+    String x = input;
     for (int i = 0; i < network.getnLayers(); i++) {
       Layer layer = network.getLayer(i);
       org.deeplearning4j.nn.conf.layers.Layer layerConf = conf.getConf(i).getLayer();
@@ -145,10 +193,15 @@ public final class OnnxExporter {
 
   private static List<StringStringEntryProto> metadata(Description description) {
     try {
-      return Map.of(META_FEATURE_SHAPE, JSON.writeValueAsString(description.featureShape()),
-              META_CLASS_NAMES, JSON.writeValueAsString(description.classNames()),
-              META_SOURCE_SHA256, description.sourceSha256())
-          .entrySet().stream().sorted(Map.Entry.comparingByKey())
+      Map<String, String> entries = new java.util.TreeMap<>(Map.of(META_FEATURE_SHAPE,
+          JSON.writeValueAsString(description.featureShape()),
+          META_CLASS_NAMES, JSON.writeValueAsString(description.classNames()),
+          META_SOURCE_SHA256, description.sourceSha256(),
+          META_INPUT, description.takesRawRows() ? "raw" : "prepared"));
+      if (description.takesRawRows()) {
+        entries.put(META_INPUT_SCALING, JSON.writeValueAsString(description.inputScaling()));
+      }
+      return entries.entrySet().stream().sorted(Map.Entry.comparingByKey())
           .map(e -> StringStringEntryProto.newBuilder().setKey(e.getKey())
               .setValue(e.getValue()).build())
           .toList();

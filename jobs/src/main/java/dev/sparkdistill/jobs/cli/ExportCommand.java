@@ -15,7 +15,8 @@ import picocli.CommandLine.Spec;
     description = {
         "Export a trained model (model.zip of train) to ONNX: input 'features' [batch, n] of flat "
             + "float rows, output 'logits' [batch, classes], dynamic batch; the feature shape, "
-            + "class names and source model digest in its metadata. The export is run in ONNX "
+            + "class names and source model digest in its metadata (and, with --raw-input, the "
+            + "examples' scaling as its first nodes). The export is run in ONNX "
             + "Runtime against DL4J on seeded rows before it is written (max abs diff of logits "
             + "at most 1e-4), then written to a temporary file renamed into place.",
         "Runs on the driver alone; paths may be any Hadoop path."},
@@ -44,6 +45,14 @@ final class ExportCommand implements Callable<Integer> {
   @Option(names = "--overwrite", description = "Replace the output file if it exists.")
   boolean overwrite;
 
+  @Option(names = "--raw-input",
+      description = "Put the examples' scaling (prepare.scaling, from the examples table's "
+          + "manifest, found through the model's and targets' manifests) in front of the "
+          + "network as ONNX nodes, so the model takes the raw numbers prepare read (0-255 "
+          + "pixels, unscaled CSV values); the parity check then runs on raw rows. Default: "
+          + "the model takes rows as the examples table stores them, as infer and evaluate do.")
+  boolean rawInput;
+
   @Spec
   CommandSpec spec;
 
@@ -54,7 +63,8 @@ final class ExportCommand implements Callable<Integer> {
           "--output must name a .onnx file, got '" + output + "'");
     }
     OnnxExport.Result result = new OnnxExport(new OnnxExport.Options(model,
-        Optional.ofNullable(examples), output, overwrite)).run(JobRunner.hadoopConfFromSparkConf());
+        Optional.ofNullable(examples), output, overwrite, rawInput))
+        .run(JobRunner.hadoopConfFromSparkConf());
     PrintWriter out = spec.commandLine().getOut();
     out.printf(Locale.ROOT, "exported %s to %s: %d bytes, %d nodes, IR %d, opset %d; ONNX "
         + "Runtime vs DL4J on %d seeded rows: max abs diff of logits %.2e%n", model,

@@ -3,10 +3,14 @@ package dev.sparkdistill.jobs.model;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import dev.sparkdistill.common.DistillException;
+import dev.sparkdistill.common.data.FeatureScaling;
+import dev.sparkdistill.common.manifest.ExamplesManifest;
 import dev.sparkdistill.common.manifest.ManifestJson;
 import dev.sparkdistill.common.manifest.TableShape;
+import dev.sparkdistill.common.manifest.TargetsManifest;
 import dev.sparkdistill.common.onnx.OnnxExporter;
 import dev.sparkdistill.jobs.io.HadoopFiles;
+import dev.sparkdistill.jobs.io.OutputDirectory;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
@@ -31,8 +35,16 @@ public final class OnnxExport {
   public static final int CHECK_ROWS = 64;
   public static final double BOUND = 1e-4;
 
+  /**
+   * @param rawInput put the examples' scaling in front of the network, so that the model takes
+   *     the raw numbers {@code prepare} read
+   */
   public record Options(String model, Optional<String> examples, String output,
-      boolean overwrite) {}
+      boolean overwrite, boolean rawInput) {
+    public Options(String model, Optional<String> examples, String output, boolean overwrite) {
+      this(model, examples, output, overwrite, false);
+    }
+  }
 
   /** What was written, with the check's largest logit difference. */
   public record Result(String output, long bytes, int nodes, double maxAbsDiff) {}
@@ -54,10 +66,11 @@ public final class OnnxExport {
     byte[] source = ShippedModel.readBytes(options.model(), conf, "model");
     MultiLayerNetwork network = ShippedModel.deserialize("model", options.model(), source);
     TableShape shape = shape(conf);
+    FeatureScaling scaling = options.rawInput() ? examplesScaling(conf) : null;
     onnx.Onnx.ModelProto model = OnnxExporter.export(network, new OnnxExporter.Description(
-        shape.featureShape(), shape.classNames(), ShippedModel.sha256(source)));
+        shape.featureShape(), shape.classNames(), ShippedModel.sha256(source), scaling));
     byte[] bytes = model.toByteArray();
-    double diff = maxAbsDiff(network, bytes, shape);
+    double diff = maxAbsDiff(network, bytes, shape, scaling);
     if (diff > BOUND) {
       throw new DistillException("the exported model's logits differ from DL4J's by " + diff
           + " (more than " + BOUND + ") on " + CHECK_ROWS + " seeded rows; nothing written");
@@ -83,15 +96,65 @@ public final class OnnxExport {
         read.classNamesOrIndexes());
   }
 
-  /** ONNX Runtime against DL4J on seeded rows in [0, 1), the range of scaled pixels. */
-  static double maxAbsDiff(MultiLayerNetwork network, byte[] onnx, TableShape shape) {
-    Random random = new Random(7);
-    float[] rows = new float[CHECK_ROWS * shape.featureCount()];
-    for (int i = 0; i < rows.length; i++) {
-      rows[i] = random.nextFloat();
+  /**
+   * The scaling {@code prepare} applied to the rows the model learned from: the examples
+   * table's, found through the manifests (a model's input, a targets table's examples).
+   */
+  private FeatureScaling examplesScaling(Configuration conf) {
+    String table = options.examples().orElse(null);
+    String from = "model " + options.model();
+    if (table == null) {
+      table = manifestOf(new Path(options.model()).getParent().toString(), conf)
+          .path("input").asText("");
     }
-    float[][] expected = network.output(Nd4j.create(rows,
-        new long[] {CHECK_ROWS, shape.featureCount()}, 'c'), false).toFloatMatrix();
+    for (int hop = 0; hop < 3 && !table.isEmpty(); hop++) {
+      com.fasterxml.jackson.databind.JsonNode manifest = manifestOf(table, conf);
+      String kind = manifest.path("kind").asText("");
+      if (ExamplesManifest.KIND.equals(kind)) {
+        return ManifestJson.read(manifest.toString(), ExamplesManifest.class, table)
+            .scaling();
+      }
+      from = table;
+      table = manifest.path(TargetsManifest.KIND.equals(kind) ? "examples" : "input")
+          .asText("");
+    }
+    throw new DistillException("--raw-input needs the scaling of the examples the model was "
+        + "trained on, and " + from + " does not lead to an examples table; give --examples");
+  }
+
+  private static com.fasterxml.jackson.databind.JsonNode manifestOf(String dir,
+      Configuration conf) {
+    String manifest = dir + "/" + OutputDirectory.MANIFEST;
+    if (!HadoopFiles.exists(new Path(manifest), conf)) {
+      throw new DistillException(manifest + " does not exist: --raw-input needs the scaling "
+          + "of the examples the model was trained on; give --examples");
+    }
+    try {
+      return new com.fasterxml.jackson.databind.ObjectMapper().readTree(
+          HadoopFiles.readText(manifest, conf));
+    } catch (java.io.IOException e) {
+      throw new DistillException(manifest + " is not JSON: " + e.getMessage());
+    }
+  }
+
+  /**
+   * ONNX Runtime against DL4J on seeded rows whose scaled values lie in [0, 1), the range of
+   * scaled pixels; with {@code scaling}, ONNX Runtime gets the raw rows that scale to them and
+   * DL4J the rows as {@code prepare} stores them.
+   */
+  static double maxAbsDiff(MultiLayerNetwork network, byte[] onnx, TableShape shape,
+      FeatureScaling scaling) {
+    Random random = new Random(7);
+    int width = shape.featureCount();
+    float[] stored = new float[CHECK_ROWS * width];
+    float[] rows = new float[stored.length];
+    for (int i = 0; i < rows.length; i++) {
+      float scaled = random.nextFloat();
+      rows[i] = scaling == null ? scaled : raw(scaling, i % width, scaled);
+      stored[i] = scaling == null ? scaled : scaling.apply(i % width, rows[i]);
+    }
+    float[][] expected = network.output(Nd4j.create(stored,
+        new long[] {CHECK_ROWS, width}, 'c'), false).toFloatMatrix();
     try (OrtSession session = OnnxModel.open(onnx, "exported model", "(in memory)")) {
       float[][] actual = OnnxModel.run(session,
           OnnxModel.checkedInputShape(session, shape, "exported model", "(in memory)"), rows,
@@ -107,6 +170,16 @@ public final class OnnxExport {
       throw new DistillException("ONNX Runtime cannot run the exported model: "
           + e.getMessage());
     }
+  }
+
+  /** A raw value that {@code scaling} turns into about {@code scaled}. */
+  private static float raw(FeatureScaling scaling, int feature, float scaled) {
+    if (!scaling.kind().fitted()) {
+      return (float) ((scaled - scaling.add()) / scaling.multiply());
+    }
+    double factor = scaling.factors().get(feature);
+    return (float) (factor == 0 ? scaling.offsets().get(feature)
+        : scaled / factor + scaling.offsets().get(feature));
   }
 
   private static void writeAtomically(Path output, byte[] bytes, Configuration conf) {

@@ -99,11 +99,29 @@ public final class ShippedModel implements Serializable {
       String role) {
     OrtSession session = OnnxModel.open(bytes, role, location);
     try {
+      refuseRawInput(session, role, location);
       long[] fed = OnnxModel.checkedInputShape(session, shape, role, location);
       return new ShippedModel(location, bytes, OnnxModel.parameterCount(bytes),
           shape.featureCount(), fed);
     } finally {
       closeQuietly(session);
+    }
+  }
+
+  /**
+   * A model exported with {@code --raw-input} scales its rows itself; the jobs feed it rows
+   * that prepare already scaled, so it would see them scaled twice.
+   */
+  private static void refuseRawInput(OrtSession session, String role, String location) {
+    try {
+      if ("raw".equals(session.getMetadata().getCustomMetadata().get(OnnxExporter.META_INPUT))) {
+        throw new DistillException(role + " " + location + " was exported with --raw-input: it "
+            + "scales raw rows itself, and the examples table holds scaled ones; export it "
+            + "again without --raw-input to use it here");
+      }
+    } catch (ai.onnxruntime.OrtException e) {
+      throw new DistillException(role + " " + location + " has unreadable metadata: "
+          + e.getMessage());
     }
   }
 

@@ -52,8 +52,8 @@ class DistillLauncherIT {
     Result badDate = Launcher.run(PROJECT, java.util.Map.of(), "run", "--config",
         "conf/fashion-mnist-daily.conf", "--set", "batch=2026-02-30", "--print-config");
     assertThat(badDate.exitCode()).isEqualTo(1);
-    assertThat(badDate.lastErrLine()).endsWith("prepare.batch must be a real date (yyyy-mm-dd), "
-        + "got '2026-02-30'");
+    assertThat(badDate.lastErrLine()).isEqualTo("distill run failed: batch must be a real date "
+        + "(yyyy-mm-dd), got '2026-02-30'");
   }
 
   @Test

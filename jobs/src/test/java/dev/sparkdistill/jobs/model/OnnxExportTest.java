@@ -1,20 +1,30 @@
 package dev.sparkdistill.jobs.model;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
+import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
+import dev.sparkdistill.common.DistillException;
 import dev.sparkdistill.common.config.TrainConfig;
+import dev.sparkdistill.common.data.FeatureScaling;
 import dev.sparkdistill.common.loss.DistillationLoss;
+import dev.sparkdistill.common.manifest.ManifestJson;
+import dev.sparkdistill.common.manifest.TableShape;
 import dev.sparkdistill.common.model.ModelFactory;
 import dev.sparkdistill.common.model.ModelSpec;
 import dev.sparkdistill.jobs.cli.DistillCli;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
+import java.util.Random;
 import java.util.stream.Stream;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
@@ -26,7 +36,10 @@ import org.deeplearning4j.nn.weights.WeightInit;
 import org.deeplearning4j.util.ModelSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
 
 /** {@code distill export --format onnx}, in-process, without Spark. */
@@ -144,5 +157,86 @@ class OnnxExportTest {
     assertThat(distill("export", "--format", "onnx", "--model", "m.zip", "--output", "m.zip"))
         .isEqualTo(2);
     assertThat(err.toString()).contains("--output must name a .onnx file, got 'm.zip'");
+  }
+
+  /**
+   * A model trained on standardized rows, exported with --raw-input: ONNX Runtime on raw rows
+   * gives what DL4J gives on the same rows scaled as prepare stores them. The scaling is found
+   * through the model's manifest (input: a targets table) and the targets' (examples).
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"standard", "linear"})
+  void aRawInputExportScalesRawRowsAsPrepareDid(String kind) throws Exception {
+    MultiLayerNetwork network = cnn();
+    Path dir = trainedModelDir(network);
+    Random random = new Random(3);
+    double[] mean = new double[64];
+    double[] std = new double[64];
+    for (int f = 0; f < 64; f++) {
+      mean[f] = 100 * random.nextDouble();
+      std[f] = f == 5 ? 0 : 1 + 50 * random.nextDouble(); // feature 5 constant: factor 0
+    }
+    FeatureScaling scaling = kind.equals("linear")
+        ? new FeatureScaling(FeatureScaling.Kind.LINEAR, 1 / 255.0, -0.5)
+        : FeatureScaling.fit(FeatureScaling.Kind.STANDARD, mean, std, mean, mean, 1000);
+    Path examples = Files.createDirectories(tmp.resolve("examples"));
+    Files.writeString(examples.resolve("_manifest.json"), "{\"kind\": \"examples\", "
+        + "\"featureShape\": [1, 8, 8], \"classCount\": 3, \"scaling\": "
+        + ManifestJson.write(scaling) + "}");
+    Path targets = Files.createDirectories(tmp.resolve("targets"));
+    Files.writeString(targets.resolve("_manifest.json"), "{\"kind\": \"targets\", "
+        + "\"examples\": \"" + examples + "\"}");
+    Files.writeString(dir.resolve("_manifest.json"), MANIFEST.replace("\"kind\": \"model\",",
+        "\"kind\": \"model\", \"input\": \"" + targets + "\","));
+    Path onnx = tmp.resolve("raw.onnx");
+
+    assertThat(distill("export", "--format", "onnx", "--raw-input", "--model",
+        dir.resolve("model.zip").toString(), "--output", onnx.toString()))
+        .as(err.toString()).isZero();
+
+    int rows = 16;
+    float[] raw = new float[rows * 64];
+    float[] stored = new float[raw.length];
+    for (int i = 0; i < raw.length; i++) {
+      raw[i] = kind.equals("linear") ? random.nextInt(256)
+          : (float) (mean[i % 64] + 2 * std[i % 64] * random.nextGaussian());
+      stored[i] = scaling.apply(i % 64, raw[i]);
+    }
+    float[][] expected = network.output(Nd4j.create(stored, new long[] {rows, 64}, 'c'), false)
+        .toFloatMatrix();
+    try (OrtSession session = OrtEnvironment.getEnvironment().createSession(onnx.toString(),
+        new OrtSession.SessionOptions());
+        OnnxTensor input = OnnxTensor.createTensor(OrtEnvironment.getEnvironment(),
+            FloatBuffer.wrap(raw), new long[] {rows, 64});
+        OrtSession.Result result = session.run(Map.of("features", input))) {
+      float[][] actual = (float[][]) result.get(0).getValue();
+      for (int r = 0; r < rows; r++) {
+        for (int c = 0; c < 3; c++) {
+          assertThat(actual[r][c]).as("row %d class %d", r, c)
+              .isCloseTo(expected[r][c], within(1e-4f));
+        }
+      }
+      assertThat(session.getMetadata().getCustomMetadata()).containsEntry("input", "raw")
+          .containsEntry("input_scaling", ManifestJson.write(scaling).replaceAll("\\s", ""));
+    }
+    // The jobs feed scaled rows: such a model as a teacher would see them scaled twice.
+    assertThatThrownBy(() -> ShippedModel.load(onnx.toString(), new TableShape("examples",
+        List.of(1, 8, 8), 64, 3, List.of("cat", "dog", "bird")),
+        new org.apache.hadoop.conf.Configuration(), "teacher"))
+        .isInstanceOf(DistillException.class)
+        .hasMessage("teacher " + onnx + " was exported with --raw-input: it scales raw rows "
+            + "itself, and the examples table holds scaled ones; export it again without "
+            + "--raw-input to use it here");
+  }
+
+  @Test
+  void aRawInputExportNeedsTheExamplesScaling() throws Exception {
+    Path dir = trainedModelDir(cnn()); // its manifest names no input
+    assertThat(distill("export", "--format", "onnx", "--raw-input", "--model",
+        dir.resolve("model.zip").toString(), "--output", tmp.resolve("m.onnx").toString()))
+        .isEqualTo(1);
+    assertThat(err.toString().strip()).isEqualTo("distill export failed: --raw-input needs the "
+        + "scaling of the examples the model was trained on, and model " + dir.resolve("model.zip")
+        + " does not lead to an examples table; give --examples");
   }
 }

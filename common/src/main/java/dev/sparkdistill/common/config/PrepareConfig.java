@@ -53,6 +53,11 @@ public record PrepareConfig(
     }
     List<String> classNames = s.stringList(p + "class-names");
     int classCount = classCount(s, p, classNames);
+    if (classCount == 0 && !s.string(p + "batch").isEmpty()) {
+      throw new InvalidConfigException(p + "batch needs " + p + "class-count or " + p
+          + "class-names: the first batch fixes the table's classes, and a later batch may "
+          + "bring a label the first one lacked");
+    }
     return new PrepareConfig(
         format,
         s.required(p + "output", "where to write the examples table (a directory)"),

@@ -168,7 +168,7 @@ class OnnxExporterTest {
       assertThat(session.getMetadata().getCustomMetadata()).containsExactlyInAnyOrderEntriesOf(
           Map.of("feature_shape", "[20]",
               "class_names", "[\"c0\",\"c1\",\"c2\",\"c3\",\"c4\"]",
-              "source_model_sha256", "sha256:test"));
+              "source_model_sha256", "sha256:test", "input", "prepared"));
       for (int rows : new int[] {1, 37}) {
         assertThat(run(session, inputs(rows, 20, new Random(rows)), 20)).hasNumberOfRows(rows);
       }

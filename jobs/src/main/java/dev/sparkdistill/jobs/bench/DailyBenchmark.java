@@ -5,6 +5,7 @@ import static org.apache.spark.sql.functions.expr;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigValueFactory;
+import dev.sparkdistill.common.DistillException;
 import dev.sparkdistill.common.config.ConfigLayers;
 import dev.sparkdistill.common.config.EvaluateConfig;
 import dev.sparkdistill.common.config.InferConfig;
@@ -16,6 +17,7 @@ import dev.sparkdistill.common.manifest.ExamplesManifest;
 import dev.sparkdistill.common.manifest.TableShape;
 import dev.sparkdistill.jobs.evaluate.EvaluateJob;
 import dev.sparkdistill.jobs.infer.InferJob;
+import dev.sparkdistill.jobs.io.HadoopFiles;
 import dev.sparkdistill.jobs.io.InputTable;
 import dev.sparkdistill.jobs.prepare.PrepareJob;
 import dev.sparkdistill.jobs.train.TrainJob;
@@ -28,6 +30,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -80,11 +84,12 @@ public final class DailyBenchmark {
     TableShape shape = Benchmarks.shape(source.input(), conf);
     scaling = InputTable.complete(source.input(), "infer.input", "examples table",
         "run prepare first", conf).manifest(ExamplesManifest.class).scaling();
-    new dev.sparkdistill.jobs.io.OutputDirectory(work, conf).delete();
-    writeArrivals(spark, source.input(), days);
+    checkWorkFolder(source.input(), arrivalsOnly, conf);
+    int written = writeArrivals(spark, source.input(), days, arrivalsOnly);
     if (arrivalsOnly) {
-      out.printf(Locale.ROOT, "%d days of arrivals written to %s/incoming/%s ... %s%n", days,
-          work, FIRST_DAY, FIRST_DAY.plusDays(days - 1));
+      out.printf(Locale.ROOT, "arrivals for %s ... %s under %s/incoming: %d written, %d there "
+          + "already (kept, so that days prepared from them stay as they were)%n", FIRST_DAY,
+          FIRST_DAY.plusDays(days - 1), work, written, days - written);
       out.flush();
       return;
     }
@@ -147,20 +152,64 @@ public final class DailyBenchmark {
    * linear scaling of the table is undone (pixels 0 to 255 again), so that the days are prepared
    * as raw files are.
    */
-  private void writeArrivals(SparkSession spark, String examples, int days) {
+  /**
+   * The benchmark writes only its own folders under {@code work} ({@code incoming}, {@code
+   * daily}, {@code warm-up}, {@code rebuild-N}). It refuses a folder that holds its own source,
+   * or, unless it only writes arrivals, a daily pipeline's tables: rewritten arrivals would make
+   * the days that pipeline prepared look changed.
+   */
+  private void checkWorkFolder(String source, boolean arrivalsOnly, Configuration conf) {
+    Path root = new Path(work);
+    FileSystem fs = HadoopFiles.fs(root, conf);
+    String qualifiedWork = fs.makeQualified(root).toString() + "/";
+    if (HadoopFiles.fs(new Path(source), conf).makeQualified(new Path(source)).toString()
+        .startsWith(qualifiedWork)) {
+      throw new DistillException("--work " + work + " holds infer.input = " + source
+          + "; give the benchmark a folder of its own");
+    }
+    if (!arrivalsOnly && HadoopFiles.exists(new Path(root, "examples"), conf)) {
+      throw new DistillException("--work " + work + " holds a daily pipeline's tables ("
+          + new Path(root, "examples") + "); give the benchmark a folder of its own");
+    }
+    try {
+      if (!arrivalsOnly && fs.exists(root)) {
+        for (org.apache.hadoop.fs.FileStatus child : fs.listStatus(root)) {
+          String name = child.getPath().getName();
+          if (List.of("incoming", "daily", "warm-up").contains(name)
+              || name.startsWith("rebuild-")) {
+            fs.delete(child.getPath(), true);
+          }
+        }
+      }
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("cannot clear the benchmark's folders in " + work,
+          e);
+    }
+  }
+
+  /** @return the days written; with {@code keepExisting}, a day whose folder exists is kept */
+  private int writeArrivals(SparkSession spark, String examples, int days,
+      boolean keepExisting) {
     Column pixels = scaling.kind() == FeatureScaling.Kind.LINEAR
         ? expr("transform(features, x -> CAST(round((x - " + scaling.add() + "D) / "
             + scaling.multiply() + "D) AS FLOAT))") : col("features");
     Dataset<Row> rows = spark.read().parquet(examples)
         .select(col("id"), pixels.as("pixels"), col("label"), col("split"));
+    int written = 0;
+    Configuration conf = spark.sparkContext().hadoopConfiguration();
     for (int day = 1; day <= days; day++) {
       Dataset<Row> slice = rows.filter(expr("pmod(hash(id), " + days + ") = " + (day - 1)));
       String dir = work + "/incoming/" + FIRST_DAY.plusDays(day - 1);
+      if (keepExisting && HadoopFiles.exists(new Path(dir + "/test/_SUCCESS"), conf)) {
+        continue;
+      }
+      written++;
       slice.filter(col("split").isin("train", "validation")).drop("split")
           .write().mode(SaveMode.Overwrite).parquet(dir + "/train");
       slice.filter(col("split").equalTo("test")).drop("split")
           .write().mode(SaveMode.Overwrite).parquet(dir + "/test");
     }
+    return written;
   }
 
   /** The first {@code days} days' files copied into one folder per split, for a rebuild. */

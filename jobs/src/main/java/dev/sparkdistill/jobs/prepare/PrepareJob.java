@@ -61,6 +61,8 @@ public final class PrepareJob {
   private static final String REJECTED = "_rejected";
   private static final String EARLIER_ID = "earlier_id";
   private static final String EARLIER_BATCH = "earlier_batch";
+  /** Most ids of earlier batches seen again that are broadcast to the rows (a few MB). */
+  private static final long BROADCAST_REPEATS = 100_000;
 
   private final PrepareConfig config;
 
@@ -189,6 +191,11 @@ public final class PrepareJob {
       ExamplesManifest.Source source, String started) {
     String batch = config.batch();
     Optional<ExamplesManifest> table = batchedTable(out);
+    // First what an interrupted run left, so that even a retry that has nothing to add leaves
+    // readers only the batches the manifest lists.
+    BatchedTable files = new BatchedTable(out, spark.sparkContext().hadoopConfiguration());
+    files.removeUnlisted(new TreeSet<>(table.map(ExamplesManifest::batchNames)
+        .orElse(List.of())));
     Optional<ExamplesManifest.Batch> previous = table.flatMap(t -> t.batch(batch));
     if (previous.isPresent()) {
       if (previous.get().configDigest().equals(config.configDigest())
@@ -207,9 +214,6 @@ public final class PrepareJob {
           + "with --mode overwrite", batch, out.path());
     }
     table.ifPresent(this::checkFits);
-    BatchedTable files = new BatchedTable(out, spark.sparkContext().hadoopConfiguration());
-    files.removeUnlisted(new TreeSet<>(table.map(ExamplesManifest::batchNames)
-        .orElse(List.of())));
     Path rejectedDir = new Path(out.child(REJECTED), BatchedTable.BATCH + "=" + batch);
     Checked checked = parseAndCheck(spark, table, rejectedDir);
     try {
@@ -268,8 +272,20 @@ public final class PrepareJob {
       throw new DistillException("output " + out.path() + " exists and is not an examples "
           + "table; choose another output");
     }
-    out.delete();
-    return Optional.empty();
+    // Rows without a complete manifest: a first batch that did not finish, or a table whose
+    // manifest was lost. Only the user can tell, so only --mode overwrite clears them.
+    if (!out.exists()) {
+      return Optional.empty();
+    }
+    if (out.holdsOnly(name -> !name.startsWith(ParsedRows.SPLIT + "="))
+        || config.mode() == WriteMode.OVERWRITE) {
+      out.delete();
+      return Optional.empty();
+    }
+    throw new DistillException("prepare.batch = " + config.batch() + ": " + out.path()
+        + " holds rows but no complete manifest (a first batch that did not finish, or a "
+        + "table whose _manifest.json or _SUCCESS is gone); use --mode overwrite to clear it "
+        + "and start the table again");
   }
 
   /** A later batch takes the table's classes, scaling and split rule; a config that differs is refused. */
@@ -389,6 +405,13 @@ public final class PrepareJob {
    */
   private Optional<ExamplesManifest> existingOutput(OutputDirectory out,
       ExamplesManifest.Source source) {
+    Optional<ExamplesManifest> batched = out.completeManifest(ExamplesManifest.class)
+        .filter(m -> m.batches() != null);
+    if (batched.isPresent() && config.mode() != WriteMode.OVERWRITE) {
+      throw new DistillException(out.path() + " holds an examples table built by batches ("
+          + batched.get().batchNames() + "); set prepare.batch to add one, or use --mode "
+          + "overwrite to replace the whole table");
+    }
     Optional<ExamplesManifest> done = out.prepareForWrite(config.mode(), ExamplesManifest.class,
         previous -> previous.configDigest().equals(config.configDigest())
             && previous.source().inputFingerprint().equals(source.inputFingerprint()),
@@ -467,7 +490,16 @@ public final class PrepareJob {
       // are broadcast to the rows, which keep their partitions (and the table its file sizes).
       Dataset<Row> again = earlier.join(all.select(col(ParsedRows.ID).as("new_id")),
           col(EARLIER_ID).equalTo(col("new_id")), "left_semi");
-      joined = joined.join(org.apache.spark.sql.functions.broadcast(again),
+      // Usually none come again: then the rows need no join at all.
+      long repeats = again.count();
+      if (repeats == 0) {
+        return joined.select(col(ParsedRows.ID), col(ParsedRows.SPLIT),
+            col(ParsedRows.FEATURES), col(ParsedRows.LABEL), reason.as(ParsedRows.REASON),
+            col(ParsedRows.RAW));
+      }
+      // A whole day sent again would be too many ids to broadcast: a shuffle join then.
+      joined = joined.join(repeats <= BROADCAST_REPEATS
+              ? org.apache.spark.sql.functions.broadcast(again) : again,
           col(ParsedRows.ID).equalTo(col(EARLIER_ID)), "left");
       reason = when(reason.isNull().and(col(EARLIER_BATCH).isNotNull()),
           expr("concat('" + RejectReason.DUPLICATE_ID.code() + ": id already in batch ', "

@@ -170,6 +170,17 @@ class PrepareBatchTest extends SparkTestBase {
     assertThat(table.resolve("_staging")).doesNotExist();
     assertThat(after.batchNames()).containsExactly("d1", "d3");
     assertThat(spark.read().parquet(table.toString()).count()).isEqualTo(after.rows().written());
+
+    // Rows without a complete manifest are never cleared on a guess.
+    Files.delete(table.resolve("_SUCCESS"));
+    assertThatThrownBy(() -> prepare(day("d2", table)))
+        .isInstanceOf(DistillException.class)
+        .hasMessage("prepare.batch = d2: " + table + " holds rows but no complete manifest (a "
+            + "first batch that did not finish, or a table whose _manifest.json or _SUCCESS is "
+            + "gone); use --mode overwrite to clear it and start the table again");
+    assertThat(table.resolve("split=train/batch=d1")).exists();
+    assertThat(prepare(day("d2", table, "prepare.mode=overwrite")).batchNames())
+        .containsExactly("d2");
   }
 
   @Test
@@ -189,6 +200,17 @@ class PrepareBatchTest extends SparkTestBase {
         .isInstanceOf(DistillException.class)
         .hasMessage("prepare.batch = d2: the rows have shape [784] but the examples table "
             + table + " has [1, 28, 28]");
+
+    assertThatThrownBy(() -> prepare(day("d2", table, "prepare.class-count=0")))
+        .isInstanceOf(dev.sparkdistill.common.config.InvalidConfigException.class)
+        .hasMessageStartingWith("prepare.batch needs prepare.class-count or "
+            + "prepare.class-names");
+    List<String> whole1 = new ArrayList<>(day("d1", table));
+    whole1.remove("prepare.batch=d1");
+    assertThatThrownBy(() -> prepare(whole1))
+        .isInstanceOf(DistillException.class)
+        .hasMessage(table + " holds an examples table built by batches ([d1]); set "
+            + "prepare.batch to add one, or use --mode overwrite to replace the whole table");
 
     Path whole = prepareSlice(tmp.resolve("whole"), false);
     assertThatThrownBy(() -> prepare(day("d2", whole)))

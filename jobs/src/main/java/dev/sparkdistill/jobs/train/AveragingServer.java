@@ -173,6 +173,7 @@ final class AveragingServer implements AutoCloseable {
       }
       // Every worker is in: no one else may connect, and a retried stage finds the port closed.
       closePort();
+      LOG.info("averaging: all {} workers joined; {} rounds this epoch", workers, rounds);
       for (int round = 0; round < rounds; round++) {
         List<WorkerState> states = new ArrayList<>(workers);
         for (Joined worker : byWorker) {

@@ -73,6 +73,16 @@ class StageFaultsIT {
     assertThat(condition.getAsBoolean()).as(what).isTrue();
   }
 
+  /** Epochs whose workers all joined the averaging, from the running driver's log. */
+  private long joinedEpochs() {
+    try {
+      return Files.readString(tmp.resolve("stderr.txt")).lines()
+          .filter(line -> line.contains("averaging: all ")).count();
+    } catch (IOException e) {
+      return 0;
+    }
+  }
+
   private static void killDriver(Process job) throws InterruptedException {
     job.destroyForcibly();
     assertThat(job.waitFor(1, TimeUnit.MINUTES)).as("the driver died").isTrue();
@@ -146,8 +156,10 @@ class StageFaultsIT {
         "--set", "train.spark.batch-size-per-worker=512"}, CLUSTER);
 
     Process first = start(train);
-    awaitWhileAlive(first, () -> Files.exists(model.resolve("checkpoints/epoch-0001.zip")),
-        "the first epoch's checkpoint");
+    // Killed while the second epoch's workers average: before they start, Spark would only
+    // wait for a new executor and run the epoch.
+    awaitWhileAlive(first, () -> Files.exists(model.resolve("checkpoints/epoch-0001.zip"))
+        && joinedEpochs() >= 2, "the second epoch's workers averaging");
     List<ProcessHandle> executors = executors(first);
     assertThat(executors).as("executor JVMs of the run").isNotEmpty();
     executors.get(0).destroyForcibly();

@@ -14,6 +14,7 @@ import dev.sparkdistill.common.config.TrainConfig;
 import dev.sparkdistill.common.data.FeatureScaling;
 import dev.sparkdistill.common.evaluate.EvaluationReport;
 import dev.sparkdistill.common.manifest.ExamplesManifest;
+import dev.sparkdistill.common.manifest.ManifestJson;
 import dev.sparkdistill.common.manifest.TableShape;
 import dev.sparkdistill.jobs.evaluate.EvaluateJob;
 import dev.sparkdistill.jobs.infer.InferJob;
@@ -117,7 +118,7 @@ public final class DailyBenchmark {
               "output", daily + "/student", "mode", "refresh", "batch-column", "batch",
               "warm-start", true)))).run(spark),
           () -> evaluate(spark, daily, "report-" + batch));
-      double dayAccuracy = lastAccuracy;
+      double dayAccuracy = accuracy(daily + "/report-" + batch, conf);
       final int upTo = day;
       if (Arrays.stream(rebuildAt).noneMatch(n -> n == upTo)) {
         out.printf(Locale.ROOT, "%5d %7d  %-33s %6.1f%n", day, rows(spark, daily),
@@ -138,12 +139,11 @@ public final class DailyBenchmark {
           () -> evaluate(spark, rebuild, "report"));
       out.printf(Locale.ROOT, "%5d %7d  %-33s %6.1f  %-33s %6.1f %6.2fx %9.4f %9.4f%n", day,
           rows(spark, daily), split(dayRun), total(dayRun), split(rebuilt), total(rebuilt),
-          total(rebuilt) / total(dayRun), dayAccuracy, lastAccuracy);
+          total(rebuilt) / total(dayRun), dayAccuracy, accuracy(rebuild + "/report", conf));
       out.flush();
     }
   }
 
-  private double lastAccuracy;
   /** The scaling of the table the days are cut from, undone in the files and redone by prepare. */
   private FeatureScaling scaling;
 
@@ -243,14 +243,19 @@ public final class DailyBenchmark {
   }
 
   private void evaluate(SparkSession spark, String dir, String report) {
-    EvaluationReport result = new EvaluateJob(EvaluateConfig.from(
-        ConfigLayers.resolve(Optional.empty(), "",
-            List.of("evaluate.input=" + dir + "/examples", "evaluate.output=" + dir + "/"
-                + report, "evaluate.mode=overwrite",
-                "evaluate.models=[\"student=" + dir + "/student/model.zip\"]"))))
-        .run(spark);
-    lastAccuracy = result.models().get(0).accuracy();
+    new EvaluateJob(EvaluateConfig.from(ConfigLayers.resolve(Optional.empty(), "",
+        List.of("evaluate.input=" + dir + "/examples", "evaluate.output=" + dir + "/" + report,
+            "evaluate.mode=overwrite",
+            "evaluate.models=[\"student=" + dir + "/student/model.zip\"]")))).run(spark);
   }
+
+  /** The student's test accuracy in the report {@link #evaluate} wrote. */
+  private static double accuracy(String reportDir, Configuration conf) {
+    String file = reportDir + "/" + EvaluateJob.REPORT_JSON;
+    return ManifestJson.read(HadoopFiles.readText(file, conf), EvaluationReport.class, file)
+        .models().get(0).accuracy();
+  }
+
 
   private Config with(String section, Map<String, Object> values) {
     Config config = resolved;

@@ -22,6 +22,7 @@ import dev.sparkdistill.jobs.io.HadoopFiles;
 import dev.sparkdistill.jobs.io.InputTable;
 import dev.sparkdistill.jobs.io.OutputClaim;
 import dev.sparkdistill.jobs.io.OutputDirectory;
+import dev.sparkdistill.jobs.io.ScoredTables;
 import dev.sparkdistill.jobs.model.ScoringEngines;
 import dev.sparkdistill.jobs.model.ShippedModel;
 import dev.sparkdistill.jobs.model.Teacher;
@@ -56,7 +57,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class EvaluateJob {
   private static final Logger LOG = LoggerFactory.getLogger(EvaluateJob.class);
-  static final String REPORT_JSON = "report.json";
+  public static final String REPORT_JSON = "report.json";
   static final String REPORT_HTML = "report.html";
   /** Rows of the split a DL4J model's ONNX export is checked on. */
   static final int PARITY_SAMPLE_ROWS = 256;
@@ -168,10 +169,9 @@ public final class EvaluateJob {
     int batchSize = config.batchSize();
     boolean byBatch = !config.batchColumn().isEmpty();
     Dataset<Row> table = spark.read().parquet(config.input());
-    if (byBatch && !Arrays.asList(table.columns()).contains(config.batchColumn())) {
-      throw new DistillException("evaluate.batch-column = '" + config.batchColumn() + "' is not "
-          + "a column of " + config.input() + "; its columns are "
-          + Arrays.toString(table.columns()));
+    if (byBatch) {
+      ScoredTables.requireBatchColumn(table, "evaluate.batch-column", config.batchColumn(),
+          config.input());
     }
     Column batch = byBatch ? coalesce(col(config.batchColumn()).cast("string"), lit("(none)"))
         : lit(null).cast("string");

@@ -134,10 +134,9 @@ public final class InferJob {
         .map(t -> new TargetsManifest.Teacher(t.path(), t.sha256(), t.parameterCount(), null))
         .toList();
     Dataset<Row> table = spark.read().parquet(config.input());
-    if (config.incremental() && !Arrays.asList(table.columns()).contains(config.batchColumn())) {
-      throw new DistillException("infer.batch-column = '" + config.batchColumn() + "' is not a "
-          + "column of " + config.input() + "; its columns are "
-          + Arrays.toString(table.columns()));
+    if (config.incremental()) {
+      ScoredTables.requireBatchColumn(table, "infer.batch-column", config.batchColumn(),
+          config.input());
     }
     requireColumnTypes(table);
     Column batch = config.incremental() ? col(config.batchColumn()).cast("string")

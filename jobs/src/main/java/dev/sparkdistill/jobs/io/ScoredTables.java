@@ -61,6 +61,19 @@ public final class ScoredTables {
   }
 
   /**
+   * Refuses an input that lacks the batch column a job was told to follow.
+   *
+   * @param key the config key naming the column ({@code infer.batch-column})
+   */
+  public static void requireBatchColumn(Dataset<Row> input, String key, String batchColumn,
+      String inputPath) {
+    if (!java.util.Arrays.asList(input.columns()).contains(batchColumn)) {
+      throw new DistillException(key + " = '" + batchColumn + "' is not a column of "
+          + inputPath + "; its columns are " + java.util.Arrays.toString(input.columns()));
+    }
+  }
+
+  /**
    * Rows per batch of an incremental run's input, in one pass; a row without a batch is refused,
    * since it could never be scored exactly once.
    *
@@ -180,27 +193,38 @@ public final class ScoredTables {
   public static void removeUnlistedBatches(OutputDirectory out, List<Path> tables,
       String batchColumn, Set<String> listed, Configuration conf) {
     FileSystem fs = HadoopFiles.fs(out.path(), conf);
-    String prefix = batchColumn + "=";
     try {
       fs.delete(out.child(OutputDirectory.SUCCESS), false);
       fs.delete(out.child("_temporary"), true);
-      for (Path table : tables) {
-        if (!fs.exists(table)) {
-          continue;
-        }
-        for (FileStatus split : fs.listStatus(table, p -> p.getName().startsWith("split="))) {
-          for (FileStatus batch : fs.listStatus(split.getPath(),
-              p -> p.getName().startsWith(prefix))) {
-            String value = batch.getPath().getName().substring(prefix.length());
-            if (!listed.contains(value)) {
-              LOG.warn("removing {}: left by an interrupted run", batch.getPath());
-              fs.delete(batch.getPath(), true);
-            }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot clean " + out.path(), e);
+    }
+    tables.forEach(table -> removeBatchesNotIn(table, batchColumn, listed, conf));
+  }
+
+  /**
+   * Deletes every {@code split=S/<batchColumn>=B} directory of {@code table} whose batch B is not
+   * in {@code listed}: what an interrupted append leaves before its manifest lists the batch.
+   */
+  public static void removeBatchesNotIn(Path table, String batchColumn, Set<String> listed,
+      Configuration conf) {
+    FileSystem fs = HadoopFiles.fs(table, conf);
+    String prefix = batchColumn + "=";
+    try {
+      if (!fs.exists(table)) {
+        return;
+      }
+      for (FileStatus split : fs.listStatus(table, p -> p.getName().startsWith("split="))) {
+        for (FileStatus batch : fs.listStatus(split.getPath(),
+            p -> p.getName().startsWith(prefix))) {
+          if (!listed.contains(batch.getPath().getName().substring(prefix.length()))) {
+            LOG.warn("removing {}: left by an interrupted run", batch.getPath());
+            fs.delete(batch.getPath(), true);
           }
         }
       }
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot clean " + out.path(), e);
+      throw new UncheckedIOException("cannot clean " + table, e);
     }
   }
 }

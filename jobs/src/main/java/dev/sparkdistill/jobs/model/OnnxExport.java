@@ -6,10 +6,12 @@ import dev.sparkdistill.common.DistillException;
 import dev.sparkdistill.common.data.FeatureScaling;
 import dev.sparkdistill.common.manifest.ExamplesManifest;
 import dev.sparkdistill.common.manifest.ManifestJson;
+import dev.sparkdistill.common.manifest.ModelManifest;
 import dev.sparkdistill.common.manifest.TableShape;
 import dev.sparkdistill.common.manifest.TargetsManifest;
 import dev.sparkdistill.common.onnx.OnnxExporter;
 import dev.sparkdistill.jobs.io.HadoopFiles;
+import dev.sparkdistill.jobs.io.InputTable;
 import dev.sparkdistill.jobs.io.OutputDirectory;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -101,40 +103,33 @@ public final class OnnxExport {
    * table's, found through the manifests (a model's input, a targets table's examples).
    */
   private FeatureScaling examplesScaling(Configuration conf) {
-    String table = options.examples().orElse(null);
     String from = "model " + options.model();
-    if (table == null) {
-      table = manifestOf(new Path(options.model()).getParent().toString(), conf)
-          .path("input").asText("");
-    }
-    for (int hop = 0; hop < 3 && !table.isEmpty(); hop++) {
-      com.fasterxml.jackson.databind.JsonNode manifest = manifestOf(table, conf);
-      String kind = manifest.path("kind").asText("");
-      if (ExamplesManifest.KIND.equals(kind)) {
-        return ManifestJson.read(manifest.toString(), ExamplesManifest.class, table)
-            .scaling();
+    String table = options.examples().orElseGet(() -> modelInput(conf));
+    for (int hop = 0; hop < 2 && table != null && !table.isEmpty(); hop++) {
+      InputTable input = InputTable.complete(table, "--raw-input: the table", "examples or "
+          + "targets table", "give --examples with the examples table", conf);
+      if (ExamplesManifest.KIND.equals(input.shape().kind())) {
+        return input.manifest(ExamplesManifest.class).scaling();
+      }
+      if (!TargetsManifest.KIND.equals(input.shape().kind())) {
+        break;
       }
       from = table;
-      table = manifest.path(TargetsManifest.KIND.equals(kind) ? "examples" : "input")
-          .asText("");
+      table = input.manifest(TargetsManifest.class).examples();
     }
     throw new DistillException("--raw-input needs the scaling of the examples the model was "
         + "trained on, and " + from + " does not lead to an examples table; give --examples");
   }
 
-  private static com.fasterxml.jackson.databind.JsonNode manifestOf(String dir,
-      Configuration conf) {
-    String manifest = dir + "/" + OutputDirectory.MANIFEST;
-    if (!HadoopFiles.exists(new Path(manifest), conf)) {
-      throw new DistillException(manifest + " does not exist: --raw-input needs the scaling "
-          + "of the examples the model was trained on; give --examples");
+  /** The table the model was trained on, from the model directory's manifest ("" if none). */
+  private String modelInput(Configuration conf) {
+    Path manifest = new Path(new Path(options.model()).getParent(), OutputDirectory.MANIFEST);
+    if (!HadoopFiles.exists(manifest, conf)) {
+      return "";
     }
-    try {
-      return new com.fasterxml.jackson.databind.ObjectMapper().readTree(
-          HadoopFiles.readText(manifest, conf));
-    } catch (java.io.IOException e) {
-      throw new DistillException(manifest + " is not JSON: " + e.getMessage());
-    }
+    String input = ManifestJson.read(HadoopFiles.readText(manifest.toString(), conf),
+        ModelManifest.class, manifest.toString()).input();
+    return input == null ? "" : input;
   }
 
   /**

@@ -3,6 +3,7 @@ package dev.sparkdistill.jobs.prepare;
 import dev.sparkdistill.common.DistillException;
 import dev.sparkdistill.jobs.io.HadoopFiles;
 import dev.sparkdistill.jobs.io.OutputDirectory;
+import dev.sparkdistill.jobs.io.ScoredTables;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Set;
@@ -10,8 +11,6 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The files of an examples table built batch by batch: {@code split=S/batch=B/} directories,
@@ -20,17 +19,18 @@ import org.slf4j.LoggerFactory;
  * table readers see keeps its manifest's batches until the new manifest lists the new one.
  */
 final class BatchedTable {
-  private static final Logger LOG = LoggerFactory.getLogger(BatchedTable.class);
   static final String BATCH = "batch";
   static final String STAGING = "_staging";
   private static final String SPLIT_PREFIX = ParsedRows.SPLIT + "=";
   private static final String BATCH_PREFIX = BATCH + "=";
 
   private final OutputDirectory out;
+  private final Configuration conf;
   private final FileSystem fs;
 
   BatchedTable(OutputDirectory out, Configuration conf) {
     this.out = out;
+    this.conf = conf;
     this.fs = HadoopFiles.fs(out.path(), conf);
   }
 
@@ -52,22 +52,10 @@ final class BatchedTable {
     try {
       fs.delete(staging(), true);
       fs.delete(out.child("_temporary"), true);
-      if (!fs.exists(out.path())) {
-        return;
-      }
-      for (FileStatus split : fs.listStatus(out.path(),
-          p -> p.getName().startsWith(SPLIT_PREFIX))) {
-        for (FileStatus batch : fs.listStatus(split.getPath(),
-            p -> p.getName().startsWith(BATCH_PREFIX))) {
-          if (!listed.contains(batch.getPath().getName().substring(BATCH_PREFIX.length()))) {
-            LOG.warn("removing {}: left by an interrupted prepare", batch.getPath());
-            fs.delete(batch.getPath(), true);
-          }
-        }
-      }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot clean " + out.path(), e);
     }
+    ScoredTables.removeBatchesNotIn(out.path(), BATCH, listed, conf);
   }
 
   /**

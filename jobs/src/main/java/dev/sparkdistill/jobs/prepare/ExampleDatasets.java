@@ -29,17 +29,16 @@ import org.apache.spark.sql.types.DataTypes;
 final class ExampleDatasets {
   /** Rank accuracy of the per-class sampling thresholds: within 1/ACCURACY of a class's size. */
   private static final int ACCURACY = 100_000;
+  private static final Column TRAIN = col(ParsedRows.SPLIT).equalTo(Split.TRAIN.value());
+  private static final Column LABELED_TRAIN = TRAIN.and(col(ParsedRows.LABEL).isNotNull());
 
   private ExampleDatasets() {}
 
   /** Moves {@code fraction} of each class's training rows to the validation split. */
   static Dataset<Row> carveValidation(Dataset<Row> examples, double fraction, long seed) {
-    Column train = col(ParsedRows.SPLIT).equalTo(Split.TRAIN.value());
-    UserDefinedFunction chosen = drawBelowThreshold(examples.filter(train), SplitDraw.VALIDATION,
-        fraction, seed);
-    return examples.withColumn(ParsedRows.SPLIT,
-        when(train.and(chosen.apply(col(ParsedRows.ID), col(ParsedRows.LABEL))),
-            lit(Split.VALIDATION.value())).otherwise(col(ParsedRows.SPLIT)));
+    UserDefinedFunction chosen = drawBelowThreshold(examples.filter(TRAIN),
+        SplitDraw.VALIDATION, fraction, seed);
+    return toValidation(examples, chosen.apply(col(ParsedRows.ID), col(ParsedRows.LABEL)));
   }
 
   /** Keeps the labels of {@code fraction} of each class's training rows; the rest lose them. */
@@ -47,13 +46,9 @@ final class ExampleDatasets {
     if (fraction >= 1.0) {
       return examples;
     }
-    Column labeledTrain = col(ParsedRows.SPLIT).equalTo(Split.TRAIN.value())
-        .and(col(ParsedRows.LABEL).isNotNull());
-    UserDefinedFunction kept = drawBelowThreshold(examples.filter(labeledTrain),
+    UserDefinedFunction kept = drawBelowThreshold(examples.filter(LABELED_TRAIN),
         SplitDraw.LABELED, fraction, seed);
-    return examples.withColumn(ParsedRows.LABEL,
-        when(labeledTrain.and(kept.apply(col(ParsedRows.ID), col(ParsedRows.LABEL)).unary_$bang()),
-            lit(null).cast(DataTypes.IntegerType)).otherwise(col(ParsedRows.LABEL)));
+    return keepLabelsWhere(examples, kept.apply(col(ParsedRows.ID), col(ParsedRows.LABEL)));
   }
 
   /**
@@ -63,22 +58,25 @@ final class ExampleDatasets {
    * hand).
    */
   static Dataset<Row> carveValidationByDraw(Dataset<Row> examples, double fraction, long seed) {
-    Column train = col(ParsedRows.SPLIT).equalTo(Split.TRAIN.value());
-    return examples.withColumn(ParsedRows.SPLIT,
-        when(train.and(drawBelow(SplitDraw.VALIDATION, fraction, seed)),
-            lit(Split.VALIDATION.value())).otherwise(col(ParsedRows.SPLIT)));
+    return toValidation(examples, drawBelow(SplitDraw.VALIDATION, fraction, seed));
   }
 
   /** Keeps the labels of the training rows whose seeded draw is below {@code fraction}. */
   static Dataset<Row> keepLabelsByDraw(Dataset<Row> examples, double fraction, long seed) {
-    if (fraction >= 1.0) {
-      return examples;
-    }
-    Column labeledTrain = col(ParsedRows.SPLIT).equalTo(Split.TRAIN.value())
-        .and(col(ParsedRows.LABEL).isNotNull());
-    return examples.withColumn(ParsedRows.LABEL,
-        when(labeledTrain.and(drawBelow(SplitDraw.LABELED, fraction, seed).unary_$bang()),
-            lit(null).cast(DataTypes.IntegerType)).otherwise(col(ParsedRows.LABEL)));
+    return fraction >= 1.0 ? examples
+        : keepLabelsWhere(examples, drawBelow(SplitDraw.LABELED, fraction, seed));
+  }
+
+  /** The training rows {@code chosen} selects moved to the validation split. */
+  private static Dataset<Row> toValidation(Dataset<Row> examples, Column chosen) {
+    return examples.withColumn(ParsedRows.SPLIT, when(TRAIN.and(chosen),
+        lit(Split.VALIDATION.value())).otherwise(col(ParsedRows.SPLIT)));
+  }
+
+  /** Labeled training rows keep their label where {@code kept} holds; the others lose it. */
+  private static Dataset<Row> keepLabelsWhere(Dataset<Row> examples, Column kept) {
+    return examples.withColumn(ParsedRows.LABEL, when(LABELED_TRAIN.and(kept.unary_$bang()),
+        lit(null).cast(DataTypes.IntegerType)).otherwise(col(ParsedRows.LABEL)));
   }
 
   private static Column drawBelow(String salt, double fraction, long seed) {

@@ -18,6 +18,7 @@ import dev.sparkdistill.common.train.ViewReplay;
 import dev.sparkdistill.jobs.io.HadoopFiles;
 import dev.sparkdistill.jobs.io.InputTable;
 import dev.sparkdistill.jobs.io.OutputDirectory;
+import dev.sparkdistill.jobs.io.ScoredTables;
 import dev.sparkdistill.jobs.runtime.TaskBackend;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -267,20 +268,9 @@ public final class TrainingInput {
    * without a batch is refused, since no warm start could tell whether it is new.
    */
   public List<String> batches(String column) {
-    if (!Arrays.asList(table.columns()).contains(column)) {
-      throw new DistillException("train.batch-column = '" + column + "' is not a column of "
-          + location + "; its columns are " + Arrays.toString(table.columns()));
-    }
-    List<String> batches = new ArrayList<>();
-    for (Row row : table.select(col(column).cast("string")).distinct().collectAsList()) {
-      if (row.isNullAt(0)) {
-        throw new DistillException("train.batch-column = '" + column + "' is null in some rows "
-            + "of " + location + "; every row needs a batch");
-      }
-      batches.add(row.getString(0));
-    }
-    java.util.Collections.sort(batches);
-    return batches;
+    ScoredTables.requireBatchColumn(table, "train.batch-column", column, location);
+    return List.copyOf(ScoredTables.rowsByBatch(table.select(col(column).cast("string")
+        .as(column)), column, "train.batch-column", column, location, "trained on").keySet());
   }
 
   /** This input with only the training rows {@code keep} selects; other splits stay whole. */

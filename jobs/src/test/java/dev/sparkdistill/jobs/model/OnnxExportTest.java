@@ -185,7 +185,11 @@ class OnnxExportTest {
         + ManifestJson.write(scaling) + "}");
     Path targets = Files.createDirectories(tmp.resolve("targets"));
     Files.writeString(targets.resolve("_manifest.json"), "{\"kind\": \"targets\", "
-        + "\"examples\": \"" + examples + "\"}");
+        + "\"featureShape\": [1, 8, 8], \"classCount\": 3, \"examples\": \"" + examples
+        + "\"}");
+    for (Path complete : List.of(examples, targets)) {
+      Files.writeString(complete.resolve("_SUCCESS"), "");
+    }
     Files.writeString(dir.resolve("_manifest.json"), MANIFEST.replace("\"kind\": \"model\",",
         "\"kind\": \"model\", \"input\": \"" + targets + "\","));
     Path onnx = tmp.resolve("raw.onnx");

@@ -185,6 +185,10 @@ public final class ShippedModel implements Serializable {
   }
 
   public static MultiLayerNetwork deserialize(String role, String location, byte[] bytes) {
+    ParameterHeader.check(bytes).ifPresent(problem -> {
+      throw new DistillException(role + " " + location + " is not a readable DL4J model: "
+          + problem);
+    });
     try {
       return ModelSerializer.restoreMultiLayerNetwork(new ByteArrayInputStream(bytes), false);
     } catch (IOException | RuntimeException e) {

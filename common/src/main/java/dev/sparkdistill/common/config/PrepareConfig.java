@@ -21,6 +21,7 @@ public record PrepareConfig(
     String missingInputHint,
     CsvOptions csv,
     ParquetOptions parquet,
+    ImageOptions images,
     List<Integer> featureShape,
     List<String> classNames,
     int classCount,
@@ -51,6 +52,14 @@ public record PrepareConfig(
             + p + "input." + split.value() + " is not: labels need their images file");
       }
     }
+    ImageOptions images = ImageOptions.from(s, p + "images.", format == SourceFormat.IMAGES);
+    List<Integer> featureShape = s.integerList(p + "feature-shape", 1);
+    if (format == SourceFormat.IMAGES && !featureShape.isEmpty()
+        && !featureShape.equals(images.shape())) {
+      throw new InvalidConfigException(p + "feature-shape is " + featureShape + " but "
+          + p + "images gives channels, height and width " + images.shape() + "; leave "
+          + p + "feature-shape empty with images");
+    }
     List<String> classNames = s.stringList(p + "class-names");
     int classCount = classCount(s, p, classNames);
     if (classCount == 0 && !s.string(p + "batch").isEmpty()) {
@@ -68,7 +77,8 @@ public record PrepareConfig(
         s.string(p + "input.missing-hint"),
         CsvOptions.from(s, p + "csv"),
         ParquetOptions.from(s, p + "parquet"),
-        s.integerList(p + "feature-shape", 1),
+        images,
+        featureShape,
         classNames,
         classCount,
         scaling(s, p + "scaling."),

@@ -1,4 +1,4 @@
 package dev.sparkdistill.common.config;
 
 /** Raw data formats that {@code prepare} reads. */
-public enum SourceFormat { IDX, CSV, PARQUET }
+public enum SourceFormat { IDX, CSV, PARQUET, IMAGES }

@@ -11,7 +11,17 @@ public enum RejectReason {
   LABEL_NOT_INTEGER,
   LABEL_OUT_OF_RANGE,
   MISSING_ID,
-  DUPLICATE_ID;
+  DUPLICATE_ID,
+  /** An image file of zero bytes. */
+  EMPTY_FILE,
+  /** A file listed that cannot be read (gone, or not a file). */
+  MISSING_FILE,
+  /** Not an image the readers know, or a damaged or truncated one. */
+  UNDECODABLE_IMAGE,
+  IMAGE_TOO_SMALL,
+  IMAGE_TOO_LARGE,
+  /** An image's folder or listed label is not one of the classes. */
+  UNKNOWN_CLASS;
 
   /** The code as written in the reason column. */
   public String code() {

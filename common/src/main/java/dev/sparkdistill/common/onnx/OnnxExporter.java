@@ -114,7 +114,7 @@ public final class OnnxExporter {
   /**
    * The examples' scaling as the graph's first nodes, computing what {@code prepare} stored:
    * {@code x * multiply + add} (linear), or {@code (x - offset) * factor} per feature (standard,
-   * min-max). Returns the name of the scaled rows.
+   * min-max, channel-standard). Returns the name of the scaled rows.
    */
   private static String addScaling(OnnxGraph graph, FeatureScaling scaling, long features) {
     if (!scaling.kind().fitted()) {
@@ -123,16 +123,15 @@ public final class OnnxExporter {
       return graph.node("Add", "scaled", List.of(multiplied,
           graph.scalar("scale_offset", scaling.add())));
     }
-    if (scaling.offsets().size() != features) {
+    if (scaling.fittedFeatureCount() != features) {
       throw new DistillException("the examples' scaling was fitted on "
-          + scaling.offsets().size() + " features but the model takes " + features);
+          + scaling.fittedFeatureCount() + " features but the model takes " + features);
     }
     String centered = graph.node("Sub", "scale_center", List.of(INPUT, graph.floats(
-        "scale_offsets", org.nd4j.linalg.factory.Nd4j.createFromArray(scaling.offsets().stream()
-            .mapToDouble(Double::doubleValue).toArray()), features)));
+        "scale_offsets", org.nd4j.linalg.factory.Nd4j.createFromArray(scaling.featureOffsets()),
+        features)));
     return graph.node("Mul", "scaled", List.of(centered, graph.floats("scale_factors",
-        org.nd4j.linalg.factory.Nd4j.createFromArray(scaling.factors().stream()
-            .mapToDouble(Double::doubleValue).toArray()), features)));
+        org.nd4j.linalg.factory.Nd4j.createFromArray(scaling.featureFactors()), features)));
   }
 
   /** Adds every layer's nodes in order, from {@code x}; returns the network's output's name. */

@@ -92,9 +92,9 @@ class PrepareConfigTest {
   static Stream<Arguments> badValues() {
     return Stream.of(
         Arguments.of(List.of("prepare.format=tsv"),
-            "prepare.format must be one of [idx, csv, parquet], got 'tsv'"),
+            "prepare.format must be one of [idx, csv, parquet, images], got 'tsv'"),
         Arguments.of(List.of("prepare.format=IDX"),
-            "prepare.format must be one of [idx, csv, parquet], got 'IDX'"),
+            "prepare.format must be one of [idx, csv, parquet, images], got 'IDX'"),
         Arguments.of(List.of("prepare.mode=append"),
             "prepare.mode must be one of [error, overwrite, refresh], got 'append'"),
         Arguments.of(List.of("prepare.validation-fraction=1"),
@@ -155,7 +155,7 @@ class PrepareConfigTest {
         Arguments.of(List.of("prepare.seed=abc"),
             "prepare.seed must be an integer, got 'abc'"),
         Arguments.of(List.of("prepare.scaling.kind=log"),
-            "prepare.scaling.kind must be one of [none, linear, standard, min-max], got 'log'"),
+            "prepare.scaling.kind must be one of [none, linear, standard, min-max, channel-standard], got 'log'"),
         Arguments.of(List.of("prepare.scaling.kind=min-max", "prepare.scaling.from=ex"),
             "give prepare.scaling.kind or prepare.scaling.from, not both: from applies the "
                 + "scaling another examples table recorded"),
@@ -173,7 +173,24 @@ class PrepareConfigTest {
                 + "labels need their images file"),
         Arguments.of(List.of("prepare.format=idx", "prepare.idx.test-labels=t.gz"),
             "prepare.idx.test-labels is set but prepare.input.test is not: "
-                + "labels need their images file"));
+                + "labels need their images file"),
+        Arguments.of(List.of("prepare.format=images", "prepare.images.width=32"),
+            "prepare.images.height must be an integer from 1 to 65536 with prepare.format = "
+                + "images (every image is resized to height x width), got 0"),
+        Arguments.of(List.of("prepare.format=images", "prepare.images.height=32",
+            "prepare.images.width=32", "prepare.images.channels=rgba"),
+            "prepare.images.channels must be one of [grayscale, rgb], got 'rgba'"),
+        Arguments.of(List.of("prepare.format=images", "prepare.images.height=32",
+            "prepare.images.width=32", "prepare.feature-shape=[1,32,32]",
+            "prepare.images.channels=rgb"),
+            "prepare.feature-shape is [1, 32, 32] but prepare.images gives channels, height and "
+                + "width [3, 32, 32]; leave prepare.feature-shape empty with images"),
+        Arguments.of(List.of("prepare.format=images", "prepare.images.height=32",
+            "prepare.images.width=32", "prepare.images.layout=listing",
+            "prepare.images.path-column="),
+            "prepare.images.path-column is required: the listing's column of image paths"),
+        Arguments.of(List.of("prepare.images.max-pixels=0"),
+            "prepare.images.max-pixels must be a positive integer, got 0"));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -217,6 +234,19 @@ class PrepareConfigTest {
     assertThat(config.maxRejectedFraction()).isEqualTo(0.01);
     assertThat(config.configDigest()).matches("sha256:[0-9a-f]{64}");
     assertThat(config.carvesValidation()).isTrue();
+  }
+
+  @Test
+  void imagesTakeTheirShapeFromChannelsHeightAndWidth() {
+    PrepareConfig config = prepare(MINIMAL, "prepare.format=images", "prepare.images.height=24",
+        "prepare.images.width=32", "prepare.images.channels=rgb", "prepare.images.fit=pad",
+        "prepare.images.resize=area", "prepare.scaling.kind=channel-standard");
+
+    assertThat(config.images()).isEqualTo(new ImageOptions(ImageOptions.Layout.FOLDERS, "*",
+        ImageOptions.Channels.RGB, 24, 32, ImageOptions.Fit.PAD, ImageOptions.Resize.AREA, 0,
+        50_000_000, "path", "label"));
+    assertThat(config.images().shape()).containsExactly(3, 24, 32);
+    assertThat(config.scaling().kind()).isEqualTo(FeatureScaling.Kind.CHANNEL_STANDARD);
   }
 
   @Test

@@ -66,4 +66,48 @@ class FeatureScalingTest {
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> minMax.apply(3f))
         .hasMessage("MIN_MAX scaling differs per feature");
   }
+
+  @Test
+  void channelStandardPoolsEachChannelsPixelsAsATwoPassReferenceDoes() {
+    // 5 rows of 2 channels x 3 pixels
+    double[][] rows = new double[5][6];
+    java.util.Random random = new java.util.Random(11);
+    for (double[] row : rows) {
+      for (int f = 0; f < 6; f++) {
+        row[f] = (f < 3 ? 100 : 10) + random.nextGaussian() * (f < 3 ? 30 : 2);
+      }
+    }
+    double[] mean = new double[6];
+    double[] std = new double[6];
+    for (int f = 0; f < 6; f++) {
+      final int feature = f;
+      mean[f] = java.util.Arrays.stream(rows).mapToDouble(r -> r[feature]).average().orElseThrow();
+      std[f] = Math.sqrt(java.util.Arrays.stream(rows)
+          .mapToDouble(r -> (r[feature] - mean[feature]) * (r[feature] - mean[feature]))
+          .average().orElseThrow());
+    }
+
+    FeatureScaling scaling = FeatureScaling.fitChannels(mean, std, 2, rows.length);
+
+    for (int c = 0; c < 2; c++) {
+      final int from = c * 3;
+      double[] values = java.util.Arrays.stream(rows)
+          .flatMapToDouble(r -> java.util.Arrays.stream(r, from, from + 3)).toArray();
+      double channelMean = java.util.Arrays.stream(values).average().orElseThrow();
+      double channelStd = Math.sqrt(java.util.Arrays.stream(values)
+          .map(v -> (v - channelMean) * (v - channelMean)).average().orElseThrow());
+      for (int f = from; f < from + 3; f++) {
+        assertThat(scaling.offset(f)).isCloseTo(channelMean, org.assertj.core.data.Offset.offset(1e-9));
+        assertThat(scaling.factor(f)).isCloseTo(1 / channelStd,
+            org.assertj.core.data.Offset.offset(1e-9));
+      }
+    }
+    assertThat(scaling.offsets()).hasSize(2);
+    assertThat(scaling.fittedFeatureCount()).isEqualTo(6);
+    assertThat(scaling.featureOffsets()).hasSize(6);
+    assertThat(scaling.apply(4, (float) (scaling.offset(4) + 2 / scaling.factor(4))))
+        .isCloseTo(2f, org.assertj.core.data.Offset.offset(1e-5f));
+    assertThat(FeatureScaling.fitChannels(new double[] {7, 7}, new double[] {0, 0}, 1, 3)
+        .apply(1, 7f)).as("a constant channel becomes 0").isZero();
+  }
 }

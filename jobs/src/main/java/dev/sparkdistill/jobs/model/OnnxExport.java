@@ -172,9 +172,9 @@ public final class OnnxExport {
     if (!scaling.kind().fitted()) {
       return (float) ((scaled - scaling.add()) / scaling.multiply());
     }
-    double factor = scaling.factors().get(feature);
-    return (float) (factor == 0 ? scaling.offsets().get(feature)
-        : scaled / factor + scaling.offsets().get(feature));
+    double factor = scaling.factor(feature);
+    return (float) (factor == 0 ? scaling.offset(feature)
+        : scaled / factor + scaling.offset(feature));
   }
 
   private static void writeAtomically(Path output, byte[] bytes, Configuration conf) {

@@ -112,8 +112,8 @@ final class ExampleDatasets {
       return examples.withColumn(ParsedRows.FEATURES, expr("transform(features, x -> CAST(x * "
           + scaling.multiply() + "D + " + scaling.add() + "D AS FLOAT))"));
     }
-    Column offsets = lit(scaling.offsets().stream().mapToDouble(Double::doubleValue).toArray());
-    Column factors = lit(scaling.factors().stream().mapToDouble(Double::doubleValue).toArray());
+    Column offsets = lit(scaling.featureOffsets());
+    Column factors = lit(scaling.featureFactors());
     return examples.withColumn(ParsedRows.FEATURES, org.apache.spark.sql.functions.transform(
         col(ParsedRows.FEATURES), (x, i) -> x.minus(element_at(offsets, i.plus(1)))
             .multiply(element_at(factors, i.plus(1))).cast(DataTypes.FloatType)));

@@ -10,8 +10,10 @@ import static org.apache.spark.sql.functions.when;
 import dev.sparkdistill.common.DistillException;
 import dev.sparkdistill.common.ProjectVersion;
 import dev.sparkdistill.common.config.ConfigRendering;
+import dev.sparkdistill.common.config.ImageOptions;
 import dev.sparkdistill.common.config.PrepareConfig;
 import dev.sparkdistill.common.config.Settings;
+import dev.sparkdistill.common.config.SourceFormat;
 import dev.sparkdistill.common.config.WriteMode;
 import dev.sparkdistill.common.data.FeatureScaling;
 import dev.sparkdistill.common.data.RejectReason;
@@ -22,6 +24,7 @@ import dev.sparkdistill.common.manifest.RowTally;
 import dev.sparkdistill.common.manifest.TableShape;
 import dev.sparkdistill.common.targets.ScoringSplits;
 import dev.sparkdistill.jobs.SparkPhases;
+import dev.sparkdistill.jobs.io.FileTree;
 import dev.sparkdistill.jobs.io.HadoopFiles;
 import dev.sparkdistill.jobs.io.InputTable;
 import dev.sparkdistill.jobs.io.OutputClaim;
@@ -65,6 +68,10 @@ public final class PrepareJob {
   private static final long BROADCAST_REPEATS = 100_000;
 
   private final PrepareConfig config;
+  /** The image trees of each split, as listed for the fingerprint (tree layouts only). */
+  private final Map<Split, FileTree> imageTrees = new java.util.EnumMap<>(Split.class);
+  /** The classes in label order when the config or the images name them; else empty. */
+  private List<String> classNames = List.of();
 
   public PrepareJob(PrepareConfig config) {
     this.config = config;
@@ -75,6 +82,8 @@ public final class PrepareJob {
     Configuration conf = spark.sparkContext().hadoopConfiguration();
     OutputDirectory out = new OutputDirectory(config.output(), conf);
     ExamplesManifest.Source source = describeInputs(conf);
+    classNames = config.format() == SourceFormat.IMAGES ? ImageSource.classNames(spark, config)
+        : config.classNames();
     try (OutputClaim claim = out.claim("prepare")) {
       return config.addsBatch() ? appendBatch(spark, out, source, started)
           : write(spark, out, source, started);
@@ -111,10 +120,12 @@ public final class PrepareJob {
    */
   private Checked parseAndCheck(SparkSession spark, Optional<ExamplesManifest> table,
       Path rejectedDir) {
+    List<String> names = table.map(ExamplesManifest::classNames).orElse(classNames);
     OptionalInt knownClasses = table.map(t -> OptionalInt.of(t.classCount()))
-        .orElse(config.classCount() > 0 ? OptionalInt.of(config.classCount())
+        .orElse(!names.isEmpty() ? OptionalInt.of(names.size())
+            : config.classCount() > 0 ? OptionalInt.of(config.classCount())
             : OptionalInt.empty());
-    List<SourceRows> parts = readSplits(spark, knownClasses);
+    List<SourceRows> parts = readSplits(spark, knownClasses, names);
     List<Integer> shape = commonShape(parts);
     table.ifPresent(t -> checkShape(t, shape));
     Dataset<Row> checked = checkIds(parts, table.isPresent() ? earlierIds(spark) : null)
@@ -154,8 +165,7 @@ public final class PrepareJob {
       Dataset<Row> unscaled = ExampleDatasets.keepLabels(config.carvesValidation()
           ? ExampleDatasets.carveValidation(usable, config.validationFraction(), config.seed())
           : usable, config.labeledFraction(), config.seed());
-      FeatureScaling scaling = fitScaling(spark, unscaled,
-          shape.stream().reduce(1, Math::multiplyExact));
+      FeatureScaling scaling = fitScaling(spark, unscaled, shape);
       Dataset<Row> examples = ExampleDatasets.scale(unscaled, scaling);
       SparkPhases.run(spark, "prepare: writing " + parsedTally.written() + " examples to "
           + out.path(), () -> out.write("examples table", () -> examples.write()
@@ -223,7 +233,7 @@ public final class PrepareJob {
               config.seed())
           : usable, config.labeledFraction(), config.seed());
       FeatureScaling scaling = table.isPresent() ? table.get().scaling()
-          : fitScaling(spark, unscaled, checked.shape().stream().reduce(1, Math::multiplyExact));
+          : fitScaling(spark, unscaled, checked.shape());
       Dataset<Row> examples = ExampleDatasets.scale(unscaled, scaling)
           .withColumn(BatchedTable.BATCH, lit(batch));
       SparkPhases.run(spark, "prepare: writing batch " + batch + ", " + checked.tally().written()
@@ -376,10 +386,23 @@ public final class PrepareJob {
   private ExamplesManifest.Source listInputs(Configuration conf) {
     List<InputFingerprint.FileFacts> facts = new ArrayList<>();
     Map<String, String> inputs = new TreeMap<>();
+    long[] treeFiles = {0};
     config.inputs().forEach((split, path) -> {
       inputs.put(split.value(), path);
-      facts.addAll(HadoopFiles.facts(
-          HadoopFiles.dataFiles(path, "prepare.input." + split.value(), conf)));
+      String key = "prepare.input." + split.value();
+      if (config.format() == SourceFormat.IMAGES
+          && config.images().layout() != ImageOptions.Layout.LISTING) {
+        // A tree of images may hold millions of files: it enters the fingerprint as one
+        // entry, its digest, and the listing is never held.
+        FileTree tree = FileTree.list(path, key, config.images().files(), conf);
+        imageTrees.put(split, tree);
+        treeFiles[0] += tree.files() - 1;
+        facts.add(new InputFingerprint.FileFacts(path + " " + tree.fingerprint(), tree.bytes(),
+            0));
+        LOG.info("{} = {}: {} files, {} MB", key, path, tree.files(), tree.bytes() >> 20);
+      } else {
+        facts.addAll(HadoopFiles.facts(HadoopFiles.dataFiles(path, key, conf)));
+      }
     });
     config.idxLabels().forEach((split, path) -> {
       inputs.put(split.value() + "-labels", path);
@@ -395,7 +418,8 @@ public final class PrepareJob {
       facts.addAll(HadoopFiles.facts(HadoopFiles.dataFiles(config.scalingFrom() + "/"
           + OutputDirectory.MANIFEST, "prepare.scaling.from", conf)));
     }
-    return new ExamplesManifest.Source(Settings.spelling(config.format()), inputs, facts.size(),
+    return new ExamplesManifest.Source(Settings.spelling(config.format()), inputs,
+        (int) Math.min(Integer.MAX_VALUE, facts.size() + treeFiles[0]),
         InputFingerprint.of(facts));
   }
 
@@ -423,11 +447,13 @@ public final class PrepareJob {
     return done;
   }
 
-  private List<SourceRows> readSplits(SparkSession spark, OptionalInt classCount) {
+  private List<SourceRows> readSplits(SparkSession spark, OptionalInt classCount,
+      List<String> names) {
     ExampleSource source = switch (config.format()) {
       case IDX -> new IdxSource(config);
       case CSV -> new CsvSource(config);
       case PARQUET -> new ParquetSource(config);
+      case IMAGES -> new ImageSource(config, names, imageTrees);
     };
     List<SourceRows> parts = new ArrayList<>();
     for (Split split : Split.values()) {
@@ -538,7 +564,7 @@ public final class PrepareJob {
   }
 
   private List<String> classNames(int classCount) {
-    return TableShape.namesOrIndexes(config.classNames(), classCount);
+    return TableShape.namesOrIndexes(classNames, classCount);
   }
 
   private void failOnTooManyRejected(SparkSession spark, RowTally tally, Dataset<Row> rejected,
@@ -582,14 +608,19 @@ public final class PrepareJob {
    * standard deviation, minimum and maximum over the labeled rows of the training split, in one
    * distributed pass (Spark ML's Summarizer), so validation and test rows never shape it.
    */
-  private FeatureScaling fitScaling(SparkSession spark, Dataset<Row> examples, int features) {
+  private FeatureScaling fitScaling(SparkSession spark, Dataset<Row> examples,
+      List<Integer> shape) {
+    int features = shape.stream().reduce(1, Math::multiplyExact);
+    // Channel-standard pools the pixels of each channel: the first axis of a channels-first
+    // shape, or one channel for a flat vector.
+    int channels = shape.size() >= 2 ? shape.get(0) : 1;
     if (!config.scalingFrom().isEmpty()) {
       FeatureScaling recorded = InputTable.complete(config.scalingFrom(),
           "prepare.scaling.from", "examples table", "prepare the training data first",
           spark.sparkContext().hadoopConfiguration()).manifest(ExamplesManifest.class).scaling();
-      if (recorded.kind().fitted() && recorded.offsets().size() != features) {
+      if (recorded.kind().fitted() && recorded.fittedFeatureCount() != features) {
         throw new DistillException("prepare.scaling.from = " + config.scalingFrom() + " was "
-            + "fitted on " + recorded.offsets().size() + " features; these rows have "
+            + "fitted on " + recorded.fittedFeatureCount() + " features; these rows have "
             + features);
       }
       LOG.info("applying the {} scaling recorded in {}", Settings.spelling(recorded.kind()),
@@ -620,7 +651,10 @@ public final class PrepareJob {
       // Summarizer's variance is the sample's (n - 1); the scaling uses the population's.
       std[i] = Math.sqrt(Math.max(0, variance[i] * (rows - 1) / rows));
     }
-    FeatureScaling fitted = FeatureScaling.fit(scaling.kind(),
+    FeatureScaling fitted = scaling.kind() == FeatureScaling.Kind.CHANNEL_STANDARD
+        ? FeatureScaling.fitChannels(stats.<org.apache.spark.ml.linalg.Vector>getAs("mean")
+            .toArray(), std, channels, rows)
+        : FeatureScaling.fit(scaling.kind(),
         stats.<org.apache.spark.ml.linalg.Vector>getAs("mean").toArray(), std,
         stats.<org.apache.spark.ml.linalg.Vector>getAs("min").toArray(),
         stats.<org.apache.spark.ml.linalg.Vector>getAs("max").toArray(), rows);

@@ -1,0 +1,70 @@
+package dev.sparkdistill.jobs.bench;
+
+import dev.sparkdistill.common.io.IdxReader;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.IntPredicate;
+import javax.imageio.ImageIO;
+
+/**
+ * Writes IDX images (Fashion-MNIST) as image files in the ImageFolder layout, a folder per class
+ * named by {@code folderNames}, so that {@code prepare.format = images} can be tried and measured
+ * on files whose pixels are known.
+ */
+public final class ImageFolders {
+  /** One file written: where, from which IDX item, with which label. */
+  public record Written(Path file, int index, int label, byte[] pixels) {}
+
+  private ImageFolders() {}
+
+  /**
+   * @param limit most images to write
+   * @param asJpeg which items are written as JPEG rather than PNG
+   */
+  public static List<Written> write(Path images, Path labels, Path root,
+      List<String> folderNames, int limit, IntPredicate asJpeg) {
+    List<Written> written = new ArrayList<>();
+    try (IdxReader imageReader = IdxReader.open(Files.newInputStream(images), images.toString());
+        InputStream labelStream = IdxReader.decompressIfGzip(
+            new java.io.BufferedInputStream(Files.newInputStream(labels)))) {
+      labelStream.skipNBytes(8);
+      int[] shape = imageReader.header().itemShape(); // [1, rows, columns]
+      int rows = shape[1];
+      int columns = shape[2];
+      long count = Math.min(limit, imageReader.header().itemCount());
+      for (Path folder : folderNames.stream().map(root::resolve).toList()) {
+        Files.createDirectories(folder);
+      }
+      for (int i = 0; i < count; i++) {
+        byte[] pixels = imageReader.nextItem().clone(); // the reader reuses its buffer
+        int label = labelStream.read();
+        String format = asJpeg.test(i) ? "jpg" : "png";
+        Path file = root.resolve(folderNames.get(label)).resolve(String.format("%05d.%s", i,
+            format));
+        writeGrey(pixels, rows, columns, format, file);
+        written.add(new Written(file, i, label, pixels));
+      }
+      return written;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write images from " + images + " to " + root, e);
+    }
+  }
+
+  static void writeGrey(byte[] pixels, int rows, int columns, String format, Path file)
+      throws IOException {
+    BufferedImage image = new BufferedImage(columns, rows, BufferedImage.TYPE_BYTE_GRAY);
+    image.getRaster().setDataElements(0, 0, columns, rows, pixels);
+    try (OutputStream out = Files.newOutputStream(file)) {
+      if (!ImageIO.write(image, format, out)) {
+        throw new IOException("no image writer for " + format);
+      }
+    }
+  }
+}

@@ -52,6 +52,24 @@ class InferConfigTest {
             "infer.min-confidence must be in [0, 1], got 1.5"),
         Arguments.of("min-confidence -0.1", MINIMAL, List.of("infer.min-confidence=-0.1"),
             "infer.min-confidence must be in [0, 1], got -0.1"),
+        Arguments.of("teacher input for another model", MINIMAL,
+            List.of("infer.teacher-inputs=[{teacher = other.onnx}]"),
+            "infer.teacher-inputs[0].teacher = 'other.onnx' is not one of the teachers "
+                + "[models/teacher/model.zip]"),
+        Arguments.of("teacher input twice", MINIMAL, List.of("infer.teacher-inputs=["
+                + "{teacher = \"models/teacher/model.zip\"}, "
+                + "{teacher = \"models/teacher/model.zip\", scale = 2}]"),
+            "infer.teacher-inputs[1].teacher = 'models/teacher/model.zip' is described twice"),
+        Arguments.of("teacher input layout", MINIMAL, List.of("infer.teacher-inputs=["
+                + "{teacher = \"models/teacher/model.zip\", layout = nchwc}]"),
+            "infer.teacher-inputs[0].layout must be one of [auto, nchw, nhwc], got 'nchwc'"),
+        Arguments.of("teacher input std 0", MINIMAL, List.of("infer.teacher-inputs=["
+                + "{teacher = \"models/teacher/model.zip\", std = [0.2, 0]}]"),
+            "infer.teacher-inputs[0].std must be positive numbers, got [0.2, 0.0]"),
+        Arguments.of("teacher input unknown key", MINIMAL, List.of("infer.teacher-inputs=["
+                + "{teacher = \"models/teacher/model.zip\", means = [0.5]}]"),
+            "infer.teacher-inputs[0].means is not a key of a teacher input; the keys are "
+                + "teacher, layout, scale, mean and std"),
         Arguments.of("engine tensorrt", MINIMAL, List.of("infer.engine=tensorrt"),
             "infer.engine must be one of [auto, onnxruntime, nd4j], got 'tensorrt'"),
         Arguments.of("mode append", MINIMAL, List.of("infer.mode=append"),
@@ -183,5 +201,19 @@ class InferConfigTest {
     assertThat(infer(MINIMAL, "infer.min-confidence=0.5").configDigest()).isNotEqualTo(base);
     assertThat(infer(MINIMAL, "infer.teachers=[other.zip]").configDigest()).isNotEqualTo(base);
     assertThat(infer(MINIMAL, "infer.splits=[test]").configDigest()).isNotEqualTo(base);
+  }
+
+  @Test
+  void describesATeachersOwnInputAndLeavesTheOthersAsStored() {
+    InferConfig config = infer(MINIMAL, "infer.teachers=[a.onnx, b.onnx]",
+        "infer.teacher-inputs=[{teacher = b.onnx, layout = nhwc, scale = 0.5, "
+            + "mean = [0.485, 0.456, 0.406], std = [0.229, 0.224, 0.225]}]");
+
+    assertThat(config.teacherInputs()).containsExactly(new ModelInput("b.onnx",
+        ModelInput.Layout.NHWC, 0.5, List.of(0.485, 0.456, 0.406), List.of(0.229, 0.224, 0.225)));
+    assertThat(ModelInput.of(config.teacherInputs(), "a.onnx")).isEqualTo(new ModelInput(
+        "a.onnx", ModelInput.Layout.AUTO, 1.0, List.of(), List.of()));
+    assertThat(ModelInput.of(config.teacherInputs(), "a.onnx").keepsValues()).isTrue();
+    assertThat(ModelInput.of(config.teacherInputs(), "b.onnx").keepsValues()).isFalse();
   }
 }

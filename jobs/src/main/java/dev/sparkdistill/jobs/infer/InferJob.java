@@ -128,8 +128,12 @@ public final class InferJob {
     if (config.scoresViews()) {
       config.augment().checkFits(InferConfig.SECTION + ".augment", shape.featureShape());
     }
+    dev.sparkdistill.common.data.FeatureScaling stored = config.teacherInputs().isEmpty() ? null
+        : input.manifest(dev.sparkdistill.common.manifest.ExamplesManifest.class).scaling();
     List<ShippedModel> teachers = config.teachers().stream()
-        .map(path -> ShippedModel.load(path, shape, conf, "teacher")).toList();
+        .map(path -> ShippedModel.load(path, shape, conf, "teacher",
+            dev.sparkdistill.common.config.ModelInput.of(config.teacherInputs(), path), stored))
+        .toList();
     List<TargetsManifest.Teacher> described = teachers.stream()
         .map(t -> new TargetsManifest.Teacher(t.path(), t.sha256(), t.parameterCount(), null))
         .toList();

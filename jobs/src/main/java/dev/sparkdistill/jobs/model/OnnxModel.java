@@ -8,6 +8,7 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
 import dev.sparkdistill.common.DistillException;
+import dev.sparkdistill.common.config.ModelInput;
 import dev.sparkdistill.common.manifest.TableShape;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
@@ -43,26 +44,48 @@ final class OnnxModel {
     }
   }
 
-  /**
-   * The shape rows are fed in, batch first (-1): the model's one float input must be
-   * [batch, features] or [batch, feature shape...] of the examples' manifest; its output must
-   * give one logit per class.
-   */
+  /** The shape rows are fed in, batch first (-1), and whether it is channels last. */
+  record Fed(long[] shape, boolean channelsLast) {}
+
   static long[] checkedInputShape(OrtSession session, TableShape shape, String role,
       String location) {
+    return checkedInput(session, shape, ModelInput.Layout.AUTO, role, location).shape();
+  }
+
+  /**
+   * The model's one float input must be [batch, features], [batch, feature shape...] of the
+   * examples' manifest, or for images [batch, height, width, channels]; its output must give
+   * one logit per class.
+   *
+   * @param layout AUTO takes channels last only when the declared shape says so
+   */
+  static Fed checkedInput(OrtSession session, TableShape shape, ModelInput.Layout layout,
+      String role, String location) {
     try {
       Map<String, NodeInfo> inputs = session.getInputInfo();
-      if (inputs.size() != 1 || !(inputs.values().iterator().next().getInfo()
-          instanceof TensorInfo tensor) || tensor.type != OnnxJavaType.FLOAT) {
-        throw new DistillException(role + " " + location + " must take one float tensor, but "
-            + "its inputs are " + describe(inputs));
+      if (inputs.size() != 1) {
+        throw new DistillException(role + " " + location + " has " + inputs.size()
+            + " inputs, " + describe(inputs) + "; a teacher takes one, the examples' features "
+            + "as a float tensor: export the model with only that input (fold the others in "
+            + "as constants)");
       }
-      long[] fed = fedShape(tensor.getShape(), shape).orElseThrow(() -> new DistillException(
-          role + " " + location + " takes input shape " + Arrays.toString(tensor.getShape())
-              + " but the examples have " + shape.featureCount() + " features (shape "
-              + shape.featureShape() + "); expected [batch, " + shape.featureCount()
-              + "] or [batch, " + join(shape.featureShape()) + "]"));
-      float[][] trial = run(session, fed, new float[shape.featureCount()], 1);
+      if (!(inputs.values().iterator().next().getInfo() instanceof TensorInfo tensor)
+          || tensor.type != OnnxJavaType.FLOAT) {
+        throw new DistillException(role + " " + location + " must take one float tensor, but "
+            + "its input is " + describe(inputs));
+      }
+      Fed fed = fedShape(tensor.getShape(), shape, layout).orElseThrow(() ->
+          new DistillException(role + " " + location + " takes input "
+              + inputs.keySet().iterator().next() + " of shape "
+              + Arrays.toString(tensor.getShape()) + " but the examples have "
+              + shape.featureCount() + " features (shape " + shape.featureShape()
+              + "); expected [batch, " + shape.featureCount() + "] or [batch, "
+              + join(shape.featureShape()) + "]" + (shape.featureShape().size() == 3
+              ? " or, channels last, [batch, " + shape.featureShape().get(1) + ", "
+              + shape.featureShape().get(2) + ", " + shape.featureShape().get(0) + "]" : "")
+              + (layout == ModelInput.Layout.AUTO ? ""
+              : " (layout " + layout.name().toLowerCase(java.util.Locale.ROOT) + ")")));
+      float[][] trial = run(session, fed.shape(), new float[shape.featureCount()], 1);
       if (trial[0].length != shape.classCount()) {
         throw new DistillException(role + " " + location + " has " + trial[0].length
             + " outputs but the examples have " + shape.classCount() + " classes");
@@ -74,13 +97,21 @@ final class OnnxModel {
     }
   }
 
-  private static java.util.Optional<long[]> fedShape(long[] declared, TableShape shape) {
-    List<long[]> accepted = List.of(new long[] {-1, shape.featureCount()},
-        java.util.stream.Stream.concat(java.util.stream.Stream.of(-1L),
-            shape.featureShape().stream().map(Integer::longValue))
-            .mapToLong(Long::longValue).toArray());
-    for (long[] candidate : accepted) {
-      if (candidate.length == declared.length && matches(declared, candidate)) {
+  /** The first shape the declared one accepts: flat, channels first, then channels last. */
+  private static java.util.Optional<Fed> fedShape(long[] declared, TableShape shape,
+      ModelInput.Layout layout) {
+    List<Integer> dims = shape.featureShape();
+    List<Fed> accepted = new java.util.ArrayList<>();
+    if (layout != ModelInput.Layout.NHWC) {
+      accepted.add(new Fed(new long[] {-1, shape.featureCount()}, false));
+      accepted.add(new Fed(java.util.stream.Stream.concat(java.util.stream.Stream.of(-1L),
+          dims.stream().map(Integer::longValue)).mapToLong(Long::longValue).toArray(), false));
+    }
+    if (layout != ModelInput.Layout.NCHW && dims.size() == 3) {
+      accepted.add(new Fed(new long[] {-1, dims.get(1), dims.get(2), dims.get(0)}, true));
+    }
+    for (Fed candidate : accepted) {
+      if (candidate.shape().length == declared.length && matches(declared, candidate.shape())) {
         return java.util.Optional.of(candidate);
       }
     }

@@ -3,6 +3,8 @@ package dev.sparkdistill.jobs.model;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import dev.sparkdistill.common.DistillException;
+import dev.sparkdistill.common.config.ModelInput;
+import dev.sparkdistill.common.data.FeatureScaling;
 import dev.sparkdistill.common.manifest.TableShape;
 import dev.sparkdistill.common.model.ConvolutionHelpers;
 import dev.sparkdistill.common.model.ModelFactory;
@@ -23,6 +25,8 @@ import org.apache.hadoop.fs.Path;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
 import org.nd4j.linalg.factory.Nd4j;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A model as shipped to the executors (a teacher for infer, any model for evaluate): its file's
@@ -36,6 +40,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * on its executors.
  */
 public final class ShippedModel implements Serializable {
+  private static final Logger LOG = LoggerFactory.getLogger(ShippedModel.class);
   /** Models deserialized and sessions opened in this JVM: see {@link #loads()}. */
   private static final AtomicInteger LOADS = new AtomicInteger();
   private static final Map<String, MultiLayerNetwork> LOADED = new ConcurrentHashMap<>();
@@ -51,9 +56,12 @@ public final class ShippedModel implements Serializable {
   private final int featureCount;
   /** ONNX models only: the shape rows are fed in, batch first; null for DL4J models. */
   private final long[] onnxInputShape;
+  /** ONNX models only: what the rows become before they are fed. */
+  private final OnnxFeed feed;
 
   private ShippedModel(String path, byte[] bytes, long parameterCount, int featureCount,
-      long[] onnxInputShape) {
+      long[] onnxInputShape, OnnxFeed feed) {
+    this.feed = feed;
     this.path = path;
     this.sha256 = sha256(bytes);
     this.bytes = bytes;
@@ -75,9 +83,22 @@ public final class ShippedModel implements Serializable {
    */
   public static ShippedModel load(String location, TableShape shape, Configuration conf,
       String role) {
+    return load(location, shape, conf, role, ModelInput.of(List.of(), location), null);
+  }
+
+  /**
+   * The same, for a model fed as {@code input} describes: the rows' scaling {@code stored}
+   * undone and the model's own normalization and layout applied (ONNX models only).
+   */
+  public static ShippedModel load(String location, TableShape shape, Configuration conf,
+      String role, ModelInput input, FeatureScaling stored) {
     byte[] bytes = readBytes(location, conf, role);
     if (isOnnx(location)) {
-      return onnx(location, bytes, shape, role);
+      return onnx(location, bytes, shape, role, input, stored);
+    }
+    if (!input.keepsValues() || input.layout() != ModelInput.Layout.AUTO) {
+      throw new DistillException(role + " " + location + " is a DL4J model, which takes the "
+          + "rows as stored; teacher-inputs describe ONNX teachers only");
     }
     MultiLayerNetwork network = deserialize(role, location, bytes);
     long outputs = ModelFactory.outputWidth(network);
@@ -92,17 +113,27 @@ public final class ShippedModel implements Serializable {
           + shape.featureCount() + " features (shape " + shape.featureShape() + "): "
           + String.valueOf(e.getMessage()).lines().findFirst().orElse(""));
     }
-    return new ShippedModel(location, bytes, network.numParams(), shape.featureCount(), null);
+    return new ShippedModel(location, bytes, network.numParams(), shape.featureCount(), null,
+        null);
   }
 
   private static ShippedModel onnx(String location, byte[] bytes, TableShape shape,
-      String role) {
+      String role, ModelInput input, FeatureScaling stored) {
     OrtSession session = OnnxModel.open(bytes, role, location);
     try {
       refuseRawInput(session, role, location);
-      long[] fed = OnnxModel.checkedInputShape(session, shape, role, location);
+      OnnxModel.Fed fed = OnnxModel.checkedInput(session, shape, input.layout(), role,
+          location);
+      OnnxFeed feed = OnnxFeed.of(input, stored, shape, fed.channelsLast(), role, location);
+      if (feed.changesRows()) {
+        LOG.info("{} {} takes input {}: {}{}", role, location,
+            java.util.Arrays.toString(fed.shape()), fed.channelsLast()
+                ? "rows transposed from channels first to channels last" : "rows as stored",
+            input.keepsValues() ? "" : "; values taken back to the raw ones prepare read and "
+                + "normalized as configured (" + input + ")");
+      }
       return new ShippedModel(location, bytes, OnnxModel.parameterCount(bytes),
-          shape.featureCount(), fed);
+          shape.featureCount(), fed.shape(), feed);
     } finally {
       closeQuietly(session);
     }
@@ -134,7 +165,8 @@ public final class ShippedModel implements Serializable {
   public ShippedModel toOnnx(TableShape shape, MultiLayerNetwork network) {
     byte[] exported = OnnxExporter.exportBytes(network,
         new OnnxExporter.Description(shape.featureShape(), shape.classNames(), sha256));
-    return onnx(path + " (exported to ONNX)", exported, shape, "model");
+    return onnx(path + " (exported to ONNX)", exported, shape, "model",
+        ModelInput.of(List.of(), path), null);
   }
 
   /**
@@ -156,7 +188,7 @@ public final class ShippedModel implements Serializable {
     }
     OrtSession session = OnnxModel.open(bytes, "model", path);
     try {
-      return OnnxModel.run(session, onnxInputShape, rows, count);
+      return OnnxModel.run(session, onnxInputShape, feed.apply(rows, count), count);
     } catch (OrtException e) {
       throw new DistillException("ONNX Runtime failed on " + path + ": " + e.getMessage(), e);
     } finally {
@@ -217,7 +249,7 @@ public final class ShippedModel implements Serializable {
       });
       return (rows, count) -> {
         try {
-          return OnnxModel.run(session, onnxInputShape, rows, count);
+          return OnnxModel.run(session, onnxInputShape, feed.apply(rows, count), count);
         } catch (OrtException e) {
           throw new DistillException("ONNX Runtime failed on " + path + ": " + e.getMessage(), e);
         }

@@ -226,6 +226,70 @@ class InferOnnxTeacherTest extends SparkTestBase {
         scores(fromImage, "teacher_logits"))).isLessThanOrEqualTo(BOUND);
   }
 
+  /**
+   * As a Keras export would be: channels last, [batch, 28, 28, 1], and trained on pixels
+   * normalized its own way, (raw / 255 - 0.5) / 0.25. The graph undoes both in front of the CNN,
+   * so it gives the CNN's logits exactly when it is fed what it expects.
+   */
+  @Test
+  void feedsAChannelsLastTeacherItsOwnNormalizationFromTheRawPixels() throws Exception {
+    ModelProto.Builder model = ModelProto.parseFrom(Files.readAllBytes(cnnOnnx)).toBuilder();
+    onnx.Onnx.GraphProto.Builder graph = model.getGraphBuilder();
+    String original = graph.getInput(0).getName();
+    TensorShapeProto.Builder shape = graph.getInputBuilder(0).setName("nhwc").getTypeBuilder()
+        .getTensorTypeBuilder().getShapeBuilder().removeDim(1);
+    for (int d : new int[] {28, 28, 1}) {
+      shape.addDim(TensorShapeProto.Dimension.newBuilder().setDimValue(d));
+    }
+    graph.addInitializer(scalar("std", 0.25f)).addInitializer(scalar("mean", 0.5f));
+    graph.addNode(0, onnx.Onnx.NodeProto.newBuilder().setOpType("Transpose").addInput("nhwc")
+        .addOutput("nchw").addAttribute(onnx.Onnx.AttributeProto.newBuilder().setName("perm")
+            .setType(onnx.Onnx.AttributeProto.AttributeType.INTS)
+            .addAllInts(List.of(0L, 3L, 1L, 2L))));
+    graph.addNode(1, onnx.Onnx.NodeProto.newBuilder().setOpType("Mul").addInput("nchw")
+        .addInput("std").addOutput("spread"));
+    graph.addNode(2, onnx.Onnx.NodeProto.newBuilder().setOpType("Add").addInput("spread")
+        .addInput("mean").addOutput(original));
+    Path keras = tmp.resolve("keras-like.onnx");
+    Files.write(keras, model.build().toByteArray());
+
+    Path fed = tmp.resolve("fed");
+    new InferJob(config(fed, List.of(keras), "infer.teacher-inputs=[{teacher = \"" + keras
+        + "\", layout = nhwc, scale = 0.00392156862745098, mean = [0.5], std = [0.25]}]"))
+        .run(spark);
+    Path transposedOnly = tmp.resolve("transposed-only");
+    new InferJob(config(transposedOnly, List.of(keras))).run(spark);
+
+    assertThat(maxAbsDiff(scores(reference, "teacher_0_logits"), scores(fed, "teacher_logits")))
+        .isLessThanOrEqualTo(BOUND);
+    assertThat(maxAbsDiff(scores(reference, "teacher_0_logits"),
+        scores(transposedOnly, "teacher_logits")))
+        .as("channels last found from the shape, but without its normalization the teacher "
+            + "sees other values").isGreaterThan(0.01);
+  }
+
+  @Test
+  void namesEveryInputOfATeacherWithSeveral() throws Exception {
+    ModelProto.Builder model = ModelProto.parseFrom(Files.readAllBytes(cnnOnnx)).toBuilder();
+    model.getGraphBuilder().addInput(model.getGraphBuilder().getInput(0).toBuilder()
+        .setName("mask"));
+    Path twoInputs = tmp.resolve("two-inputs.onnx");
+    Files.write(twoInputs, model.build().toByteArray());
+
+    assertThatThrownBy(() -> new InferJob(config(tmp.resolve("t"), List.of(twoInputs)))
+        .run(spark))
+        .isInstanceOf(DistillException.class)
+        .hasMessageStartingWith("teacher " + twoInputs + " has 2 inputs, [features ")
+        .hasMessageContaining(", mask ")
+        .hasMessageEndingWith("a teacher takes one, the examples' features as a float tensor: "
+            + "export the model with only that input (fold the others in as constants)");
+  }
+
+  private static onnx.Onnx.TensorProto scalar(String name, float value) {
+    return onnx.Onnx.TensorProto.newBuilder().setName(name)
+        .setDataType(onnx.Onnx.TensorProto.DataType.FLOAT_VALUE).addFloatData(value).build();
+  }
+
   @Test
   void benchmarksNd4jAgainstOnnxRuntimeOnTheSameRows() {
     java.io.StringWriter text = new java.io.StringWriter();
@@ -279,8 +343,9 @@ class InferOnnxTeacherTest extends SparkTestBase {
     assertThatThrownBy(() -> new InferJob(config(tmp.resolve("t2"), List.of(twelve)))
         .run(spark))
         .isInstanceOf(DistillException.class)
-        .hasMessage("teacher " + twelve + " takes input shape [-1, 12] but the examples have "
-            + "784 features (shape [1, 28, 28]); expected [batch, 784] or [batch, 1, 28, 28]");
+        .hasMessage("teacher " + twelve + " takes input features of shape [-1, 12] but the "
+            + "examples have 784 features (shape [1, 28, 28]); expected [batch, 784] or "
+            + "[batch, 1, 28, 28] or, channels last, [batch, 28, 28, 1]");
   }
 
   @Test

@@ -55,6 +55,7 @@ public record ModelInput(String teacher, Layout layout, double scale, List<Doubl
     for (int i = 0; i < objects.size(); i++) {
       String at = key + "[" + i + "]";
       Config object = objects.get(i).withFallback(DEFAULTS);
+      Settings s = new Settings(object);
       for (String name : object.root().keySet()) {
         if (!List.of("teacher", "layout", "scale", "mean", "std").contains(name)) {
           throw new InvalidConfigException(at + "." + name + " is not a key of a teacher "
@@ -70,19 +71,25 @@ public record ModelInput(String teacher, Layout layout, double scale, List<Doubl
         throw new InvalidConfigException(at + ".teacher = '" + teacher + "' is described "
             + "twice");
       }
-      Settings s = new Settings(object);
       Layout layout;
       try {
         layout = s.choice("layout", Layout.class);
       } catch (InvalidConfigException e) {
         throw new InvalidConfigException(at + "." + e.getMessage());
       }
-      double scale = object.getDouble("scale");
-      if (!(scale > 0) || Double.isInfinite(scale)) {
+      double scale;
+      List<Double> mean;
+      List<Double> std;
+      try {
+        scale = s.number("scale");
+        mean = s.numberList("mean");
+        std = s.numberList("std");
+      } catch (InvalidConfigException e) {
+        throw new InvalidConfigException(at + "." + e.getMessage());
+      }
+      if (!(scale > 0)) {
         throw Settings.invalid(at + ".scale", "a positive number", scale);
       }
-      List<Double> mean = object.getDoubleList("mean");
-      List<Double> std = object.getDoubleList("std");
       if (!std.isEmpty() && !mean.isEmpty() && std.size() != mean.size()) {
         throw new InvalidConfigException(at + ".mean has " + mean.size() + " values and "
             + at + ".std " + std.size() + "; give one per channel");

@@ -22,12 +22,7 @@ final class TargetsWriter {
   private TargetsWriter() {}
 
   static void write(Dataset<Row> rows, String path, boolean append, List<String> partitions) {
-    SessionDefaults.with(rows.sparkSession(), List.of(
-        // Arrays as two-level lists (a repeated float, no group per element), a form the
-        // Parquet spec defines for every reader: it saves the group calls per element, about a
-        // third of the writer's CPU when the features are copied.
-        new SessionDefaults.Setting("spark.sql.parquet.writeLegacyFormat", "true",
-            "features and logits as two-level Parquet lists"),
+    SessionDefaults.with(rows.sparkSession(), List.of(ScoredTables.twoLevelLists(),
         ScoredTables.writeAsScored()),
         () -> rows.write()
             .mode(append ? "append" : "overwrite")

@@ -53,6 +53,10 @@ public record FileTree(long files, long bytes, String fingerprint, List<String> 
           digest.add(root, location);
           continue;
         }
+        if ("file".equals(fs.getScheme())) {
+          walk(fs, root.getPath(), names, digest, location);
+          continue;
+        }
         int rootDepth = fs.makeQualified(root.getPath()).depth();
         RemoteIterator<LocatedFileStatus> files = fs.listFiles(root.getPath(), true);
         while (files.hasNext()) {
@@ -70,6 +74,28 @@ public record FileTree(long files, long bytes, String fingerprint, List<String> 
           List.copyOf(digest.empty));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot list " + location, e);
+    }
+  }
+
+  /**
+   * A local tree, folder by folder: listFiles would build a LocatedFileStatus per file, which
+   * reads the file's permissions, and without Hadoop's native library that forks a process per
+   * file (3 ms each; 28 s for 10,000 files). Spark's own listing avoids it the same way.
+   */
+  private static void walk(FileSystem fs, Path folder, GlobFilter names, Digest digest,
+      String location) throws IOException {
+    RemoteIterator<FileStatus> children = fs.listStatusIterator(folder);
+    while (children.hasNext()) {
+      FileStatus child = children.next();
+      String name = child.getPath().getName();
+      if (name.startsWith("_") || name.startsWith(".")) {
+        continue;
+      }
+      if (child.isDirectory()) {
+        walk(fs, child.getPath(), names, digest, location);
+      } else if (names.accept(child.getPath())) {
+        digest.add(child, location);
+      }
     }
   }
 

@@ -41,7 +41,9 @@ final class OnnxFeed implements Serializable {
       boolean channelsLast, String role, String location) {
     List<Integer> dims = shape.featureShape();
     int features = shape.featureCount();
-    int channelCount = dims.size() == 3 ? dims.get(0) : 1;
+    // Channels as prepare's channel-standard counts them: the first axis of a shape of two or
+    // more, one channel for a flat vector.
+    int channelCount = dims.size() >= 2 ? dims.get(0) : 1;
     float[] multiply = null;
     float[] add = null;
     if (!input.keepsValues()) {
@@ -76,9 +78,9 @@ final class OnnxFeed implements Serializable {
         add[f] = (float) ((rawAdd * input.scale() - mean) / std);
       }
     }
-    return channelsLast || multiply != null ? new OnnxFeed(multiply, add, channelCount,
-        dims.size() == 3 ? dims.get(1) : 1, dims.size() == 3 ? dims.get(2) : features,
-        channelsLast) : AS_STORED;
+    int height = dims.size() == 3 ? dims.get(1) : 1;
+    return channelsLast || multiply != null ? new OnnxFeed(multiply, add, channelCount, height,
+        features / (channelCount * height), channelsLast) : AS_STORED;
   }
 
   boolean changesRows() {

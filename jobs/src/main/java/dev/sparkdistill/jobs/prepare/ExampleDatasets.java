@@ -114,8 +114,11 @@ final class ExampleDatasets {
     }
     Column offsets = lit(scaling.featureOffsets());
     Column factors = lit(scaling.featureFactors());
+    // element_at may be null as far as Spark knows; the coalesce (never taken) keeps the array's
+    // elements non-null, so the table is written as two-level Parquet lists, as for linear.
     return examples.withColumn(ParsedRows.FEATURES, org.apache.spark.sql.functions.transform(
-        col(ParsedRows.FEATURES), (x, i) -> x.minus(element_at(offsets, i.plus(1)))
-            .multiply(element_at(factors, i.plus(1))).cast(DataTypes.FloatType)));
+        col(ParsedRows.FEATURES), (x, i) -> org.apache.spark.sql.functions.coalesce(
+            x.minus(element_at(offsets, i.plus(1))).multiply(element_at(factors, i.plus(1)))
+                .cast(DataTypes.FloatType), lit(0f))));
   }
 }

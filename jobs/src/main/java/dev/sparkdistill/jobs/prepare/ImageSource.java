@@ -46,8 +46,8 @@ import org.slf4j.LoggerFactory;
  * in the task that reads it, one at a time, so a task holds one file and one decoded image; a
  * file that cannot become an example is a rejected row naming its path and why.
  *
- * <p>Ids are {@code <split>/<path below the input>} for a tree, {@code <split>/<path as listed>}
- * for a listing: stable across reruns and telling where a rejected row came from.
+ * <p>Ids are {@code <split>/<path below the input>} for a tree and the file's qualified path for
+ * a listing: stable across reruns and telling where a rejected row came from.
  */
 final class ImageSource implements ExampleSource {
   private static final Logger LOG = LoggerFactory.getLogger(ImageSource.class);
@@ -82,7 +82,7 @@ final class ImageSource implements ExampleSource {
       classIndex.put(classNames.get(i), i);
     }
     Decoding decoding = new Decoding(split, images.layout(), classIndex,
-        new ImageDecoder(images), new HadoopConf(conf));
+        !config.classNames().isEmpty(), new ImageDecoder(images), new HadoopConf(conf));
     Dataset<Row> files = images.layout() == ImageOptions.Layout.LISTING
         ? listing(spark, location, key, conf)
         : tree(spark, split, location, conf);
@@ -107,7 +107,7 @@ final class ImageSource implements ExampleSource {
     List<String> names = switch (images.layout()) {
       case FOLDERS -> classFolders(train, spark.sparkContext().hadoopConfiguration());
       case LISTING -> images.labelColumn().isEmpty() ? List.of()
-          : listedLabels(readListing(spark, train, "prepare.input.train",
+          : listedLabels(checkedListing(spark, train, "prepare.input.train", images,
               spark.sparkContext().hadoopConfiguration()), images.labelColumn());
       case UNLABELED -> List.of();
     };
@@ -163,10 +163,13 @@ final class ImageSource implements ExampleSource {
   private Dataset<Row> tree(SparkSession spark, Split split, String location,
       Configuration conf) {
     ImageOptions images = config.images();
-    Dataset<Row> files = spark.read().format("binaryFile")
-        .option("recursiveFileLookup", "true")
-        .option("pathGlobFilter", images.files())
-        .load(location)
+    org.apache.spark.sql.DataFrameReader reader = spark.read().format("binaryFile")
+        .option("recursiveFileLookup", "true");
+    if (!images.files().equals("*")) {
+      // A glob is a regular expression matched per file: none at all for every file.
+      reader = reader.option("pathGlobFilter", images.files());
+    }
+    Dataset<Row> files = reader.load(location)
         .select(col(PATH), col(CONTENT), lit(null).cast(DataTypes.StringType).as("label"));
     // Paths below the input: Spark's paths are qualified (file:/..., s3a://bucket/...).
     Path root = new Path(location);
@@ -203,15 +206,7 @@ final class ImageSource implements ExampleSource {
   private Dataset<Row> listing(SparkSession spark, String location, String key,
       Configuration conf) {
     ImageOptions images = config.images();
-    Dataset<Row> listing = readListing(spark, location, key, conf);
-    List<String> columns = Arrays.asList(listing.columns());
-    for (String column : new String[] {images.pathColumn(), images.labelColumn()}) {
-      if (!column.isEmpty() && !columns.contains(column)) {
-        throw new DistillException(key + " = " + location + " has no column '" + column
-            + "' (prepare.images." + (column.equals(images.pathColumn()) ? "path" : "label")
-            + "-column); its columns are " + columns);
-      }
-    }
+    Dataset<Row> listing = checkedListing(spark, location, key, images, conf);
     Path listed = new Path(location);
     Path base = HadoopFiles.fs(listed, conf).makeQualified(listed);
     try {
@@ -234,6 +229,21 @@ final class ImageSource implements ExampleSource {
         .repartition(tasks(spark, listing.count(), 0));
   }
 
+  /** The listing, refused in one line when it lacks the path or label column. */
+  private static Dataset<Row> checkedListing(SparkSession spark, String location, String key,
+      ImageOptions images, Configuration conf) {
+    Dataset<Row> listing = readListing(spark, location, key, conf);
+    List<String> columns = Arrays.asList(listing.columns());
+    for (String column : new String[] {images.pathColumn(), images.labelColumn()}) {
+      if (!column.isEmpty() && !columns.contains(column)) {
+        throw new DistillException(key + " = " + location + " has no column '" + column
+            + "' (prepare.images." + (column.equals(images.pathColumn()) ? "path" : "label")
+            + "-column); its columns are " + columns);
+      }
+    }
+    return listing;
+  }
+
   private static Dataset<Row> readListing(SparkSession spark, String location, String key,
       Configuration conf) {
     List<FileStatus> files = HadoopFiles.dataFiles(location, key, conf);
@@ -250,9 +260,14 @@ final class ImageSource implements ExampleSource {
   }
 
   /** What the tasks need to turn files into rows; serializable, with no SparkSession. */
+  /**
+   * @param indexesAreLabels whether a listed number may name a class by its index: only when
+   *     prepare.class-names fixes the order (names drawn from the labels are sorted, and a
+   *     number would then point at another class)
+   */
   private record Decoding(Split split, ImageOptions.Layout layout,
-      Map<String, Integer> classIndex, ImageDecoder decoder, HadoopConf conf)
-      implements Serializable {
+      Map<String, Integer> classIndex, boolean indexesAreLabels, ImageDecoder decoder,
+      HadoopConf conf) implements Serializable {
 
     Iterator<Row> decode(Iterator<Row> files) {
       return new Iterator<>() {
@@ -270,12 +285,18 @@ final class ImageSource implements ExampleSource {
 
     private ParsedRow decodeOne(Row file) {
       String relative = file.isNullAt(0) ? "" : file.getString(0).trim();
-      String id = layout == ImageOptions.Layout.LISTING && !relative.isEmpty()
-          ? split.value() + "/" + relative : relative;
       String path = file.getString(1);
       if (path == null || relative.isEmpty()) {
         return ParsedRow.rejected(split.value() + "/", RejectReason.MISSING_FILE.because(
             "the listing's path is empty"), null);
+      }
+      String id = relative;
+      if (layout == ImageOptions.Layout.LISTING) {
+        // A listed file's id is its qualified path: the same file listed in two splits, on
+        // two days or spelled two ways is one id, and so a duplicate.
+        Path qualified = new Path(path);
+        path = HadoopFiles.fs(qualified, conf.get()).makeQualified(qualified).toString();
+        id = path;
       }
       Object label = label(id, file.isNullAt(3) ? null : file.getString(3));
       if (label instanceof String reason) {
@@ -312,7 +333,7 @@ final class ImageSource implements ExampleSource {
         name = listed.trim();
       }
       Integer index = classIndex.get(name);
-      if (index == null && layout == ImageOptions.Layout.LISTING
+      if (index == null && indexesAreLabels && layout == ImageOptions.Layout.LISTING
           && name.matches("\\d{1,9}") && Integer.parseInt(name) < classIndex.size()) {
         index = Integer.parseInt(name);
       }

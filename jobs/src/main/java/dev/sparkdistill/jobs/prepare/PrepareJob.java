@@ -23,12 +23,14 @@ import dev.sparkdistill.common.manifest.InputFingerprint;
 import dev.sparkdistill.common.manifest.RowTally;
 import dev.sparkdistill.common.manifest.TableShape;
 import dev.sparkdistill.common.targets.ScoringSplits;
+import dev.sparkdistill.jobs.SessionDefaults;
 import dev.sparkdistill.jobs.SparkPhases;
 import dev.sparkdistill.jobs.io.FileTree;
 import dev.sparkdistill.jobs.io.HadoopFiles;
 import dev.sparkdistill.jobs.io.InputTable;
 import dev.sparkdistill.jobs.io.OutputClaim;
 import dev.sparkdistill.jobs.io.OutputDirectory;
+import dev.sparkdistill.jobs.io.ScoredTables;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -106,8 +108,9 @@ public final class PrepareJob {
               ParsedRows.FEATURES, ParsedRows.LABEL);
     }
 
+    /** Blocks until the cached rows are dropped: the next job in the JVM gets the memory. */
     void release() {
-      rows.unpersist();
+      rows.unpersist(true);
     }
   }
 
@@ -168,12 +171,13 @@ public final class PrepareJob {
       FeatureScaling scaling = fitScaling(spark, unscaled, shape);
       Dataset<Row> examples = ExampleDatasets.scale(unscaled, scaling);
       SparkPhases.run(spark, "prepare: writing " + parsedTally.written() + " examples to "
-          + out.path(), () -> out.write("examples table", () -> examples.write()
+          + out.path(), () -> out.write("examples table", () -> SessionDefaults.with(spark,
+              List.of(ScoredTables.twoLevelLists()), () -> examples.write()
               .mode("overwrite").partitionBy(ParsedRows.SPLIT)
               .option("maxRecordsPerFile", config.rowsPerFile())
               .option("parquet.block.size", ScoringSplits.ROW_GROUP_BYTES)
               .option("mapreduce.fileoutputcommitter.marksuccessfuljobs", "false")
-              .parquet(out.path().toString())));
+              .parquet(out.path().toString()))));
       writeRejected(spark, checked.rejected(), out.child(REJECTED));
       RowTally written = countWritten(spark, out.path(), parsedTally);
       ExamplesManifest manifest = new ExamplesManifest(ExamplesManifest.SCHEMA_VERSION,
@@ -238,12 +242,13 @@ public final class PrepareJob {
           .withColumn(BatchedTable.BATCH, lit(batch));
       SparkPhases.run(spark, "prepare: writing batch " + batch + ", " + checked.tally().written()
           + " examples, to " + files.staging(), () -> out.write("examples table", () ->
-              examples.write().mode("overwrite")
-                  .partitionBy(ParsedRows.SPLIT, BatchedTable.BATCH)
-                  .option("maxRecordsPerFile", config.rowsPerFile())
-                  .option("parquet.block.size", ScoringSplits.ROW_GROUP_BYTES)
-                  .option("mapreduce.fileoutputcommitter.marksuccessfuljobs", "false")
-                  .parquet(files.staging().toString())));
+              SessionDefaults.with(spark, List.of(ScoredTables.twoLevelLists()), () ->
+                  examples.write().mode("overwrite")
+                      .partitionBy(ParsedRows.SPLIT, BatchedTable.BATCH)
+                      .option("maxRecordsPerFile", config.rowsPerFile())
+                      .option("parquet.block.size", ScoringSplits.ROW_GROUP_BYTES)
+                      .option("mapreduce.fileoutputcommitter.marksuccessfuljobs", "false")
+                      .parquet(files.staging().toString()))));
       writeRejected(spark, checked.rejected(), rejectedDir);
       RowTally written = countWritten(spark, files.staging(), checked.tally());
       files.moveIn(batch);

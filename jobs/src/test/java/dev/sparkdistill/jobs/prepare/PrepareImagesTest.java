@@ -212,7 +212,8 @@ class PrepareImagesTest extends SparkTestBase {
 
   /**
    * A listing of paths (relative to it, and absolute) and class names, with unlabeled rows, a
-   * file that is gone, an unknown class and two paths listed twice (all their rows rejected).
+   * file that is gone, an unknown class, and two files listed twice, one of them spelled two
+   * ways (relative and absolute): all their rows are rejected.
    */
   @Test
   void readsTheFilesAListingNamesWithTheirLabels() throws IOException {
@@ -228,7 +229,8 @@ class PrepareImagesTest extends SparkTestBase {
     }
     csv.append("../train/class-0/gone.png,class-0\n");
     csv.append("../").append(images.relativize(some.get(0).file())).append(",zebra\n");
-    csv.append(some.get(3).file()).append(",class-").append(some.get(3).label()).append('\n');
+    csv.append("../").append(images.relativize(some.get(3).file())).append(",class-")
+        .append(some.get(3).label()).append('\n');
     Path listing = images.resolve("lists/train.csv");
     Files.createDirectories(listing.getParent());
     Files.writeString(listing, csv.toString());
@@ -246,9 +248,10 @@ class PrepareImagesTest extends SparkTestBase {
     rejected(spark, output).forEach(r -> reasons.merge(r.getString(1), r.getString(0),
         (a, b) -> a + " " + b));
     assertThat(reasons).containsOnlyKeys("missing_file", "unknown_class", "duplicate_id");
-    assertThat(reasons.get("missing_file")).isEqualTo("train/../train/class-0/gone.png");
+    assertThat(reasons.get("missing_file")).as("a listed file's id is its qualified path")
+        .isEqualTo("file:" + images.resolve("train/class-0/gone.png"));
     List<Row> stored = spark.read().parquet(output.toString())
-        .filter("id = 'train/" + some.get(5).file() + "'").select("features", "label")
+        .filter("id = 'file:" + some.get(5).file() + "'").select("features", "label")
         .collectAsList();
     assertThat(stored).hasSize(1);
     assertThat(stored.get(0).getInt(1)).isEqualTo(some.get(5).label());

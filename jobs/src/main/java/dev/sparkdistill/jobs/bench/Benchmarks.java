@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -76,4 +77,34 @@ final class Benchmarks {
     sorted.sort(Double::compare);
     return sorted.get(sorted.size() / 2);
   }
-}
+
+  /** Wall time of a stage, the driver heap's peak while it ran and what a GC left after it. */
+  record Stage(double seconds, long peakMb, long retainedMb) {
+    static Stage time(Runnable stage) {
+      Runtime runtime = Runtime.getRuntime();
+      System.gc();
+      AtomicLong peak = new AtomicLong(runtime.totalMemory() - runtime.freeMemory());
+      Thread sampler = new Thread(() -> {
+        while (!Thread.currentThread().isInterrupted()) {
+          peak.accumulateAndGet(runtime.totalMemory() - runtime.freeMemory(), Math::max);
+          try {
+            Thread.sleep(50);
+          } catch (InterruptedException e) {
+            return;
+          }
+        }
+      }, "heap-sampler");
+      sampler.setDaemon(true);
+      sampler.start();
+      long start = System.nanoTime();
+      try {
+        stage.run();
+      } finally {
+        sampler.interrupt();
+      }
+      double seconds = (System.nanoTime() - start) / 1e9;
+      System.gc();
+      return new Stage(seconds, peak.get() >> 20, (runtime.totalMemory() - runtime.freeMemory())
+          >> 20);
+    }
+  }}

@@ -30,6 +30,15 @@ public final class ImageFolders {
    */
   public static List<Written> write(Path images, Path labels, Path root,
       List<String> folderNames, int limit, IntPredicate asJpeg) {
+    return write(images, labels, root, folderNames, limit, asJpeg, 0);
+  }
+
+  /**
+   * @param photoSide when positive, every image is enlarged (bilinear) to this side and written
+   *     as an RGB JPEG, the size and kind of file a photo collection holds
+   */
+  public static List<Written> write(Path images, Path labels, Path root,
+      List<String> folderNames, int limit, IntPredicate asJpeg, int photoSide) {
     List<Written> written = new ArrayList<>();
     try (IdxReader imageReader = IdxReader.open(Files.newInputStream(images), images.toString());
         InputStream labelStream = IdxReader.decompressIfGzip(
@@ -45,15 +54,34 @@ public final class ImageFolders {
       for (int i = 0; i < count; i++) {
         byte[] pixels = imageReader.nextItem().clone(); // the reader reuses its buffer
         int label = labelStream.read();
-        String format = asJpeg.test(i) ? "jpg" : "png";
+        String format = asJpeg.test(i) || photoSide > 0 ? "jpg" : "png";
         Path file = root.resolve(folderNames.get(label)).resolve(String.format("%05d.%s", i,
             format));
-        writeGrey(pixels, rows, columns, format, file);
+        if (photoSide > 0) {
+          writePhoto(pixels, rows, columns, photoSide, file);
+        } else {
+          writeGrey(pixels, rows, columns, format, file);
+        }
         written.add(new Written(file, i, label, pixels));
       }
       return written;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write images from " + images + " to " + root, e);
+    }
+  }
+
+  private static void writePhoto(byte[] pixels, int rows, int columns, int side, Path file)
+      throws IOException {
+    BufferedImage grey = new BufferedImage(columns, rows, BufferedImage.TYPE_BYTE_GRAY);
+    grey.getRaster().setDataElements(0, 0, columns, rows, pixels);
+    BufferedImage photo = new BufferedImage(side, side, BufferedImage.TYPE_INT_RGB);
+    java.awt.Graphics2D g = photo.createGraphics();
+    g.setRenderingHint(java.awt.RenderingHints.KEY_INTERPOLATION,
+        java.awt.RenderingHints.VALUE_INTERPOLATION_BILINEAR);
+    g.drawImage(grey, 0, 0, side, side, null);
+    g.dispose();
+    try (OutputStream out = Files.newOutputStream(file)) {
+      ImageIO.write(photo, "jpg", out);
     }
   }
 

@@ -16,7 +16,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicLong;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -54,14 +53,17 @@ public final class LoadBenchmark {
     for (int scale : scales) {
       String examples = copies(spark, shape, scale);
       String targets = work + "/targets-" + scale + "x";
-      Stage scoring = Stage.time(() -> new InferJob(with(infer, examples, targets)).run(spark));
-      Stage epoch = Stage.time(() -> new TrainJob(student(targets, studentSettings)).run(spark));
+      Benchmarks.Stage scoring = Benchmarks.Stage.time(
+          () -> new InferJob(with(infer, examples, targets)).run(spark));
+      Benchmarks.Stage epoch = Benchmarks.Stage.time(
+          () -> new TrainJob(student(targets, studentSettings)).run(spark));
       long rows = baseRows * scale;
       out.printf(Locale.ROOT, "%6s %10d %10.1f %12.0f %7d/%-6d %10.1f %12.0f %7d/%-6d%n",
-          scale + "x", rows, scoring.seconds, rows / scoring.seconds, scoring.peakMb,
-          scoring.retainedMb, epoch.seconds, rows / epoch.seconds, epoch.peakMb, epoch.retainedMb);
+          scale + "x", rows, scoring.seconds(), rows / scoring.seconds(), scoring.peakMb(),
+          scoring.retainedMb(), epoch.seconds(), rows / epoch.seconds(), epoch.peakMb(),
+          epoch.retainedMb());
       out.flush();
-      results.add(new double[] {scale, scoring.seconds, epoch.seconds});
+      results.add(new double[] {scale, scoring.seconds(), epoch.seconds()});
     }
     double[] first = results.get(0);
     double[] last = results.get(results.size() - 1);
@@ -101,36 +103,5 @@ public final class LoadBenchmark {
         "train.model.hidden=[64]"));
     all.addAll(settings);
     return TrainConfig.from(ConfigLayers.resolve(Optional.empty(), "", all));
-  }
-
-  /** Wall time of a stage, the driver heap's peak while it ran and what a GC left after it. */
-  private record Stage(double seconds, long peakMb, long retainedMb) {
-    static Stage time(Runnable stage) {
-      Runtime runtime = Runtime.getRuntime();
-      System.gc();
-      AtomicLong peak = new AtomicLong(runtime.totalMemory() - runtime.freeMemory());
-      Thread sampler = new Thread(() -> {
-        while (!Thread.currentThread().isInterrupted()) {
-          peak.accumulateAndGet(runtime.totalMemory() - runtime.freeMemory(), Math::max);
-          try {
-            Thread.sleep(50);
-          } catch (InterruptedException e) {
-            return;
-          }
-        }
-      }, "heap-sampler");
-      sampler.setDaemon(true);
-      sampler.start();
-      long start = System.nanoTime();
-      try {
-        stage.run();
-      } finally {
-        sampler.interrupt();
-      }
-      double seconds = (System.nanoTime() - start) / 1e9;
-      System.gc();
-      return new Stage(seconds, peak.get() >> 20, (runtime.totalMemory() - runtime.freeMemory())
-          >> 20);
-    }
   }
 }

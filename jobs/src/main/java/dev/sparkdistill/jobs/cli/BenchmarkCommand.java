@@ -2,7 +2,9 @@ package dev.sparkdistill.jobs.cli;
 
 import dev.sparkdistill.common.config.InferConfig;
 import dev.sparkdistill.common.config.TrainConfig;
+import dev.sparkdistill.common.config.PrepareConfig;
 import dev.sparkdistill.jobs.bench.DailyBenchmark;
+import dev.sparkdistill.jobs.bench.ImagesBenchmark;
 import dev.sparkdistill.jobs.bench.InferBenchmark;
 import dev.sparkdistill.jobs.bench.LoadBenchmark;
 import dev.sparkdistill.jobs.bench.OnnxBenchmark;
@@ -18,7 +20,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "benchmark", mixinStandardHelpOptions = true,
     description = "Measure performance side by side in one run and print the ratios.",
     subcommands = {BenchmarkCommand.Train.class, BenchmarkCommand.Infer.class,
-        BenchmarkCommand.Load.class, BenchmarkCommand.Onnx.class, BenchmarkCommand.Daily.class})
+        BenchmarkCommand.Load.class, BenchmarkCommand.Onnx.class, BenchmarkCommand.Daily.class,
+        BenchmarkCommand.Images.class})
 final class BenchmarkCommand implements Runnable {
   @Spec
   CommandSpec spec;
@@ -217,6 +220,47 @@ final class BenchmarkCommand implements Runnable {
           (spark, config, out) -> new DailyBenchmark(config, work, out)
               .run(spark, days, rebuildAt, arrivalsOnly)), options,
           spec.commandLine().getOut());
+    }
+  }
+
+  @Command(name = "images", mixinStandardHelpOptions = true,
+      description = {"prepare of image files against a bare decode loop over the same files "
+          + "on the same cores: 28 x 28 PNG files at 1x (7,000) and 10x (70,000), and 7,000 "
+          + "photo-sized files (256 x 256 RGB JPEG); with the heap the JVM keeps after each "
+          + "job.",
+          "Takes an IDX prepare config (section 'prepare', e.g. --config "
+              + "conf/fashion-mnist.conf) and writes its images once in class folders under "
+              + "--work (train/, test/ and sample/ as PNG, photos/ as JPEG), then the "
+              + "examples tables beside them."})
+  static final class Images implements Callable<Integer> {
+    @Mixin
+    JobOptions options;
+
+    @Option(names = "--work", required = true, paramLabel = "DIR",
+        description = "Directory for the image files and the examples tables.")
+    String work;
+
+    @Option(names = "--runs", defaultValue = "3",
+        description = "Timed runs of each side; the table shows medians (default: 3).")
+    int runs;
+
+    @Option(names = "--threads", defaultValue = "2",
+        description = "Decode threads of the bare loop: the cores the job has (default: 2).")
+    int threads;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+      if (runs < 1 || threads < 1) {
+        throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+            "--runs and --threads must be at least 1");
+      }
+      return JobRunner.run(new JobCatalog.Job<>("benchmark images",
+          List.of(PrepareConfig.SECTION), ImagesBenchmark::validated,
+          (spark, config, out) -> new ImagesBenchmark(config, work, out)
+              .run(spark, runs, threads)), options, spec.commandLine().getOut());
     }
   }
 }

@@ -24,7 +24,7 @@ import picocli.CommandLine.Spec;
         + "alpha, export to ONNX.",
     subcommands = {PrepareCommand.class, TrainCommand.class, InferCommand.class,
         EvaluateCommand.class, PredictCommand.class, SweepCommand.class, RunCommand.class,
-        ExportCommand.class, BenchmarkCommand.class})
+        ExportCommand.class, BenchmarkCommand.class, SamplesCommand.class})
 public final class DistillCli implements Runnable {
   private static final Logger LOG = LoggerFactory.getLogger(DistillCli.class);
 

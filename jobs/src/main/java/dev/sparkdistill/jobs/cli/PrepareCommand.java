@@ -10,7 +10,8 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "prepare", mixinStandardHelpOptions = true,
     description = {
-        "Read raw data (IDX, CSV or Parquet) and write the examples table: id, features, label, "
+        "Read raw data (IDX, CSV, Parquet or image files) and write the examples table: id, "
+            + "features, label, "
             + "split, with _rejected rows, _manifest.json and _SUCCESS.",
         "Keys: section 'prepare' of the reference configuration."},
     exitCodeListHeading = "%nExit codes:%n",

@@ -1,0 +1,132 @@
+package dev.sparkdistill.jobs.cli;
+
+import dev.sparkdistill.common.DistillException;
+import dev.sparkdistill.common.config.PrepareConfig;
+import dev.sparkdistill.common.config.SourceFormat;
+import dev.sparkdistill.common.data.Split;
+import dev.sparkdistill.common.manifest.TableShape;
+import dev.sparkdistill.jobs.bench.ImageFolders;
+import dev.sparkdistill.jobs.bench.TabularFeatures;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(name = "samples", mixinStandardHelpOptions = true,
+    description = {"Write the IDX dataset of section prepare (e.g. --config "
+        + "conf/fashion-mnist.conf) in another input format, to try prepare's other paths on "
+        + "known data: images (PNG files in a folder per class, train/ and test/) or csv (a "
+        + "table of 74 measurements per image on wildly different scales, train.csv and "
+        + "test.csv). Writes to a temporary name renamed into place; an existing output is "
+        + "kept."},
+    subcommands = {SamplesCommand.Images.class, SamplesCommand.Csv.class})
+final class SamplesCommand implements Runnable {
+  @Spec
+  CommandSpec spec;
+
+  @Override
+  public void run() {
+    throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+        "missing format: one of " + spec.subcommands().keySet());
+  }
+
+  /** The IDX config the samples come from, checked before anything is written. */
+  static PrepareConfig idx(com.typesafe.config.Config resolved) {
+    PrepareConfig config = PrepareConfig.from(resolved);
+    if (config.format() != SourceFormat.IDX || config.input(Split.TEST).isEmpty()
+        || !config.idxLabels().containsKey(Split.TRAIN)
+        || !config.idxLabels().containsKey(Split.TEST)) {
+      throw new DistillException("samples writes the IDX train and test images and labels of "
+          + "section prepare: give a config such as conf/fashion-mnist.conf");
+    }
+    return config;
+  }
+
+  /** Writes {@code target} through a temporary sibling unless it exists. */
+  static void writeOnce(Path target, PrintWriter out, java.util.function.Consumer<Path> writer) {
+    if (Files.exists(target)) {
+      out.printf("%s exists; kept%n", target);
+      return;
+    }
+    Path staging = target.resolveSibling("." + target.getFileName() + ".writing");
+    long start = System.nanoTime();
+    try {
+      Files.createDirectories(target.getParent());
+      writer.accept(staging);
+      Files.move(staging, target);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + target, e);
+    }
+    out.printf(Locale.ROOT, "wrote %s in %.1f s%n", target, (System.nanoTime() - start) / 1e9);
+    out.flush();
+  }
+
+  @Command(name = "images", mixinStandardHelpOptions = true,
+      description = "PNG files in a folder per class: OUT/train/<class>/ and OUT/test/<class>/; "
+          + "the folders conf/fashion-mnist-images.conf reads with OUT = "
+          + "data/fashion-mnist-images.")
+  static final class Images implements Callable<Integer> {
+    @Mixin
+    JobOptions options;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR",
+        description = "The folder to write train/ and test/ into.")
+    String out;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+      return JobRunner.run(new JobCatalog.Job<>("samples images",
+          List.of(PrepareConfig.SECTION), SamplesCommand::idx, (spark, config, printer) -> {
+            List<String> folders = TableShape.namesOrIndexes(config.classNames(), 10).stream()
+                .map(name -> name.replace('/', '-')).toList();
+            for (Split split : List.of(Split.TRAIN, Split.TEST)) {
+              writeOnce(Path.of(out, split.value()), printer, dir -> ImageFolders.write(
+                  Path.of(config.input(split).orElseThrow()),
+                  Path.of(config.idxLabels().get(split)), dir, folders, Integer.MAX_VALUE,
+                  i -> false));
+            }
+          }), options, spec.commandLine().getOut());
+    }
+  }
+
+  @Command(name = "csv", mixinStandardHelpOptions = true,
+      description = "OUT/train.csv and OUT/test.csv: id, label (the class index) and 74 "
+          + "measurements per image; the files conf/fashion-mnist-csv.conf reads with OUT = "
+          + "data/fashion-mnist-csv.")
+  static final class Csv implements Callable<Integer> {
+    @Mixin
+    JobOptions options;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR",
+        description = "The folder to write train.csv and test.csv into.")
+    String out;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+      return JobRunner.run(new JobCatalog.Job<>("samples csv",
+          List.of(PrepareConfig.SECTION), SamplesCommand::idx, (spark, config, printer) -> {
+            for (Split split : List.of(Split.TRAIN, Split.TEST)) {
+              writeOnce(Path.of(out, split.value() + ".csv"), printer, file ->
+                  TabularFeatures.write(Path.of(config.input(split).orElseThrow()),
+                      Path.of(config.idxLabels().get(split)), file,
+                      split.value() + "-", Integer.MAX_VALUE));
+            }
+          }), options, spec.commandLine().getOut());
+    }
+  }
+}

@@ -33,26 +33,39 @@ final class Benchmarks {
    */
   static float[][] scoreInMemory(ShippedModel model, float[][] rows, int batch, int threads) {
     float[][] logits = new float[rows.length][];
+    onThreads(threads, "in-memory scoring loop", first -> {
+      Teacher teacher = model.teacher();
+      for (int from = first * batch; from < rows.length; from += threads * batch) {
+        int n = Math.min(batch, rows.length - from);
+        float[] flat = Teacher.batchOf(Arrays.asList(rows).subList(from, from + n));
+        System.arraycopy(teacher.logits(flat, n), 0, logits, from, n);
+      }
+    });
+    return logits;
+  }
+
+  /** Work that may throw, run on one of {@link #onThreads}' threads. */
+  interface ThreadWork {
+    void run(int thread) throws Exception;
+  }
+
+  /** Runs {@code work} on {@code threads} threads at once, numbered from 0, and waits. */
+  static void onThreads(int threads, String what, ThreadWork work) {
     ExecutorService pool = Executors.newFixedThreadPool(threads);
     try {
-      List<Future<?>> work = new ArrayList<>();
+      List<Future<?>> running = new ArrayList<>();
       for (int t = 0; t < threads; t++) {
-        int first = t;
-        work.add(pool.submit(() -> {
-          Teacher teacher = model.teacher();
-          for (int from = first * batch; from < rows.length; from += threads * batch) {
-            int n = Math.min(batch, rows.length - from);
-            float[] flat = Teacher.batchOf(Arrays.asList(rows).subList(from, from + n));
-            System.arraycopy(teacher.logits(flat, n), 0, logits, from, n);
-          }
+        int thread = t;
+        running.add(pool.submit(() -> {
+          work.run(thread);
+          return null;
         }));
       }
-      for (Future<?> f : work) {
+      for (Future<?> f : running) {
         f.get();
       }
-      return logits;
     } catch (Exception e) {
-      throw new IllegalStateException("in-memory scoring loop failed", e);
+      throw new IllegalStateException(what + " failed", e);
     } finally {
       pool.shutdown();
     }

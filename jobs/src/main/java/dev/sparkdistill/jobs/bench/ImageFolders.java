@@ -1,6 +1,12 @@
 package dev.sparkdistill.jobs.bench;
 
+import com.typesafe.config.Config;
+import dev.sparkdistill.common.DistillException;
+import dev.sparkdistill.common.config.PrepareConfig;
+import dev.sparkdistill.common.config.SourceFormat;
+import dev.sparkdistill.common.data.Split;
 import dev.sparkdistill.common.io.IdxReader;
+import dev.sparkdistill.common.manifest.TableShape;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.InputStream;
@@ -23,6 +29,31 @@ public final class ImageFolders {
   public record Written(Path file, int index, int label, byte[] pixels) {}
 
   private ImageFolders() {}
+
+  /**
+   * The IDX config whose train and test images and labels become files, checked before
+   * anything is written.
+   *
+   * @param command how the refusal names the caller
+   */
+  public static PrepareConfig idxConfig(Config resolved, String command) {
+    PrepareConfig config = PrepareConfig.from(resolved);
+    if (config.format() != SourceFormat.IDX
+        || config.input(Split.TEST).isEmpty()
+        || !config.idxLabels().containsKey(Split.TRAIN)
+        || !config.idxLabels().containsKey(Split.TEST)) {
+      throw new DistillException(command + " writes the IDX train and "
+          + "test images and labels of section prepare: give a config such as "
+          + "conf/fashion-mnist.conf");
+    }
+    return config;
+  }
+
+  /** A folder name per class: the class names, with '/' (as in T-shirt/top) made '-'. */
+  public static List<String> folderNames(PrepareConfig idx) {
+    return TableShape.namesOrIndexes(idx.classNames(), 10)
+        .stream().map(name -> name.replace('/', '-')).toList();
+  }
 
   /**
    * @param limit most images to write

@@ -1,11 +1,9 @@
 package dev.sparkdistill.jobs.bench;
 
 import com.typesafe.config.Config;
-import dev.sparkdistill.common.DistillException;
 import dev.sparkdistill.common.config.ConfigLayers;
 import dev.sparkdistill.common.config.ImageOptions;
 import dev.sparkdistill.common.config.PrepareConfig;
-import dev.sparkdistill.common.config.SourceFormat;
 import dev.sparkdistill.common.data.Split;
 import dev.sparkdistill.common.io.ImageDecoder;
 import dev.sparkdistill.common.manifest.ExamplesManifest;
@@ -19,9 +17,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 import org.apache.spark.sql.SparkSession;
@@ -56,20 +51,7 @@ public final class ImagesBenchmark {
 
   /** The configuration checked as the benchmark uses it, before Spark starts. */
   public static PrepareConfig validated(Config resolved) {
-    PrepareConfig config = PrepareConfig.from(resolved);
-    if (config.format() != SourceFormat.IDX || config.input(Split.TEST).isEmpty()
-        || !config.idxLabels().containsKey(Split.TRAIN)
-        || !config.idxLabels().containsKey(Split.TEST)) {
-      throw new DistillException("benchmark images writes the IDX train and test images of "
-          + "section prepare as files: give a config such as conf/fashion-mnist.conf");
-    }
-    return config;
-  }
-
-  /** The folder names: the class names, with '/' (as in T-shirt/top) made '-'. */
-  private List<String> folders() {
-    return dev.sparkdistill.common.manifest.TableShape.namesOrIndexes(idx.classNames(), 10)
-        .stream().map(name -> name.replace('/', '-')).toList();
+    return ImageFolders.idxConfig(resolved, "benchmark images");
   }
 
   /** Writes the train and test trees when they are not there yet. */
@@ -91,7 +73,7 @@ public final class ImagesBenchmark {
     Path staging = root.resolveSibling("." + root.getFileName() + ".writing");
     long start = System.nanoTime();
     int count = ImageFolders.write(Path.of(idx.input(split).orElseThrow()),
-        Path.of(idx.idxLabels().get(split)), staging, folders(), limit, i -> false, photoSide)
+        Path.of(idx.idxLabels().get(split)), staging, ImageFolders.folderNames(idx), limit, i -> false, photoSide)
         .size();
     try {
       Files.move(staging, root);
@@ -195,29 +177,13 @@ public final class ImagesBenchmark {
     ImageDecoder decoder = new ImageDecoder(images);
     AtomicLong bytes = new AtomicLong();
     long start = System.nanoTime();
-    ExecutorService pool = Executors.newFixedThreadPool(threads);
-    try {
-      List<Future<?>> work = new ArrayList<>();
-      for (int t = 0; t < threads; t++) {
-        int first = t;
-        work.add(pool.submit(() -> {
-          float checksum = 0;
-          for (int i = first; i < files.size(); i += threads) {
-            byte[] file = Files.readAllBytes(files.get(i));
-            bytes.addAndGet(file.length);
-            checksum += decoder.decode(file)[0];
-          }
-          return checksum;
-        }));
+    Benchmarks.onThreads(threads, "bare decode loop", first -> {
+      for (int i = first; i < files.size(); i += threads) {
+        byte[] file = Files.readAllBytes(files.get(i));
+        bytes.addAndGet(file.length);
+        decoder.decode(file);
       }
-      for (Future<?> f : work) {
-        f.get();
-      }
-    } catch (Exception e) {
-      throw new IllegalStateException("bare decode loop failed", e);
-    } finally {
-      pool.shutdown();
-    }
+    });
     return new Measured(files.size(), bytes.get(), (System.nanoTime() - start) / 1e9, 0, 0);
   }
 

@@ -1,10 +1,7 @@
 package dev.sparkdistill.jobs.cli;
 
-import dev.sparkdistill.common.DistillException;
 import dev.sparkdistill.common.config.PrepareConfig;
-import dev.sparkdistill.common.config.SourceFormat;
 import dev.sparkdistill.common.data.Split;
-import dev.sparkdistill.common.manifest.TableShape;
 import dev.sparkdistill.jobs.bench.ImageFolders;
 import dev.sparkdistill.jobs.bench.TabularFeatures;
 import java.io.IOException;
@@ -41,14 +38,7 @@ final class SamplesCommand implements Runnable {
 
   /** The IDX config the samples come from, checked before anything is written. */
   static PrepareConfig idx(com.typesafe.config.Config resolved) {
-    PrepareConfig config = PrepareConfig.from(resolved);
-    if (config.format() != SourceFormat.IDX || config.input(Split.TEST).isEmpty()
-        || !config.idxLabels().containsKey(Split.TRAIN)
-        || !config.idxLabels().containsKey(Split.TEST)) {
-      throw new DistillException("samples writes the IDX train and test images and labels of "
-          + "section prepare: give a config such as conf/fashion-mnist.conf");
-    }
-    return config;
+    return ImageFolders.idxConfig(resolved, "samples");
   }
 
   /** Writes {@code target} through a temporary sibling unless it exists. */
@@ -89,8 +79,7 @@ final class SamplesCommand implements Runnable {
     public Integer call() {
       return JobRunner.run(new JobCatalog.Job<>("samples images",
           List.of(PrepareConfig.SECTION), SamplesCommand::idx, (spark, config, printer) -> {
-            List<String> folders = TableShape.namesOrIndexes(config.classNames(), 10).stream()
-                .map(name -> name.replace('/', '-')).toList();
+            List<String> folders = ImageFolders.folderNames(config);
             for (Split split : List.of(Split.TRAIN, Split.TEST)) {
               writeOnce(Path.of(out, split.value()), printer, dir -> ImageFolders.write(
                   Path.of(config.input(split).orElseThrow()),

@@ -102,10 +102,15 @@ public record ModelInput(String teacher, Layout layout, double scale, List<Doubl
     return List.copyOf(inputs);
   }
 
-  /** The description for {@code teacher}, or the rows as stored, channels placed by its shape. */
+  /** The description for {@code teacher}, or {@link #asStored}. */
   public static ModelInput of(List<ModelInput> inputs, String teacher) {
     return inputs.stream().filter(input -> input.teacher().equals(teacher)).findFirst()
-        .orElse(new ModelInput(teacher, Layout.AUTO, 1.0, List.of(), List.of()));
+        .orElse(asStored(teacher));
+  }
+
+  /** A model fed the rows as stored, channels placed by its declared shape. */
+  public static ModelInput asStored(String model) {
+    return new ModelInput(model, Layout.AUTO, 1.0, List.of(), List.of());
   }
 
   @Override

@@ -143,6 +143,19 @@ public record FeatureScaling(Kind kind, double multiply, double add, List<Double
     };
   }
 
+  /**
+   * The raw value of feature {@code feature} that this scaling stores as {@code stored}: its
+   * inverse, which an exported model's parity check and a teacher with its own normalization
+   * start from. Fitted factors are never 0 (a constant feature gets 1).
+   */
+  public double unapply(int feature, double stored) {
+    return switch (kind) {
+      case NONE -> stored;
+      case LINEAR -> (stored - add) / multiply;
+      case STANDARD, MIN_MAX, CHANNEL_STANDARD -> stored / factor(feature) + offset(feature);
+    };
+  }
+
   /** The stored value of a raw value, for the kinds that treat every feature alike. */
   public float apply(float raw) {
     if (kind.fitted()) {

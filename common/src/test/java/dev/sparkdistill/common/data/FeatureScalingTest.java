@@ -110,4 +110,23 @@ class FeatureScalingTest {
     assertThat(FeatureScaling.fitChannels(new double[] {7, 7}, new double[] {0, 0}, 1, 3)
         .apply(1, 7f)).as("a constant channel becomes 0").isZero();
   }
+
+  @Test
+  void unapplyGivesBackTheRawValueOfEveryKind() {
+    FeatureScaling linear = new FeatureScaling(FeatureScaling.Kind.LINEAR, 1 / 255.0, -0.5);
+    FeatureScaling standard = FeatureScaling.fit(FeatureScaling.Kind.STANDARD,
+        new double[] {10, 5}, new double[] {2, 0}, new double[] {4, 5}, new double[] {20, 5}, 3);
+    FeatureScaling channels = FeatureScaling.fitChannels(new double[] {1, 3, 100, 120},
+        new double[] {1, 1, 10, 10}, 2, 3);
+    for (FeatureScaling scaling : java.util.List.of(FeatureScaling.NONE, linear, standard,
+        channels)) {
+      for (int feature = 0; feature < 2; feature++) {
+        float raw = 17.25f + feature;
+        assertThat(scaling.unapply(feature, scaling.apply(feature, raw)))
+            .as(scaling.kind() + " feature " + feature)
+            .isCloseTo(raw, org.assertj.core.data.Offset.offset(1e-4));
+      }
+    }
+    assertThat(channels.unapply(3, 0)).as("channel 1's mean").isEqualTo(channels.offset(3));
+  }
 }

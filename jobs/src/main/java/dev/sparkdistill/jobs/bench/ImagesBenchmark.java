@@ -93,16 +93,15 @@ public final class ImagesBenchmark {
     List<Scale> scales = List.of(new Scale("1x", List.of(work.resolve("sample"))),
         new Scale("10x", List.of(work.resolve("train"), work.resolve("test"))),
         new Scale("photos", List.of(work.resolve("photos"))));
-    ImageOptions images = imageOptions();
+    ImageOptions images = config(scales.get(0), "warm-up").images();
     // Untimed: the first job and loop of the JVM pay for class loading and compilation.
     out.println("warm-up (untimed)");
     out.flush();
-    bare(scales.get(0), images, threads);
-    job(spark, scales.get(0), "warm-up");
+    job(spark, scales.get(0), "warm-up", bare(scales.get(0), images, threads).bytes());
     for (int run = 1; run <= runs; run++) {
       for (Scale scale : scales) {
         Measured loop = bare(scale, images, threads);
-        Measured job = job(spark, scale, scale.name);
+        Measured job = job(spark, scale, scale.name, loop.bytes());
         scale.loops.add(loop);
         scale.jobs.add(job);
         out.printf(Locale.ROOT, "run %d %-4s %,7d files %6.1f MB: bare loop %6.1f s (%,.0f "
@@ -148,10 +147,6 @@ public final class ImagesBenchmark {
   private record Measured(long files, long bytes, double seconds, long heapAfter,
       long heapPeak) {}
 
-  private ImageOptions imageOptions() {
-    return config(new Scale("x", List.of(work.resolve("sample"))), "x").images();
-  }
-
   private PrepareConfig config(Scale scale, String output) {
     List<String> settings = new ArrayList<>(List.of("prepare.format=images",
         "prepare.output=" + work.resolve("examples-" + output), "prepare.mode=overwrite",
@@ -187,16 +182,15 @@ public final class ImagesBenchmark {
     return new Measured(files.size(), bytes.get(), (System.nanoTime() - start) / 1e9, 0, 0);
   }
 
-  /** The prepare job on the scale's files: its wall time, and the heap after and at peak. */
-  private Measured job(SparkSession spark, Scale scale, String output) {
+  /**
+   * The prepare job on the scale's files: its wall time, and the heap after and at peak.
+   *
+   * @param bytes the files' size, as the bare loop read them
+   */
+  private Measured job(SparkSession spark, Scale scale, String output, long bytes) {
     ExamplesManifest[] manifest = new ExamplesManifest[1];
     Benchmarks.Stage stage = Benchmarks.Stage.time(
         () -> manifest[0] = new PrepareJob(config(scale, output)).run(spark));
-    long bytes = 0;
-    for (Path root : scale.roots) {
-      bytes += dev.sparkdistill.jobs.io.FileTree.list(root.toString(), "root", "*",
-          spark.sparkContext().hadoopConfiguration()).bytes();
-    }
     return new Measured(manifest[0].rows().input(), bytes, stage.seconds(),
         stage.retainedMb() << 20, stage.peakMb() << 20);
   }

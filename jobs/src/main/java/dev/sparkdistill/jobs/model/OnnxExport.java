@@ -145,7 +145,7 @@ public final class OnnxExport {
     float[] rows = new float[stored.length];
     for (int i = 0; i < rows.length; i++) {
       float scaled = random.nextFloat();
-      rows[i] = scaling == null ? scaled : raw(scaling, i % width, scaled);
+      rows[i] = scaling == null ? scaled : (float) scaling.unapply(i % width, scaled);
       stored[i] = scaling == null ? scaled : scaling.apply(i % width, rows[i]);
     }
     float[][] expected = network.output(Nd4j.create(stored,
@@ -165,16 +165,6 @@ public final class OnnxExport {
       throw new DistillException("ONNX Runtime cannot run the exported model: "
           + e.getMessage());
     }
-  }
-
-  /** A raw value that {@code scaling} turns into about {@code scaled}. */
-  private static float raw(FeatureScaling scaling, int feature, float scaled) {
-    if (!scaling.kind().fitted()) {
-      return (float) ((scaled - scaling.add()) / scaling.multiply());
-    }
-    double factor = scaling.factor(feature);
-    return (float) (factor == 0 ? scaling.offset(feature)
-        : scaled / factor + scaling.offset(feature));
   }
 
   private static void writeAtomically(Path output, byte[] bytes, Configuration conf) {

@@ -58,19 +58,9 @@ final class OnnxFeed implements Serializable {
       add = new float[features];
       int perChannel = features / channelCount;
       for (int f = 0; f < features; f++) {
-        // raw = stored * rawMultiply + rawAdd: prepare's scaling undone
-        double rawMultiply;
-        double rawAdd;
-        if (stored == null || stored.kind() == FeatureScaling.Kind.NONE) {
-          rawMultiply = 1;
-          rawAdd = 0;
-        } else if (!stored.kind().fitted()) {
-          rawMultiply = 1 / stored.multiply();
-          rawAdd = -stored.add() / stored.multiply();
-        } else {
-          rawMultiply = 1 / stored.factor(f);
-          rawAdd = stored.offset(f);
-        }
+        // raw = stored * rawMultiply + rawAdd: prepare's scaling undone (it is affine)
+        double rawAdd = stored == null ? 0 : stored.unapply(f, 0);
+        double rawMultiply = stored == null ? 1 : stored.unapply(f, 1) - rawAdd;
         int c = f / perChannel;
         double mean = input.mean().isEmpty() ? 0 : input.mean().get(c);
         double std = input.std().isEmpty() ? 1 : input.std().get(c);

@@ -83,7 +83,7 @@ public final class ShippedModel implements Serializable {
    */
   public static ShippedModel load(String location, TableShape shape, Configuration conf,
       String role) {
-    return load(location, shape, conf, role, ModelInput.of(List.of(), location), null);
+    return load(location, shape, conf, role, ModelInput.asStored(location), null);
   }
 
   /**
@@ -166,7 +166,7 @@ public final class ShippedModel implements Serializable {
     byte[] exported = OnnxExporter.exportBytes(network,
         new OnnxExporter.Description(shape.featureShape(), shape.classNames(), sha256));
     return onnx(path + " (exported to ONNX)", exported, shape, "model",
-        ModelInput.of(List.of(), path), null);
+        ModelInput.asStored(path), null);
   }
 
   /**

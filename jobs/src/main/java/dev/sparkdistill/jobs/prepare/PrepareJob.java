@@ -391,8 +391,10 @@ public final class PrepareJob {
   private ExamplesManifest.Source listInputs(Configuration conf) {
     List<InputFingerprint.FileFacts> facts = new ArrayList<>();
     Map<String, String> inputs = new TreeMap<>();
-    long[] treeFiles = {0};
-    config.inputs().forEach((split, path) -> {
+    long treeFiles = 0;
+    for (Map.Entry<Split, String> input : config.inputs().entrySet()) {
+      Split split = input.getKey();
+      String path = input.getValue();
       inputs.put(split.value(), path);
       String key = "prepare.input." + split.value();
       if (config.format() == SourceFormat.IMAGES
@@ -401,14 +403,14 @@ public final class PrepareJob {
         // entry, its digest, and the listing is never held.
         FileTree tree = FileTree.list(path, key, config.images().files(), conf);
         imageTrees.put(split, tree);
-        treeFiles[0] += tree.files() - 1;
+        treeFiles += tree.files();
         facts.add(new InputFingerprint.FileFacts(path + " " + tree.fingerprint(), tree.bytes(),
             0));
         LOG.info("{} = {}: {} files, {} MB", key, path, tree.files(), tree.bytes() >> 20);
       } else {
         facts.addAll(HadoopFiles.facts(HadoopFiles.dataFiles(path, key, conf)));
       }
-    });
+    }
     config.idxLabels().forEach((split, path) -> {
       inputs.put(split.value() + "-labels", path);
       facts.addAll(HadoopFiles.facts(
@@ -424,7 +426,8 @@ public final class PrepareJob {
           + OutputDirectory.MANIFEST, "prepare.scaling.from", conf)));
     }
     return new ExamplesManifest.Source(Settings.spelling(config.format()), inputs,
-        (int) Math.min(Integer.MAX_VALUE, facts.size() + treeFiles[0]),
+        // each tree is one entry of the facts, standing for its files
+        (int) Math.min(Integer.MAX_VALUE, facts.size() - imageTrees.size() + treeFiles),
         InputFingerprint.of(facts));
   }
 

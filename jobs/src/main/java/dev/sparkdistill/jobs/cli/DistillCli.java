@@ -24,7 +24,8 @@ import picocli.CommandLine.Spec;
         + "alpha, export to ONNX.",
     subcommands = {PrepareCommand.class, TrainCommand.class, InferCommand.class,
         EvaluateCommand.class, PredictCommand.class, SweepCommand.class, RunCommand.class,
-        ExportCommand.class, BenchmarkCommand.class, SamplesCommand.class})
+        ExportCommand.class, BenchmarkCommand.class, SamplesCommand.class,
+        GpuCheckCommand.class})
 public final class DistillCli implements Runnable {
   private static final Logger LOG = LoggerFactory.getLogger(DistillCli.class);
 

@@ -2,6 +2,7 @@ package dev.sparkdistill.jobs.gpu;
 
 import dev.sparkdistill.common.DistillException;
 import dev.sparkdistill.common.runtime.CudaSupport;
+import dev.sparkdistill.common.runtime.ElfLibrary;
 import dev.sparkdistill.common.runtime.GpuAgreement;
 import java.io.File;
 import java.io.IOException;
@@ -87,7 +88,23 @@ public final class GpuCheck {
       out.println("ND4J's CUDA kernels: " + CudaSupport.describe(report.kernels()));
       for (GpuProbe.Gpu gpu : found.gpus()) {
         out.println("  on GPU " + gpu.index() + " (compute capability " + gpu.capability()
-            + "): " + verdictLine(report, gpu));
+            + "): " + verdictLine(report.kernels(), gpu, "ND4J"));
+      }
+    }
+    PackagedCuda.Provider onnx = PackagedCuda.onnxRuntime(reportScratch);
+    if (onnx == null) {
+      out.println("ONNX Runtime's CUDA provider: not in this jar (ONNX models score on the CPU)");
+    } else {
+      out.println(onnx.unmet().isEmpty()
+          ? "ONNX Runtime's CUDA provider: in the jar with the CUDA 12 and cuDNN 9 libraries it "
+              + "needs; tasks with a GPU score ONNX models on it"
+          : "ONNX Runtime's CUDA provider: in the jar, but without " + String.join(", ",
+              onnx.unmet()) + " (a build with -Dcuda.onnxruntime.libraries.skip): ONNX models "
+              + "score on the CPU");
+      out.println("ONNX Runtime's CUDA kernels: " + CudaSupport.describe(onnx.kernels()));
+      for (GpuProbe.Gpu gpu : found.gpus()) {
+        out.println("  on GPU " + gpu.index() + " (compute capability " + gpu.capability()
+            + "): " + verdictLine(onnx.kernels(), gpu, "ONNX Runtime"));
       }
     }
     out.flush();
@@ -103,37 +120,49 @@ public final class GpuCheck {
           + "DISTILL_APP_JAR=jobs/target/spark-distill-cuda.jar");
       return 1;
     }
-    return compare(scratch);
+    // Where ND4J's kernels cannot run (Hopper and newer), the GPU's side still checks ONNX
+    // Runtime there, with ND4J on the CPU backend.
+    boolean nd4jOnGpu = !options.standIn() && report != null && found.gpus().stream()
+        .limit(1).noneMatch(gpu -> gpu.major() >= 0 && CudaSupport.verdict(report.kernels(),
+            gpu.major(), gpu.minor()) == CudaSupport.Verdict.NONE);
+    return compare(scratch, nd4jOnGpu);
   }
 
-  private static String verdictLine(PackagedCuda.Report report, GpuProbe.Gpu gpu) {
+  private static String verdictLine(List<ElfLibrary.Kernel> kernels, GpuProbe.Gpu gpu,
+      String who) {
     if (gpu.major() < 0) {
       return "unknown (nvidia-smi gave no compute capability); the run below tells";
     }
-    return switch (CudaSupport.verdict(report.kernels(), gpu.major(), gpu.minor())) {
-      case NATIVE -> "runs (compiled for this architecture)";
-      case PTX_JIT -> "runs after the driver compiles their PTX on first use (minutes, once)";
+    return switch (CudaSupport.verdict(kernels, gpu.major(), gpu.minor())) {
+      case NATIVE -> "run (compiled for this architecture)";
+      case PTX_JIT -> "run after the driver compiles their PTX on first use (minutes, once)";
       case NONE -> "DO NOT RUN: no SASS for sm_" + gpu.major() + "x up to sm_" + gpu.major()
-          + gpu.minor() + " and no PTX to compile; ND4J fails with 'no kernel image is "
+          + gpu.minor() + " and no PTX to compile; " + who + " fails with 'no kernel image is "
           + "available for execution on the device'";
     };
   }
 
-  private int compare(Path scratch) {
+  private int compare(Path scratch, boolean nd4jOnGpu) {
     Path cpuOut = scratch.resolve("cpu");
     Path gpuOut = scratch.resolve("gpu");
-    String gpuSide = options.standIn() ? "CPU standing in for the GPU" : "GPU";
+    String gpuSide = options.standIn() ? "CPU standing in for the GPU"
+        : nd4jOnGpu ? "GPU" : "GPU for ONNX Runtime only";
     out.printf(Locale.ROOT, "training the teacher's network 1 epoch on %d rows and scoring %d "
         + "test rows on the CPU, then on the %s%n", options.trainRows(), options.testRows(),
-        options.standIn() ? "CPU again (standing in for a GPU)" : "GPU");
+        options.standIn() ? "CPU again (standing in for a GPU)" : nd4jOnGpu ? "GPU"
+            : "CPU with ONNX Runtime on the GPU (ND4J's kernels do not run there)");
     out.flush();
     Properties cpu = runWorker("CPU", Map.of(CPU_PRIORITY, "200", GPU_PRIORITY, "0"), cpuOut,
-        null);
-    Properties gpu = runWorker(gpuSide, options.standIn()
-        ? Map.of(CPU_PRIORITY, "200", GPU_PRIORITY, "0")
-        : Map.of(CPU_PRIORITY, "0", GPU_PRIORITY, "200"),
-        gpuOut, cpuOut.resolve(GpuCheckWorker.MODEL));
+        null, null);
+    Properties gpu = runWorker(gpuSide, nd4jOnGpu
+        ? Map.of(CPU_PRIORITY, "0", GPU_PRIORITY, "200")
+        : Map.of(CPU_PRIORITY, "200", GPU_PRIORITY, "0"),
+        gpuOut, cpuOut.resolve(GpuCheckWorker.MODEL), 0);
     printTable(cpu, gpu, gpuSide);
+    if (gpu.containsKey("onnx.provider.why")) {
+      out.println("ONNX Runtime on the " + gpuSide + "'s side ran on the CPU: "
+          + gpu.getProperty("onnx.provider.why"));
+    }
     if (cpu.containsKey("error")) {
       out.println("gpu-check: the CPU side failed: " + cpu.getProperty("error"));
       return 1;
@@ -142,7 +171,7 @@ public final class GpuCheck {
       out.println("gpu-check: the " + gpuSide + " side failed: " + gpu.getProperty("error"));
       return 1;
     }
-    if (!options.standIn() && !"CUDA".equals(gpu.getProperty("backend"))) {
+    if (nd4jOnGpu && !"CUDA".equals(gpu.getProperty("backend"))) {
       out.println("gpu-check: ND4J did not load its CUDA backend on this GPU (it fell back to "
           + gpu.getProperty("device") + "): " + gpu.getProperty("backend.skipped",
               "its log gives no reason"));
@@ -202,7 +231,7 @@ public final class GpuCheck {
   }
 
   private Properties runWorker(String side, Map<String, String> environment, Path workerOut,
-      Path otherModel) {
+      Path otherModel, Integer onnxGpu) {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
@@ -219,6 +248,7 @@ public final class GpuCheck {
     command.add(Integer.toString(options.testRows()));
     command.add(workerOut.toString());
     command.add(otherModel == null ? "-" : otherModel.toString());
+    command.add(onnxGpu == null ? "-" : onnxGpu.toString());
     Path log = workerOut.resolveSibling(workerOut.getFileName() + ".log");
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
         .redirectOutput(log.toFile());

@@ -47,19 +47,21 @@ public final class GpuCheckWorker {
 
   /** What the parent tells a worker. */
   record Task(Path trainImages, Path trainLabels, Path testImages, Path testLabels,
-      int trainRows, int testRows, Path out, Path otherModel) {}
+      int trainRows, int testRows, Path out, Path otherModel, Integer onnxGpu) {}
 
   private GpuCheckWorker() {}
 
   /**
    * Arguments: train images, train labels, test images, test labels, train rows, test rows,
-   * output folder, the other side's model.zip or "-"; the train config (HOCON) on stdin.
+   * output folder, the other side's model.zip or "-", the CUDA device ONNX Runtime is to use or
+   * "-" for the CPU; the train config (HOCON) on stdin.
    */
   public static void main(String[] args) throws IOException {
     NativeBuild.preferSupported();
     Task task = new Task(Path.of(args[0]), Path.of(args[1]), Path.of(args[2]),
         Path.of(args[3]), Integer.parseInt(args[4]), Integer.parseInt(args[5]),
-        Path.of(args[6]), "-".equals(args[7]) ? null : Path.of(args[7]));
+        Path.of(args[6]), "-".equals(args[7]) ? null : Path.of(args[7]),
+        "-".equals(args[8]) ? null : Integer.valueOf(args[8]));
     String trainConfig = new String(System.in.readAllBytes(),
         java.nio.charset.StandardCharsets.UTF_8);
     Files.createDirectories(task.out());
@@ -109,20 +111,24 @@ public final class GpuCheckWorker {
     ShippedModel nd4j = ShippedModel.load(model.toString(), shape, local, "model");
     ShippedModel onnx = nd4j.toOnnx(shape);
     Scored byNd4j = score(nd4j.teacher(), test);
-    Scored byOnnx = score(onnx.teacher(), test);
+    Scored byOnnx = score(onnx.teacher(task.onnxGpu()), test);
     writeLogits(task.out().resolve(OWN_LOGITS), byNd4j.logits());
     result.setProperty("test.rows", Integer.toString(test.length));
     result.setProperty("test.accuracy", Double.toString(accuracy(byNd4j.logits(), testLabels)));
     result.setProperty("nd4j.rows-per-second", Double.toString(byNd4j.rowsPerSecond()));
     result.setProperty("onnx.rows-per-second", Double.toString(byOnnx.rowsPerSecond()));
-    result.setProperty("onnx.provider", "CPU");
+    String provider = onnx.onnxProvider(task.onnxGpu());
+    result.setProperty("onnx.provider", provider.startsWith("CPU") ? "CPU" : provider);
+    if (provider.startsWith("CPU (")) {
+      result.setProperty("onnx.provider.why", provider.substring(5, provider.length() - 1));
+    }
 
     if (task.otherModel() != null) {
       ShippedModel other = ShippedModel.load(task.otherModel().toString(), shape, local,
           "model");
       writeLogits(task.out().resolve(OTHER_ND4J_LOGITS), score(other.teacher(), test).logits());
       writeLogits(task.out().resolve(OTHER_ONNX_LOGITS),
-          score(other.toOnnx(shape).teacher(), test).logits());
+          score(other.toOnnx(shape).teacher(task.onnxGpu()), test).logits());
     }
   }
 

@@ -3,6 +3,7 @@ package dev.sparkdistill.jobs.gpu;
 import dev.sparkdistill.common.DistillException;
 import dev.sparkdistill.common.runtime.CudaSupport;
 import dev.sparkdistill.common.runtime.ElfLibrary;
+import dev.sparkdistill.jobs.model.CudaLibraries;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -104,6 +105,40 @@ final class PackagedCuda {
           .forEach(loaded::add);
     }
     return new Report(jar.getName(), loaded, unmet.stream().distinct().toList(), kernels);
+  }
+
+  /**
+   * ONNX Runtime's CUDA provider in the jar: the libraries it needs that neither those
+   * CudaLibraries loads, the system nor the driver gives, and its kernel images.
+   */
+  record Provider(List<String> unmet, List<ElfLibrary.Kernel> kernels) {}
+
+  /** The report on ONNX Runtime's CUDA provider, or null when the jar has none. */
+  static Provider onnxRuntime(Path scratch) {
+    ClassLoader loader = PackagedCuda.class.getClassLoader();
+    URL provider = loader.getResource(CudaLibraries.PROVIDER);
+    if (provider == null) {
+      return null;
+    }
+    Map<String, List<String>> packaged = new LinkedHashMap<>();
+    for (String name : CudaLibraries.FOR_ONNX_RUNTIME) {
+      if (loader.getResource(CudaLibraries.FOLDER + name) != null) {
+        packaged.put(name, List.of()); // their needs among themselves set their load order
+      }
+    }
+    Path file = scratch.resolve("libonnxruntime_providers_cuda.so");
+    ElfLibrary library;
+    try (InputStream in = provider.openStream()) {
+      Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
+      library = ElfLibrary.read(file);
+      Files.delete(file);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot extract " + provider, e);
+    }
+    packaged.put(file.getFileName().toString(), library.needed());
+    return new Provider(CudaSupport.unmetNeeds(file.getFileName().toString(), packaged).stream()
+        .map(need -> need.substring(0, need.indexOf(" (needed by"))).toList(),
+        library.kernels());
   }
 
   private static Path extract(JarFile jar, JarEntry entry, Path scratch) throws IOException {

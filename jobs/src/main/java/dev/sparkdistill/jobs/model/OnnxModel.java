@@ -26,14 +26,20 @@ final class OnnxModel {
 
   /** @throws DistillException when the bytes are not a model ONNX Runtime can load */
   static OrtSession open(byte[] bytes, String role, String location) {
-    try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
-      options.setIntraOpNumThreads(threadsPerTask());
-      options.setInterOpNumThreads(1);
+    try (OrtSession.SessionOptions options = options()) {
       return OrtEnvironment.getEnvironment().createSession(bytes, options);
     } catch (OrtException e) {
       throw new DistillException(role + " " + location + " is not a readable ONNX model: "
           + String.valueOf(e.getMessage()).lines().findFirst().orElse(""));
     }
+  }
+
+  /** A session's options: as many threads as ND4J gets per task, no parallel branches. */
+  static OrtSession.SessionOptions options() throws OrtException {
+    OrtSession.SessionOptions options = new OrtSession.SessionOptions();
+    options.setIntraOpNumThreads(threadsPerTask());
+    options.setInterOpNumThreads(1);
+    return options;
   }
 
   static int threadsPerTask() {

@@ -47,7 +47,8 @@ public final class ShippedModel implements Serializable {
   /** Each task thread's own copies, by thread id, so that {@link #releaseAll} reaches them. */
   private static final Map<Long, Map<String, MultiLayerNetwork>> PER_THREAD =
       new ConcurrentHashMap<>();
-  private static final Map<String, OrtSession> SESSIONS = new ConcurrentHashMap<>();
+  /** ONNX Runtime sessions of this JVM, by model digest and the device they run on. */
+  private static final Map<String, OnnxDevice.Opened> SESSIONS = new ConcurrentHashMap<>();
 
   private final String path;
   private final String sha256;
@@ -239,14 +240,22 @@ public final class ShippedModel implements Serializable {
     }
   }
 
-  /** This thread's scorer: the JVM's ONNX Runtime session, or this thread's network copy. */
+  /**
+   * This thread's scorer: the JVM's ONNX Runtime session (on the GPU Spark gave the task, when
+   * it has one and the jar can use it), or this thread's network copy.
+   */
   public Teacher teacher() {
     TaskBackend.prepare();
+    return teacher(onnxInputShape == null ? null : TaskBackend.assignedGpu());
+  }
+
+  /**
+   * The same, with ONNX Runtime on CUDA device {@code gpu} (null: the CPU); DL4J models run
+   * where ND4J runs.
+   */
+  public Teacher teacher(Integer gpu) {
     if (onnxInputShape != null) {
-      OrtSession session = SESSIONS.computeIfAbsent(sha256, key -> {
-        LOADS.incrementAndGet();
-        return OnnxModel.open(bytes, "model", path);
-      });
+      OrtSession session = onnxSession(gpu).session();
       return (rows, count) -> {
         try {
           return OnnxModel.run(session, onnxInputShape, feed.apply(rows, count), count);
@@ -258,6 +267,18 @@ public final class ShippedModel implements Serializable {
     MultiLayerNetwork network = network();
     return (rows, count) -> network.output(
         Nd4j.create(rows, new long[] {count, featureCount}, 'c'), false).toFloatMatrix();
+  }
+
+  /** Where this ONNX model's session for {@code gpu} runs: "CUDA:0", or "CPU (why)". */
+  public String onnxProvider(Integer gpu) {
+    return onnxSession(gpu).provider();
+  }
+
+  private OnnxDevice.Opened onnxSession(Integer gpu) {
+    return SESSIONS.computeIfAbsent(sha256 + "@" + gpu, key -> {
+      LOADS.incrementAndGet();
+      return OnnxDevice.open(bytes, "model", path, gpu);
+    });
   }
 
   /** This thread's copy of a DL4J network, deserialized at most once per JVM. */
@@ -290,9 +311,9 @@ public final class ShippedModel implements Serializable {
     PER_THREAD.clear();
     LOADED.clear();
     for (String key : List.copyOf(SESSIONS.keySet())) {
-      OrtSession session = SESSIONS.remove(key);
-      if (session != null) {
-        closeQuietly(session);
+      OnnxDevice.Opened opened = SESSIONS.remove(key);
+      if (opened != null) {
+        closeQuietly(opened.session());
       }
     }
   }

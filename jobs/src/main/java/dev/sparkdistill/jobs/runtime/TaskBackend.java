@@ -34,6 +34,30 @@ public final class TaskBackend {
     }
   }
 
+  /**
+   * The CUDA device Spark gave this task (resource "gpu"), or null outside a task or without
+   * one: where ONNX Runtime scores for it.
+   */
+  public static Integer assignedGpu() {
+    TaskContext task = TaskContext.get();
+    if (task == null) {
+      return null;
+    }
+    scala.Option<ResourceInformation> gpu = task.resources().get("gpu");
+    if (gpu.isEmpty() || gpu.get().addresses().length == 0) {
+      return null;
+    }
+    return GpuAssignment.deviceFor(gpu.get().addresses()[0], Nd4j.getEnvironment().isCPU()
+        ? visibleByEnvironment() : Nd4j.getAffinityManager().getNumberOfDevices());
+  }
+
+  /** Devices CUDA_VISIBLE_DEVICES leaves this JVM; unbounded when it is not set. */
+  private static int visibleByEnvironment() {
+    String visible = System.getenv("CUDA_VISIBLE_DEVICES");
+    return visible == null || visible.isBlank() ? Integer.MAX_VALUE
+        : visible.split(",").length;
+  }
+
   private static void bindAssignedGpu() {
     TaskContext task = TaskContext.get();
     if (task == null || Nd4j.getEnvironment().isCPU()) {

@@ -41,7 +41,7 @@ class DistillCliTest extends SparkTestBase {
   @Test
   void exitsWithUsageWhenNoCommandIsGiven() {
     assertThat(distill()).isEqualTo(2);
-    assertThat(err.toString()).contains("missing command: one of [prepare, train, infer, evaluate, predict, sweep, run, export, benchmark, samples]")
+    assertThat(err.toString()).contains("missing command: one of [prepare, train, infer, evaluate, predict, sweep, run, export, benchmark, samples, gpu-check]")
         .contains("Usage: distill");
   }
 

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Train a student on GPU executors of a YARN cluster with the CUDA build.
 #   mvn -B -Pcuda -Dmaven.test.skip=true package -pl jobs -am   # jobs/target/spark-distill-cuda.jar
-# Every executor host needs the CUDA 11.6 + cuDNN 8.3 runtime (DL4J ships no build for newer
-# CUDA) and nvidia-smi. Each executor logs its ND4J backend and devices ("ND4J backend CUDA, this
-# thread on device ..."): check it there before trusting a timing.
+# Every executor host needs only its NVIDIA driver (with nvidia-smi, which the discovery script
+# runs): the jar carries the CUDA libraries. Run "submit/distill gpu-check" with this jar on one
+# host first. Each executor logs its ND4J backend and devices ("ND4J backend CUDA, this thread on
+# device ..."): check it there before trusting a timing.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$here/../../.."

@@ -37,44 +37,40 @@ public final class CudaSupport {
 
   private CudaSupport() {}
 
+  /** A library needed that nothing packaged, the system or the driver gives. */
+  public record Unmet(String library, String neededBy) {
+    @Override
+    public String toString() {
+      return library + " (needed by " + neededBy + ")";
+    }
+  }
+
   /**
-   * Needs of {@code root}, followed through the packaged libraries, that nothing packaged, the
-   * system or the driver meets, each as "libX.so.N (needed by libY.so)", in the order found.
+   * What loading {@code root} takes, following needs through the packaged libraries.
    *
-   * @param packaged each packaged library's file name and the sonames it needs
+   * @param loaded the packaged libraries loaded, {@code root} first, in the order found
+   * @param unmet the needs nothing packaged, the system or the driver meets, in the order found
    */
-  public static List<String> unmetNeeds(String root, Map<String, List<String>> packaged) {
-    List<String> unmet = new ArrayList<>();
-    Set<String> seen = new LinkedHashSet<>(List.of(root));
+  public record Closure(List<String> loaded, List<Unmet> unmet) {}
+
+  /** @param packaged each packaged library's file name and the sonames it needs */
+  public static Closure closure(String root, Map<String, List<String>> packaged) {
+    List<Unmet> unmet = new ArrayList<>();
+    Set<String> loaded = new LinkedHashSet<>(List.of(root));
     Deque<String> queue = new ArrayDeque<>(List.of(root));
     while (!queue.isEmpty()) {
       String library = queue.removeFirst();
       for (String need : packaged.getOrDefault(library, List.of())) {
-        if (SYSTEM_LIBRARIES.contains(need) || DRIVER_LIBRARY.equals(need)) {
-          continue;
-        }
-        if (!packaged.containsKey(need)) {
-          unmet.add(need + " (needed by " + library + ")");
-        } else if (seen.add(need)) {
-          queue.addLast(need);
-        }
-      }
-    }
-    return unmet;
-  }
-
-  /** The packaged libraries {@code root} loads, itself first, following its needs. */
-  public static List<String> closure(String root, Map<String, List<String>> packaged) {
-    Set<String> seen = new LinkedHashSet<>(List.of(root));
-    Deque<String> queue = new ArrayDeque<>(List.of(root));
-    while (!queue.isEmpty()) {
-      for (String need : packaged.getOrDefault(queue.removeFirst(), List.of())) {
-        if (packaged.containsKey(need) && seen.add(need)) {
-          queue.addLast(need);
+        if (packaged.containsKey(need)) {
+          if (loaded.add(need)) {
+            queue.addLast(need);
+          }
+        } else if (!SYSTEM_LIBRARIES.contains(need) && !DRIVER_LIBRARY.equals(need)) {
+          unmet.add(new Unmet(need, library));
         }
       }
     }
-    return List.copyOf(seen);
+    return new Closure(List.copyOf(loaded), List.copyOf(unmet));
   }
 
   /**

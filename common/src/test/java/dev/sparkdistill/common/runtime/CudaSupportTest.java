@@ -30,9 +30,9 @@ class CudaSupportTest {
 
   @Test
   void aClosureMetByTheJarTheSystemAndTheDriverHasNoUnmetNeeds() {
-    assertThat(CudaSupport.unmetNeeds("libjnind4jcuda.so", nd4jCuda())).isEmpty();
-    assertThat(CudaSupport.unmetNeeds("libjnicudart.so", nd4jCuda())).isEmpty();
-    assertThat(CudaSupport.closure("libjnind4jcuda.so", nd4jCuda())).containsExactly(
+    assertThat(CudaSupport.closure("libjnind4jcuda.so", nd4jCuda()).unmet()).isEmpty();
+    assertThat(CudaSupport.closure("libjnicudart.so", nd4jCuda()).unmet()).isEmpty();
+    assertThat(CudaSupport.closure("libjnind4jcuda.so", nd4jCuda()).loaded()).containsExactly(
         "libjnind4jcuda.so", "libnd4jcuda.so", "libcublas.so.11", "libcusolver.so.11",
         "libcublasLt.so.11");
   }
@@ -42,7 +42,7 @@ class CudaSupportTest {
     Map<String, List<String>> packaged = nd4jCuda();
     packaged.remove("libcublasLt.so.11");
 
-    assertThat(CudaSupport.unmetNeeds("libjnind4jcuda.so", packaged)).containsExactly(
+    assertThat(unmet("libjnind4jcuda.so", packaged)).containsExactly(
         "libcublasLt.so.11 (needed by libcublas.so.11)",
         "libcublasLt.so.11 (needed by libcusolver.so.11)");
   }
@@ -52,7 +52,7 @@ class CudaSupportTest {
     Map<String, List<String>> packaged = nd4jCuda();
     packaged.put("libcudart.so.11.0", List.of("libc.so.6", "libnvidia-ml.so.1"));
 
-    assertThat(CudaSupport.unmetNeeds("libjnicudart.so", packaged))
+    assertThat(unmet("libjnicudart.so", packaged))
         .containsExactly("libnvidia-ml.so.1 (needed by libcudart.so.11.0)");
   }
 
@@ -77,5 +77,9 @@ class CudaSupportTest {
     assertThat(CudaSupport.describe(List.of(SM_86, SM_37, SM_86)))
         .isEqualTo("SASS for sm_37, sm_86; no PTX");
     assertThat(CudaSupport.describe(List.of(PTX_80))).isEqualTo("no SASS; PTX for sm_80");
+  }
+
+  private static List<String> unmet(String root, Map<String, List<String>> packaged) {
+    return CudaSupport.closure(root, packaged).unmet().stream().map(Object::toString).toList();
   }
 }

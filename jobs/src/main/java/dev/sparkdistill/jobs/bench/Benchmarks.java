@@ -18,7 +18,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 
 /** What the infer, load and ONNX benchmarks share: their input's shape, the bare loop, medians. */
-final class Benchmarks {
+public final class Benchmarks {
   private Benchmarks() {}
 
   /** The shape of a complete examples table. */
@@ -32,9 +32,15 @@ final class Benchmarks {
    * round-robin to {@code threads} threads, each with its own {@link Teacher}.
    */
   static float[][] scoreInMemory(ShippedModel model, float[][] rows, int batch, int threads) {
+    return scoreInMemory(model::teacher, rows, batch, threads);
+  }
+
+  /** The same, each thread scoring with what {@code scorer} gives it. */
+  public static float[][] scoreInMemory(java.util.function.Supplier<Teacher> scorer,
+      float[][] rows, int batch, int threads) {
     float[][] logits = new float[rows.length][];
     onThreads(threads, "in-memory scoring loop", first -> {
-      Teacher teacher = model.teacher();
+      Teacher teacher = scorer.get();
       for (int from = first * batch; from < rows.length; from += threads * batch) {
         int n = Math.min(batch, rows.length - from);
         float[] flat = Teacher.batchOf(Arrays.asList(rows).subList(from, from + n));

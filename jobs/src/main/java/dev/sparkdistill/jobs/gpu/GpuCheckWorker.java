@@ -1,11 +1,13 @@
 package dev.sparkdistill.jobs.gpu;
 
 import dev.sparkdistill.common.config.TrainConfig;
+import dev.sparkdistill.common.evaluate.ModelMetrics;
 import dev.sparkdistill.common.io.IdxReader;
-import dev.sparkdistill.common.loss.DistillationLabels;
 import dev.sparkdistill.common.manifest.TableShape;
 import dev.sparkdistill.common.model.ModelFactory;
 import dev.sparkdistill.common.runtime.BackendDescription;
+import dev.sparkdistill.common.train.Minibatches;
+import dev.sparkdistill.jobs.bench.Benchmarks;
 import dev.sparkdistill.jobs.model.ShippedModel;
 import dev.sparkdistill.jobs.model.Teacher;
 import dev.sparkdistill.jobs.runtime.NativeBuild;
@@ -22,6 +24,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Properties;
+import java.util.function.Supplier;
 import org.apache.hadoop.conf.Configuration;
 import org.deeplearning4j.datasets.iterator.ExistingDataSetIterator;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -97,8 +100,7 @@ public final class GpuCheckWorker {
 
     MultiLayerNetwork network = ModelFactory.create(config.model(), shape.featureShape(),
         shape.classCount(), config.loss(), config.updater(), config.seed());
-    List<DataSet> batches = batches(train, trainLabels, shape.classCount(),
-        config.batchSizePerWorker());
+    List<DataSet> batches = batches(train, trainLabels, shape, config.batchSizePerWorker());
     long start = System.nanoTime();
     network.fit(new ExistingDataSetIterator(batches));
     double trainSeconds = (System.nanoTime() - start) / 1e9;
@@ -110,73 +112,60 @@ public final class GpuCheckWorker {
     Configuration local = new Configuration();
     ShippedModel nd4j = ShippedModel.load(model.toString(), shape, local, "model");
     ShippedModel onnx = nd4j.toOnnx(shape);
-    Scored byNd4j = score(nd4j.teacher(), test);
-    Scored byOnnx = score(onnx.teacher(task.onnxGpu()), test);
+    Scored byNd4j = score(nd4j::teacher, test);
+    Scored byOnnx = score(() -> onnx.teacher(task.onnxGpu()), test);
     writeLogits(task.out().resolve(OWN_LOGITS), byNd4j.logits());
+    ModelMetrics metrics = new ModelMetrics(shape.classCount(), 1, 1);
+    for (int i = 0; i < test.length; i++) {
+      metrics.add(byNd4j.logits()[i], testLabels[i], null);
+    }
     result.setProperty("test.rows", Integer.toString(test.length));
-    result.setProperty("test.accuracy", Double.toString(accuracy(byNd4j.logits(), testLabels)));
+    result.setProperty("test.accuracy", Double.toString(metrics.accuracy()));
     result.setProperty("nd4j.rows-per-second", Double.toString(byNd4j.rowsPerSecond()));
     result.setProperty("onnx.rows-per-second", Double.toString(byOnnx.rowsPerSecond()));
-    String provider = onnx.onnxProvider(task.onnxGpu());
-    result.setProperty("onnx.provider", provider.startsWith("CPU") ? "CPU" : provider);
-    if (provider.startsWith("CPU (")) {
-      result.setProperty("onnx.provider.why", provider.substring(5, provider.length() - 1));
+    result.setProperty("onnx.provider", onnx.onnxProvider(task.onnxGpu()));
+    String fallback = onnx.onnxFallback(task.onnxGpu());
+    if (fallback != null) {
+      result.setProperty("onnx.provider.why", fallback);
     }
 
     if (task.otherModel() != null) {
       ShippedModel other = ShippedModel.load(task.otherModel().toString(), shape, local,
           "model");
-      writeLogits(task.out().resolve(OTHER_ND4J_LOGITS), score(other.teacher(), test).logits());
+      ShippedModel otherOnnx = other.toOnnx(shape);
+      writeLogits(task.out().resolve(OTHER_ND4J_LOGITS), score(other::teacher, test).logits());
       writeLogits(task.out().resolve(OTHER_ONNX_LOGITS),
-          score(other.toOnnx(shape).teacher(task.onnxGpu()), test).logits());
+          score(() -> otherOnnx.teacher(task.onnxGpu()), test).logits());
     }
   }
 
   record Scored(float[][] logits, double rowsPerSecond) {}
 
-  /** Logits of every row, batch by batch, timed after one untimed batch (kernels load lazily). */
-  static Scored score(Teacher teacher, float[][] rows) {
-    float[][] logits = new float[rows.length][];
-    teacher.logits(Teacher.batchOf(Arrays.asList(rows).subList(0,
-        Math.min(SCORING_BATCH, rows.length))), Math.min(SCORING_BATCH, rows.length));
+  /**
+   * Logits of every row on one thread, as the benchmarks score rows in memory; timed after one
+   * untimed batch, since a GPU loads its kernels on first use.
+   */
+  static Scored score(Supplier<Teacher> scorer, float[][] rows) {
+    Benchmarks.scoreInMemory(scorer, Arrays.copyOf(rows, Math.min(SCORING_BATCH, rows.length)),
+        SCORING_BATCH, 1);
     long start = System.nanoTime();
-    for (int from = 0; from < rows.length; from += SCORING_BATCH) {
-      int n = Math.min(SCORING_BATCH, rows.length - from);
-      System.arraycopy(teacher.logits(Teacher.batchOf(Arrays.asList(rows).subList(from,
-          from + n)), n), 0, logits, from, n);
-    }
+    float[][] logits = Benchmarks.scoreInMemory(scorer, rows, SCORING_BATCH, 1);
     return new Scored(logits, rows.length / ((System.nanoTime() - start) / 1e9));
   }
 
-  static double accuracy(float[][] logits, int[] labels) {
-    int right = 0;
-    for (int i = 0; i < logits.length; i++) {
-      int best = 0;
-      for (int c = 1; c < logits[i].length; c++) {
-        if (logits[i][c] > logits[i][best]) {
-          best = c;
-        }
-      }
-      right += best == labels[i] ? 1 : 0;
-    }
-    return (double) right / logits.length;
-  }
-
-  private static List<DataSet> batches(float[][] rows, int[] labels, int classes, int size) {
-    float[] weights = new float[classes];
+  /** Minibatches of labeled rows, as train packs them (hard labels only: alpha = 0). */
+  private static List<DataSet> batches(float[][] rows, int[] labels, TableShape shape,
+      int size) {
+    float[] weights = new float[shape.classCount()];
     Arrays.fill(weights, 1f);
+    Minibatches packer = new Minibatches(shape.featureCount(), shape.classCount(), weights, 0f);
     List<DataSet> batches = new ArrayList<>();
     for (int from = 0; from < rows.length; from += size) {
-      int n = Math.min(size, rows.length - from);
-      float[] targets = new float[n * DistillationLabels.width(classes)];
-      for (int i = 0; i < n; i++) {
-        DistillationLabels.fill(targets, i * DistillationLabels.width(classes), classes,
-            labels[from + i], null, weights, 0f);
+      List<Minibatches.Example> batch = new ArrayList<>();
+      for (int i = from; i < Math.min(from + size, rows.length); i++) {
+        batch.add(new Minibatches.Example(rows[i], labels[i], null));
       }
-      batches.add(new DataSet(
-          Nd4j.create(Teacher.batchOf(Arrays.asList(rows).subList(from, from + n)), n,
-              rows[0].length),
-          Nd4j.create(targets, n, DistillationLabels.width(classes))));
+      batches.add(packer.pack(batch));
     }
     return batches;
   }

@@ -15,8 +15,10 @@ import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Enumeration;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
 
@@ -81,9 +83,7 @@ final class PackagedCuda {
       if (needs.containsKey(name) || !entries.containsKey(name)) {
         continue;
       }
-      Path extracted = extract(jar, entries.get(name), scratch);
-      ElfLibrary library = ElfLibrary.read(extracted);
-      Files.delete(extracted); // ND4J's alone is 0.9 GB
+      ElfLibrary library = read(jar.getInputStream(entries.get(name)), name, scratch);
       needs.put(name, library.needed());
       if (name.equals(KERNELS)) {
         kernels = library.kernels();
@@ -93,18 +93,18 @@ final class PackagedCuda {
     for (String name : entries.keySet()) {
       needs.putIfAbsent(name, List.of()); // packaged but not loaded: present is all that counts
     }
-    List<String> unmet = new ArrayList<>();
-    List<String> loaded = new ArrayList<>();
+    Set<String> unmet = new LinkedHashSet<>();
+    Set<String> loaded = new LinkedHashSet<>();
     for (String rootName : ROOTS) {
       if (!entries.containsKey(rootName)) {
         unmet.add(rootName + " (loaded by ND4J's CUDA backend)");
         continue;
       }
-      unmet.addAll(CudaSupport.unmetNeeds(rootName, needs));
-      CudaSupport.closure(rootName, needs).stream().filter(n -> !loaded.contains(n))
-          .forEach(loaded::add);
+      CudaSupport.Closure closure = CudaSupport.closure(rootName, needs);
+      loaded.addAll(closure.loaded());
+      closure.unmet().forEach(need -> unmet.add(need.toString()));
     }
-    return new Report(jar.getName(), loaded, unmet.stream().distinct().toList(), kernels);
+    return new Report(jar.getName(), List.copyOf(loaded), List.copyOf(unmet), kernels);
   }
 
   /**
@@ -126,28 +126,27 @@ final class PackagedCuda {
         packaged.put(name, List.of()); // their needs among themselves set their load order
       }
     }
-    Path file = scratch.resolve("libonnxruntime_providers_cuda.so");
+    String name = "libonnxruntime_providers_cuda.so";
     ElfLibrary library;
-    try (InputStream in = provider.openStream()) {
-      Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
-      library = ElfLibrary.read(file);
-      Files.delete(file);
+    try {
+      library = read(provider.openStream(), name, scratch);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot extract " + provider, e);
     }
-    packaged.put(file.getFileName().toString(), library.needed());
-    return new Provider(CudaSupport.unmetNeeds(file.getFileName().toString(), packaged).stream()
-        .map(need -> need.substring(0, need.indexOf(" (needed by"))).toList(),
-        library.kernels());
+    packaged.put(name, library.needed());
+    return new Provider(CudaSupport.closure(name, packaged).unmet().stream()
+        .map(CudaSupport.Unmet::library).toList(), library.kernels());
   }
 
-  private static Path extract(JarFile jar, JarEntry entry, Path scratch) throws IOException {
-    Path file = scratch.resolve(entry.getName().substring(entry.getName().lastIndexOf('/') + 1));
-    try (InputStream in = jar.getInputStream(entry)) {
+  /** Reads a library from the jar through a scratch copy, deleted after (ND4J's is 0.9 GB). */
+  private static ElfLibrary read(InputStream stream, String name, Path scratch)
+      throws IOException {
+    Path file = scratch.resolve(name);
+    try (InputStream in = stream) {
       Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot extract " + entry.getName() + " to " + file, e);
+      return ElfLibrary.read(file);
+    } finally {
+      Files.deleteIfExists(file);
     }
-    return file;
   }
 }

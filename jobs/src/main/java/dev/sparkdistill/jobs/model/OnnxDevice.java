@@ -19,8 +19,11 @@ final class OnnxDevice {
   private static final Logger LOG = LoggerFactory.getLogger(OnnxDevice.class);
   private static final Set<String> TOLD = ConcurrentHashMap.newKeySet();
 
-  /** A session and the provider it runs on: "CUDA:0" or "CPU". */
-  record Opened(OrtSession session, String provider) {}
+  /**
+   * A session, the provider it runs on ("CUDA:0" or "CPU"), and why it runs on the CPU although
+   * a GPU was asked for (null otherwise).
+   */
+  record Opened(OrtSession session, String provider, String fallback) {}
 
   private OnnxDevice() {}
 
@@ -34,7 +37,7 @@ final class OnnxDevice {
         try (OrtSession.SessionOptions options = OnnxModel.options()) {
           options.addCUDA(gpu);
           Opened opened = new Opened(OrtEnvironment.getEnvironment().createSession(bytes,
-              options), "CUDA:" + gpu);
+              options), "CUDA:" + gpu, null);
           if (TOLD.add("cuda:" + gpu)) {
             LOG.info("ONNX Runtime scores on GPU {} (CUDA provider)", gpu);
           }
@@ -47,9 +50,9 @@ final class OnnxDevice {
         LOG.warn("ONNX Runtime scores {} {} on the CPU although the task has GPU {}: {}", role,
             location, gpu, whyNot);
       }
-      return new Opened(OnnxModel.open(bytes, role, location), "CPU (" + whyNot + ")");
+      return new Opened(OnnxModel.open(bytes, role, location), "CPU", whyNot);
     }
-    return new Opened(OnnxModel.open(bytes, role, location), "CPU");
+    return new Opened(OnnxModel.open(bytes, role, location), "CPU", null);
   }
 
   /**

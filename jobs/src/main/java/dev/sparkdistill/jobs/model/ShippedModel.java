@@ -269,9 +269,14 @@ public final class ShippedModel implements Serializable {
         Nd4j.create(rows, new long[] {count, featureCount}, 'c'), false).toFloatMatrix();
   }
 
-  /** Where this ONNX model's session for {@code gpu} runs: "CUDA:0", or "CPU (why)". */
+  /** Where this ONNX model's session for {@code gpu} runs: "CUDA:0" or "CPU". */
   public String onnxProvider(Integer gpu) {
     return onnxSession(gpu).provider();
+  }
+
+  /** Why that session runs on the CPU although {@code gpu} was asked for; null otherwise. */
+  public String onnxFallback(Integer gpu) {
+    return onnxSession(gpu).fallback();
   }
 
   private OnnxDevice.Opened onnxSession(Integer gpu) {

@@ -31,9 +31,11 @@ class OnnxDeviceTest {
     OnnxDevice.Opened onGpu = OnnxDevice.open(bytes, "teacher", "t.onnx", 0);
     OnnxDevice.Opened onCpu = OnnxDevice.open(bytes, "teacher", "t.onnx", null);
 
-    assertThat(onGpu.provider()).isEqualTo("CPU (this jar's ONNX Runtime has no CUDA provider "
-        + "(the CPU build; the GPU jar, built with -Pcuda, has it))");
+    assertThat(onGpu.provider()).isEqualTo("CPU");
+    assertThat(onGpu.fallback()).isEqualTo("this jar's ONNX Runtime has no CUDA provider "
+        + "(the CPU build; the GPU jar, built with -Pcuda, has it)");
     assertThat(onCpu.provider()).isEqualTo("CPU");
+    assertThat(onCpu.fallback()).isNull();
     float[][] expected = network.output(Nd4j.create(rows, 2, 5), false).toFloatMatrix();
     for (OnnxDevice.Opened opened : List.of(onGpu, onCpu)) {
       float[][] logits = OnnxModel.run(opened.session(), new long[] {-1, 5}, rows, 2);

@@ -126,4 +126,5 @@ public final class Benchmarks {
       return new Stage(seconds, peak.get() >> 20, (runtime.totalMemory() - runtime.freeMemory())
           >> 20);
     }
-  }}
+   }
+}

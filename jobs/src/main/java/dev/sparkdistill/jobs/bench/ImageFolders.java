@@ -9,14 +9,16 @@ import dev.sparkdistill.common.io.IdxReader;
 import dev.sparkdistill.common.manifest.TableShape;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.function.IntPredicate;
+import java.util.function.ToIntFunction;
 import javax.imageio.ImageIO;
 
 /**
@@ -49,6 +51,34 @@ public final class ImageFolders {
     return config;
   }
 
+  /**
+   * Writes {@code target} through a temporary sibling renamed into place, unless it exists: a
+   * run cut short leaves no output that looks complete.
+   *
+   * @param what what the writer's count counts, e.g. "PNG files"
+   * @param writer writes to the path it is given and returns how many {@code what}
+   */
+  public static void writeOnce(Path target, String what, PrintWriter out,
+      ToIntFunction<Path> writer) {
+    if (Files.exists(target)) {
+      out.printf("%s exists; kept%n", target);
+      out.flush();
+      return;
+    }
+    Path staging = target.resolveSibling("." + target.getFileName() + ".writing");
+    long start = System.nanoTime();
+    try {
+      Files.createDirectories(target.toAbsolutePath().getParent());
+      int count = writer.applyAsInt(staging);
+      Files.move(staging, target);
+      out.printf(Locale.ROOT, "wrote %,d %s to %s in %.1f s%n", count, what, target,
+          (System.nanoTime() - start) / 1e9);
+      out.flush();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + target, e);
+    }
+  }
+
   /** A folder name per class: the class names, with '/' (as in T-shirt/top) made '-'. */
   public static List<String> folderNames(PrepareConfig idx) {
     return TableShape.namesOrIndexes(idx.classNames(), 10)
@@ -72,19 +102,18 @@ public final class ImageFolders {
       List<String> folderNames, int limit, IntPredicate asJpeg, int photoSide) {
     List<Written> written = new ArrayList<>();
     try (IdxReader imageReader = IdxReader.open(Files.newInputStream(images), images.toString());
-        InputStream labelStream = IdxReader.decompressIfGzip(
-            new java.io.BufferedInputStream(Files.newInputStream(labels)))) {
-      labelStream.skipNBytes(8);
+        IdxReader labelReader = IdxReader.open(Files.newInputStream(labels), labels.toString())) {
       int[] shape = imageReader.header().itemShape(); // [1, rows, columns]
       int rows = shape[1];
       int columns = shape[2];
-      long count = Math.min(limit, imageReader.header().itemCount());
+      long count = Math.min(limit, Math.min(imageReader.header().itemCount(),
+          labelReader.header().itemCount()));
       for (Path folder : folderNames.stream().map(root::resolve).toList()) {
         Files.createDirectories(folder);
       }
       for (int i = 0; i < count; i++) {
         byte[] pixels = imageReader.nextItem().clone(); // the reader reuses its buffer
-        int label = labelStream.read();
+        int label = labelReader.nextItem()[0] & 0xFF;
         String format = asJpeg.test(i) || photoSide > 0 ? "jpg" : "png";
         Path file = root.resolve(folderNames.get(label)).resolve(String.format("%05d.%s", i,
             format));

@@ -54,41 +54,18 @@ public final class ImagesBenchmark {
     return ImageFolders.idxConfig(resolved, "benchmark images");
   }
 
-  /** Writes the train and test trees when they are not there yet. */
-  private void writeImages() {
-    write(Split.TRAIN, work.resolve("train"), Integer.MAX_VALUE);
-    write(Split.TEST, work.resolve("test"), Integer.MAX_VALUE);
-  }
-
-  private void write(Split split, Path root, int limit) {
-    write(split, root, limit, 0);
-  }
-
+  /** The first {@code limit} images of a split as files under {@code root}, unless there. */
   private void write(Split split, Path root, int limit, int photoSide) {
-    if (Files.isDirectory(root)) {
-      out.printf("%s exists; reusing its files%n", root);
-      out.flush();
-      return;
-    }
-    Path staging = root.resolveSibling("." + root.getFileName() + ".writing");
-    long start = System.nanoTime();
-    int count = ImageFolders.write(Path.of(idx.input(split).orElseThrow()),
-        Path.of(idx.idxLabels().get(split)), staging, ImageFolders.folderNames(idx), limit, i -> false, photoSide)
-        .size();
-    try {
-      Files.move(staging, root);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    out.printf(Locale.ROOT, "wrote %,d %s files to %s in %.1f s%n", count,
-        photoSide > 0 ? photoSide + "x" + photoSide + " RGB JPEG" : "PNG", root,
-        (System.nanoTime() - start) / 1e9);
-    out.flush();
+    ImageFolders.writeOnce(root, photoSide > 0 ? photoSide + "x" + photoSide + " RGB JPEG files"
+        : "PNG files", out, staging -> ImageFolders.write(Path.of(idx.input(split).orElseThrow()),
+            Path.of(idx.idxLabels().get(split)), staging, ImageFolders.folderNames(idx), limit,
+            i -> false, photoSide).size());
   }
 
   public void run(SparkSession spark, int runs, int threads) {
-    writeImages();
-    write(Split.TRAIN, work.resolve("sample"), SAMPLE);
+    write(Split.TRAIN, work.resolve("train"), Integer.MAX_VALUE, 0);
+    write(Split.TEST, work.resolve("test"), Integer.MAX_VALUE, 0);
+    write(Split.TRAIN, work.resolve("sample"), SAMPLE, 0);
     write(Split.TRAIN, work.resolve("photos"), SAMPLE, PHOTO_SIDE);
     List<Scale> scales = List.of(new Scale("1x", List.of(work.resolve("sample"))),
         new Scale("10x", List.of(work.resolve("train"), work.resolve("test"))),
@@ -108,7 +85,7 @@ public final class ImagesBenchmark {
             + "files/s), prepare %6.1f s (%,.0f files/s), ratio %.2f; heap after the job "
             + "%,d MB (peak %,d MB)%n", run, scale.name, job.files, job.bytes / 1e6,
             loop.seconds, loop.files / loop.seconds, job.seconds, job.files / job.seconds,
-            loop.seconds / job.seconds, job.heapAfter >> 20, job.heapPeak >> 20);
+            loop.seconds / job.seconds, job.heapAfterMb, job.heapPeakMb);
         out.flush();
       }
     }
@@ -123,10 +100,8 @@ public final class ImagesBenchmark {
       out.printf(Locale.ROOT, "| %,d (%s) | %.1f | %,.0f | %,.0f | %.2f | %.2f | %,d | %,d |%n",
           job.files, scale.name, job.bytes / 1e6, job.files / loopSeconds,
           job.files / jobSeconds, job.bytes / 1e6 / jobSeconds, loopSeconds / jobSeconds,
-          (long) Benchmarks.median(scale.jobs.stream().map(m -> (double) m.heapAfter).toList())
-              >> 20,
-          (long) Benchmarks.median(scale.jobs.stream().map(m -> (double) m.heapPeak).toList())
-              >> 20);
+          (long) Benchmarks.median(scale.jobs.stream().map(m -> (double) m.heapAfterMb).toList()),
+          (long) Benchmarks.median(scale.jobs.stream().map(m -> (double) m.heapPeakMb).toList()));
     }
     out.printf("medians of %d runs; %d decode threads in the bare loop%n", runs, threads);
     out.flush();
@@ -144,8 +119,9 @@ public final class ImagesBenchmark {
     }
   }
 
-  private record Measured(long files, long bytes, double seconds, long heapAfter,
-      long heapPeak) {}
+  /** One timed side; the heap figures are the job's (0 for the bare loop). */
+  private record Measured(long files, long bytes, double seconds, long heapAfterMb,
+      long heapPeakMb) {}
 
   private PrepareConfig config(Scale scale, String output) {
     List<String> settings = new ArrayList<>(List.of("prepare.format=images",
@@ -192,7 +168,7 @@ public final class ImagesBenchmark {
     Benchmarks.Stage stage = Benchmarks.Stage.time(
         () -> manifest[0] = new PrepareJob(config(scale, output)).run(spark));
     return new Measured(manifest[0].rows().input(), bytes, stage.seconds(),
-        stage.retainedMb() << 20, stage.peakMb() << 20);
+        stage.retainedMb(), stage.peakMb());
   }
 
 }

@@ -3,7 +3,6 @@ package dev.sparkdistill.jobs.bench;
 import dev.sparkdistill.common.io.IdxReader;
 import java.io.BufferedWriter;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -38,17 +37,16 @@ public final class TabularFeatures {
   /** Writes {@code limit} images of an IDX pair as CSV rows; returns how many. */
   public static int write(Path images, Path labels, Path csv, String idPrefix, int limit) {
     try (IdxReader reader = IdxReader.open(Files.newInputStream(images), images.toString());
-        InputStream labelStream = IdxReader.decompressIfGzip(
-            new java.io.BufferedInputStream(Files.newInputStream(labels)));
+        IdxReader labelReader = IdxReader.open(Files.newInputStream(labels), labels.toString());
         BufferedWriter out = Files.newBufferedWriter(csv, StandardCharsets.UTF_8)) {
-      labelStream.skipNBytes(8);
       out.write("id,label," + String.join(",", columns()));
       out.newLine();
-      long count = Math.min(limit, reader.header().itemCount());
+      long count = Math.min(limit, Math.min(reader.header().itemCount(),
+          labelReader.header().itemCount()));
       for (int i = 0; i < count; i++) {
         double[] features = measure(reader.nextItem());
         StringBuilder line = new StringBuilder(idPrefix).append(i).append(',')
-            .append(labelStream.read());
+            .append(labelReader.nextItem()[0] & 0xFF);
         for (double value : features) {
           line.append(',').append(value == Math.rint(value) ? Long.toString((long) value)
               : String.format(java.util.Locale.ROOT, "%.6g", value));

@@ -4,13 +4,9 @@ import dev.sparkdistill.common.config.PrepareConfig;
 import dev.sparkdistill.common.data.Split;
 import dev.sparkdistill.jobs.bench.ImageFolders;
 import dev.sparkdistill.jobs.bench.TabularFeatures;
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -36,29 +32,15 @@ final class SamplesCommand implements Runnable {
         "missing format: one of " + spec.subcommands().keySet());
   }
 
-  /** The IDX config the samples come from, checked before anything is written. */
-  static PrepareConfig idx(com.typesafe.config.Config resolved) {
-    return ImageFolders.idxConfig(resolved, "samples");
+  /**
+   * The IDX config the samples come from, checked before anything is written. Writing local
+   * files needs no Spark, so none is started.
+   */
+  static PrepareConfig idx(JobOptions options) {
+    return ImageFolders.idxConfig(JobRunner.resolve(options.configFile,
+        options.settings(PrepareConfig.SECTION)), "samples");
   }
 
-  /** Writes {@code target} through a temporary sibling unless it exists. */
-  static void writeOnce(Path target, PrintWriter out, java.util.function.Consumer<Path> writer) {
-    if (Files.exists(target)) {
-      out.printf("%s exists; kept%n", target);
-      return;
-    }
-    Path staging = target.resolveSibling("." + target.getFileName() + ".writing");
-    long start = System.nanoTime();
-    try {
-      Files.createDirectories(target.getParent());
-      writer.accept(staging);
-      Files.move(staging, target);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot write " + target, e);
-    }
-    out.printf(Locale.ROOT, "wrote %s in %.1f s%n", target, (System.nanoTime() - start) / 1e9);
-    out.flush();
-  }
 
   @Command(name = "images", mixinStandardHelpOptions = true,
       description = "PNG files in a folder per class: OUT/train/<class>/ and OUT/test/<class>/; "
@@ -77,16 +59,16 @@ final class SamplesCommand implements Runnable {
 
     @Override
     public Integer call() {
-      return JobRunner.run(new JobCatalog.Job<>("samples images",
-          List.of(PrepareConfig.SECTION), SamplesCommand::idx, (spark, config, printer) -> {
-            List<String> folders = ImageFolders.folderNames(config);
-            for (Split split : List.of(Split.TRAIN, Split.TEST)) {
-              writeOnce(Path.of(out, split.value()), printer, dir -> ImageFolders.write(
-                  Path.of(config.input(split).orElseThrow()),
-                  Path.of(config.idxLabels().get(split)), dir, folders, Integer.MAX_VALUE,
-                  i -> false));
-            }
-          }), options, spec.commandLine().getOut());
+      PrepareConfig config = idx(options);
+      PrintWriter printer = spec.commandLine().getOut();
+      List<String> folders = ImageFolders.folderNames(config);
+      for (Split split : List.of(Split.TRAIN, Split.TEST)) {
+        ImageFolders.writeOnce(Path.of(out, split.value()), "PNG files", printer,
+            dir -> ImageFolders.write(Path.of(config.input(split).orElseThrow()),
+                Path.of(config.idxLabels().get(split)), dir, folders, Integer.MAX_VALUE,
+                i -> false).size());
+      }
+      return 0;
     }
   }
 
@@ -107,15 +89,15 @@ final class SamplesCommand implements Runnable {
 
     @Override
     public Integer call() {
-      return JobRunner.run(new JobCatalog.Job<>("samples csv",
-          List.of(PrepareConfig.SECTION), SamplesCommand::idx, (spark, config, printer) -> {
-            for (Split split : List.of(Split.TRAIN, Split.TEST)) {
-              writeOnce(Path.of(out, split.value() + ".csv"), printer, file ->
-                  TabularFeatures.write(Path.of(config.input(split).orElseThrow()),
-                      Path.of(config.idxLabels().get(split)), file,
-                      split.value() + "-", Integer.MAX_VALUE));
-            }
-          }), options, spec.commandLine().getOut());
+      PrepareConfig config = idx(options);
+      PrintWriter printer = spec.commandLine().getOut();
+      for (Split split : List.of(Split.TRAIN, Split.TEST)) {
+        ImageFolders.writeOnce(Path.of(out, split.value() + ".csv"), "rows", printer,
+            file -> TabularFeatures.write(Path.of(config.input(split).orElseThrow()),
+                Path.of(config.idxLabels().get(split)), file, split.value() + "-",
+                Integer.MAX_VALUE));
+      }
+      return 0;
     }
   }
 }

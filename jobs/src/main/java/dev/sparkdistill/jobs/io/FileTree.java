@@ -87,8 +87,7 @@ public record FileTree(long files, long bytes, String fingerprint, List<String> 
     RemoteIterator<FileStatus> children = fs.listStatusIterator(folder);
     while (children.hasNext()) {
       FileStatus child = children.next();
-      String name = child.getPath().getName();
-      if (name.startsWith("_") || name.startsWith(".")) {
+      if (HadoopFiles.hidden(child.getPath().getName())) {
         continue;
       }
       if (child.isDirectory()) {
@@ -102,8 +101,7 @@ public record FileTree(long files, long bytes, String fingerprint, List<String> 
   /** Whether a name below the root, the file's own or a folder's, starts with '_' or '.'. */
   private static boolean hidden(Path file, int rootDepth) {
     for (Path p = file; p != null && p.depth() > rootDepth; p = p.getParent()) {
-      String name = p.getName();
-      if (name.startsWith("_") || name.startsWith(".")) {
+      if (HadoopFiles.hidden(p.getName())) {
         return true;
       }
     }

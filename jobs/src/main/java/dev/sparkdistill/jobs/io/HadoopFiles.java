@@ -92,6 +92,14 @@ public final class HadoopFiles {
   }
 
   /**
+   * Whether a file or folder name is hidden from readers: Hadoop's and Spark's rule ({@code _}
+   * for markers and metadata such as _SUCCESS, {@code .} for temporary and checksum files).
+   */
+  public static boolean hidden(String name) {
+    return name.startsWith("_") || name.startsWith(".");
+  }
+
+  /**
    * The data files of an input: the file itself, or the files directly under a directory,
    * leaving out names starting with '_' or '.' (markers, checksums), sorted by path.
    *
@@ -111,7 +119,7 @@ public final class HadoopFiles {
       } else {
         for (FileStatus child : fs.listStatus(path)) {
           String name = child.getPath().getName();
-          if (child.isFile() && !name.startsWith("_") && !name.startsWith(".")) {
+          if (child.isFile() && !hidden(name)) {
             files.add(child);
           }
         }

@@ -13,24 +13,23 @@ import java.util.List;
  * add), and channels last for a model that declares [batch, height, width, channels].
  */
 final class OnnxFeed implements Serializable {
-  static final OnnxFeed AS_STORED = new OnnxFeed(null, null, 1, 1, 1, false);
+  static final OnnxFeed AS_STORED = new OnnxFeed(null, null, 1, 1, false);
 
   /** Per feature, channels first; null when the values go in as stored. */
   private final float[] multiply;
   private final float[] add;
   private final int channels;
-  private final int height;
-  private final int width;
-  private final boolean channelsLast;
+  /** Features per channel: height x width. */
+  private final int plane;
+  /** Whether rows are transposed to channels last (never for one channel: the same order). */
+  private final boolean transposed;
 
-  private OnnxFeed(float[] multiply, float[] add, int channels, int height, int width,
-      boolean channelsLast) {
+  private OnnxFeed(float[] multiply, float[] add, int channels, int plane, boolean transposed) {
     this.multiply = multiply;
     this.add = add;
     this.channels = channels;
-    this.height = height;
-    this.width = width;
-    this.channelsLast = channelsLast;
+    this.plane = plane;
+    this.transposed = transposed;
   }
 
   /**
@@ -68,13 +67,18 @@ final class OnnxFeed implements Serializable {
         add[f] = (float) ((rawAdd * input.scale() - mean) / std);
       }
     }
-    int height = dims.size() == 3 ? dims.get(1) : 1;
-    return channelsLast || multiply != null ? new OnnxFeed(multiply, add, channelCount, height,
-        features / (channelCount * height), channelsLast) : AS_STORED;
+    boolean transposed = channelsLast && channelCount > 1;
+    return transposed || multiply != null
+        ? new OnnxFeed(multiply, add, channelCount, features / channelCount, transposed)
+        : AS_STORED;
   }
 
   boolean changesRows() {
-    return multiply != null || channelsLast;
+    return multiply != null || transposed;
+  }
+
+  boolean transposes() {
+    return transposed;
   }
 
   /** {@code count} rows as the model takes them; the rows themselves when nothing changes. */
@@ -82,16 +86,15 @@ final class OnnxFeed implements Serializable {
     if (!changesRows()) {
       return rows;
     }
-    int features = channels * height * width;
+    int features = channels * plane;
     float[] fed = new float[count * features];
-    int plane = height * width;
     for (int r = 0; r < count; r++) {
       int base = r * features;
       for (int f = 0; f < features; f++) {
         float value = multiply == null ? rows[base + f]
             : rows[base + f] * multiply[f] + add[f];
         // channels first (c, y, x) to channels last (y, x, c)
-        int target = channelsLast ? (f % plane) * channels + f / plane : f;
+        int target = transposed ? (f % plane) * channels + f / plane : f;
         fed[base + target] = value;
       }
     }

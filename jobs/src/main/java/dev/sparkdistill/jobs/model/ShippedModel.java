@@ -128,7 +128,7 @@ public final class ShippedModel implements Serializable {
       OnnxFeed feed = OnnxFeed.of(input, stored, shape, fed.channelsLast(), role, location);
       if (feed.changesRows()) {
         LOG.info("{} {} takes input {}: {}{}", role, location,
-            java.util.Arrays.toString(fed.shape()), fed.channelsLast()
+            java.util.Arrays.toString(fed.shape()), feed.transposes()
                 ? "rows transposed from channels first to channels last" : "rows as stored",
             input.keepsValues() ? "" : "; values taken back to the raw ones prepare read and "
                 + "normalized as configured (" + input + ")");

@@ -132,7 +132,7 @@ final class ImageSource implements ExampleSource {
       }
       List<String> names = Arrays.stream(fs.listStatus(root)).filter(FileStatus::isDirectory)
           .map(s -> s.getPath().getName())
-          .filter(name -> !name.startsWith("_") && !name.startsWith("."))
+          .filter(name -> !HadoopFiles.hidden(name))
           .sorted().toList();
       if (names.isEmpty()) {
         throw new DistillException("prepare.input.train = " + train + " holds no class folders; "

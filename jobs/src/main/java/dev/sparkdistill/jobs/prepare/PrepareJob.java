@@ -72,8 +72,6 @@ public final class PrepareJob {
   private final PrepareConfig config;
   /** The image trees of each split, as listed for the fingerprint (tree layouts only). */
   private final Map<Split, FileTree> imageTrees = new java.util.EnumMap<>(Split.class);
-  /** The classes in label order when the config or the images name them; else empty. */
-  private List<String> classNames = List.of();
 
   public PrepareJob(PrepareConfig config) {
     this.config = config;
@@ -84,8 +82,6 @@ public final class PrepareJob {
     Configuration conf = spark.sparkContext().hadoopConfiguration();
     OutputDirectory out = new OutputDirectory(config.output(), conf);
     ExamplesManifest.Source source = describeInputs(conf);
-    classNames = config.format() == SourceFormat.IMAGES ? ImageSource.classNames(spark, config)
-        : config.classNames();
     try (OutputClaim claim = out.claim("prepare")) {
       return config.addsBatch() ? appendBatch(spark, out, source, started)
           : write(spark, out, source, started);
@@ -96,7 +92,13 @@ public final class PrepareJob {
    * The input rows parsed and checked, persisted until {@link #release}: every row once, with
    * its reject reason (null for a usable row) and the reason's code.
    */
-  private record Checked(Dataset<Row> rows, RowTally tally, int classCount, List<Integer> shape) {
+  private record Checked(Dataset<Row> rows, RowTally tally, int classCount, List<Integer> shape,
+      List<String> classNames) {
+    /** The class names in label order, or the class indexes when nothing names them. */
+    List<String> classNamesOrIndexes() {
+      return TableShape.namesOrIndexes(classNames, classCount);
+    }
+
     Dataset<Row> usable() {
       return rows.filter(col(ParsedRows.REASON).isNull())
           .select(ParsedRows.ID, ParsedRows.FEATURES, ParsedRows.LABEL, ParsedRows.SPLIT);
@@ -123,7 +125,11 @@ public final class PrepareJob {
    */
   private Checked parseAndCheck(SparkSession spark, Optional<ExamplesManifest> table,
       Path rejectedDir) {
-    List<String> names = table.map(ExamplesManifest::classNames).orElse(classNames);
+    // Only a run that reads its inputs names the classes: for a listing of images that is a
+    // Spark job of its own, which a skipped run or a batch added to a table never needs.
+    List<String> names = table.map(ExamplesManifest::classNames).orElseGet(() ->
+        config.format() == SourceFormat.IMAGES ? ImageSource.classNames(spark, config)
+            : config.classNames());
     OptionalInt knownClasses = table.map(t -> OptionalInt.of(t.classCount()))
         .orElse(!names.isEmpty() ? OptionalInt.of(names.size())
             : config.classCount() > 0 ? OptionalInt.of(config.classCount())
@@ -142,7 +148,7 @@ public final class PrepareJob {
       LOG.info("read {} rows: {} usable, {} rejected {}", parsedTally.input(),
           parsedTally.written(), parsedTally.rejected(), parsedTally.rejectedByReason());
       Checked result = new Checked(checked, parsedTally, knownClasses.isPresent()
-          ? knownClasses.getAsInt() : classCount(groups), shape);
+          ? knownClasses.getAsInt() : classCount(groups), shape, names);
       failOnTooManyRejected(spark, parsedTally, result.rejected(), rejectedDir);
       failOnNoUsableRows(spark, parsedTally, result.rejected(), rejectedDir);
       return result;
@@ -171,18 +177,14 @@ public final class PrepareJob {
       FeatureScaling scaling = fitScaling(spark, unscaled, shape);
       Dataset<Row> examples = ExampleDatasets.scale(unscaled, scaling);
       SparkPhases.run(spark, "prepare: writing " + parsedTally.written() + " examples to "
-          + out.path(), () -> out.write("examples table", () -> SessionDefaults.with(spark,
-              List.of(ScoredTables.twoLevelLists()), () -> examples.write()
-              .mode("overwrite").partitionBy(ParsedRows.SPLIT)
-              .option("maxRecordsPerFile", config.rowsPerFile())
-              .option("parquet.block.size", ScoringSplits.ROW_GROUP_BYTES)
-              .option("mapreduce.fileoutputcommitter.marksuccessfuljobs", "false")
-              .parquet(out.path().toString()))));
+          + out.path(), () -> out.write("examples table",
+              () -> writeExamples(spark, examples, out.path(), ParsedRows.SPLIT)));
       writeRejected(spark, checked.rejected(), out.child(REJECTED));
       RowTally written = countWritten(spark, out.path(), parsedTally);
       ExamplesManifest manifest = new ExamplesManifest(ExamplesManifest.SCHEMA_VERSION,
           ExamplesManifest.KIND, ProjectVersion.get(), started, Instant.now().toString(), shape,
-          shape.stream().reduce(1, Math::multiplyExact), classCount, classNames(classCount),
+          shape.stream().reduce(1, Math::multiplyExact), classCount,
+          checked.classNamesOrIndexes(),
           scaling, source, written.toCounts(),
           new ExamplesManifest.SplitPolicy(config.carvesValidation(),
               config.carvesValidation() ? config.validationFraction() : 0,
@@ -241,14 +243,9 @@ public final class PrepareJob {
       Dataset<Row> examples = ExampleDatasets.scale(unscaled, scaling)
           .withColumn(BatchedTable.BATCH, lit(batch));
       SparkPhases.run(spark, "prepare: writing batch " + batch + ", " + checked.tally().written()
-          + " examples, to " + files.staging(), () -> out.write("examples table", () ->
-              SessionDefaults.with(spark, List.of(ScoredTables.twoLevelLists()), () ->
-                  examples.write().mode("overwrite")
-                      .partitionBy(ParsedRows.SPLIT, BatchedTable.BATCH)
-                      .option("maxRecordsPerFile", config.rowsPerFile())
-                      .option("parquet.block.size", ScoringSplits.ROW_GROUP_BYTES)
-                      .option("mapreduce.fileoutputcommitter.marksuccessfuljobs", "false")
-                      .parquet(files.staging().toString()))));
+          + " examples, to " + files.staging(), () -> out.write("examples table",
+              () -> writeExamples(spark, examples, files.staging(), ParsedRows.SPLIT,
+                  BatchedTable.BATCH)));
       writeRejected(spark, checked.rejected(), rejectedDir);
       RowTally written = countWritten(spark, files.staging(), checked.tally());
       files.moveIn(batch);
@@ -368,7 +365,8 @@ public final class PrepareJob {
     return new ExamplesManifest(ExamplesManifest.SCHEMA_VERSION, ExamplesManifest.KIND,
         ProjectVersion.get(), table.map(ExamplesManifest::startedAt).orElse(started),
         Instant.now().toString(), shape, shape.stream().reduce(1, Math::multiplyExact),
-        classCount, table.map(ExamplesManifest::classNames).orElse(classNames(classCount)),
+        classCount,
+        table.map(ExamplesManifest::classNames).orElse(checked.classNamesOrIndexes()),
         scaling, source, total.toCounts(),
         table.map(ExamplesManifest::splits).orElse(new ExamplesManifest.SplitPolicy(
             config.carvesValidation(), config.carvesValidation() ? config.validationFraction()
@@ -391,7 +389,7 @@ public final class PrepareJob {
   private ExamplesManifest.Source listInputs(Configuration conf) {
     List<InputFingerprint.FileFacts> facts = new ArrayList<>();
     Map<String, String> inputs = new TreeMap<>();
-    long treeFiles = 0;
+    long inputFiles = 0;
     for (Map.Entry<Split, String> input : config.inputs().entrySet()) {
       Split split = input.getKey();
       String path = input.getValue();
@@ -403,31 +401,38 @@ public final class PrepareJob {
         // entry, its digest, and the listing is never held.
         FileTree tree = FileTree.list(path, key, config.images().files(), conf);
         imageTrees.put(split, tree);
-        treeFiles += tree.files();
+        inputFiles += tree.files();
         facts.add(new InputFingerprint.FileFacts(path + " " + tree.fingerprint(), tree.bytes(),
             0));
         LOG.info("{} = {}: {} files, {} MB", key, path, tree.files(), tree.bytes() >> 20);
       } else {
-        facts.addAll(HadoopFiles.facts(HadoopFiles.dataFiles(path, key, conf)));
+        List<InputFingerprint.FileFacts> files =
+            HadoopFiles.facts(HadoopFiles.dataFiles(path, key, conf));
+        facts.addAll(files);
+        inputFiles += files.size();
       }
     }
-    config.idxLabels().forEach((split, path) -> {
-      inputs.put(split.value() + "-labels", path);
-      facts.addAll(HadoopFiles.facts(
-          HadoopFiles.dataFiles(path, "prepare.idx." + split.value() + "-labels", conf)));
-    });
+    for (Map.Entry<Split, String> labels : config.idxLabels().entrySet()) {
+      String split = labels.getKey().value();
+      inputs.put(split + "-labels", labels.getValue());
+      List<InputFingerprint.FileFacts> files = HadoopFiles.facts(HadoopFiles.dataFiles(
+          labels.getValue(), "prepare.idx." + split + "-labels", conf));
+      facts.addAll(files);
+      inputFiles += files.size();
+    }
     if (!config.scalingFrom().isEmpty()) {
       // The table whose scaling is applied is an input too: prepared again, it makes this
       // output stale, so its manifest counts in the fingerprint.
       InputTable.complete(config.scalingFrom(), "prepare.scaling.from", "examples table",
           "prepare the training data first", conf);
       inputs.put("scaling-from", config.scalingFrom());
-      facts.addAll(HadoopFiles.facts(HadoopFiles.dataFiles(config.scalingFrom() + "/"
-          + OutputDirectory.MANIFEST, "prepare.scaling.from", conf)));
+      List<InputFingerprint.FileFacts> files = HadoopFiles.facts(HadoopFiles.dataFiles(
+          config.scalingFrom() + "/" + OutputDirectory.MANIFEST, "prepare.scaling.from", conf));
+      facts.addAll(files);
+      inputFiles += files.size();
     }
     return new ExamplesManifest.Source(Settings.spelling(config.format()), inputs,
-        // each tree is one entry of the facts, standing for its files
-        (int) Math.min(Integer.MAX_VALUE, facts.size() - imageTrees.size() + treeFiles),
+        (int) Math.min(Integer.MAX_VALUE, inputFiles),
         InputFingerprint.of(facts));
   }
 
@@ -571,8 +576,18 @@ public final class PrepareJob {
     return largest + 1;
   }
 
-  private List<String> classNames(int classCount) {
-    return TableShape.namesOrIndexes(classNames, classCount);
+  /**
+   * Writes examples as Parquet partitioned by {@code partitionBy}, with two-level lists as infer
+   * writes them and no {@code _SUCCESS}: the caller marks the output complete.
+   */
+  private void writeExamples(SparkSession spark, Dataset<Row> examples, Path path,
+      String... partitionBy) {
+    SessionDefaults.with(spark, List.of(ScoredTables.twoLevelLists()), () -> examples.write()
+        .mode("overwrite").partitionBy(partitionBy)
+        .option("maxRecordsPerFile", config.rowsPerFile())
+        .option("parquet.block.size", ScoringSplits.ROW_GROUP_BYTES)
+        .option("mapreduce.fileoutputcommitter.marksuccessfuljobs", "false")
+        .parquet(path.toString()));
   }
 
   private void failOnTooManyRejected(SparkSession spark, RowTally tally, Dataset<Row> rejected,

@@ -31,7 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
  * (every 25th a JPEG) with bad files planted, 100 test images; the PNG pixels must come back
  * exactly as the IDX file holds them.
  */
-class PrepareImagesTest extends SparkTestBase {
+public class PrepareImagesTest extends SparkTestBase {
   private static final Path SLICE = resource("fashion-mnist-slice");
   private static final List<String> FOLDERS = IntStream.range(0, 10)
       .mapToObj(i -> "class-" + i).toList();
@@ -93,10 +93,7 @@ class PrepareImagesTest extends SparkTestBase {
       ImageFolders.Written written = writtenById.get(row.getString(0));
       assertThat(written).as(row.getString(0)).isNotNull();
       assertThat(row.getInt(2)).isEqualTo(written.label());
-      float[] expected = new float[784];
-      for (int i = 0; i < 784; i++) {
-        expected[i] = written.pixels()[i] & 0xff;
-      }
+      float[] expected = pixels(written);
       float[] actual = floats(row.getList(1));
       if (written.file().toString().endsWith(".png")) {
         assertThat(actual).as(row.getString(0)).containsExactly(expected);
@@ -255,10 +252,19 @@ class PrepareImagesTest extends SparkTestBase {
         .collectAsList();
     assertThat(stored).hasSize(1);
     assertThat(stored.get(0).getInt(1)).isEqualTo(some.get(5).label());
-    assertThat(floats(stored.get(0).getList(0))[300]).isEqualTo(some.get(5).pixels()[300] & 0xff);
+    assertThat(floats(stored.get(0).getList(0))).containsExactly(pixels(some.get(5)));
   }
 
-  private static float[] floats(List<Float> values) {
+  /** A written image's pixels as prepare stores them (0-255, no scaling). */
+  public static float[] pixels(ImageFolders.Written written) {
+    float[] out = new float[written.pixels().length];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = written.pixels()[i] & 0xff;
+    }
+    return out;
+  }
+
+  public static float[] floats(List<Float> values) {
     float[] out = new float[values.size()];
     for (int i = 0; i < out.length; i++) {
       out[i] = values.get(i);

@@ -7,6 +7,7 @@ import dev.sparkdistill.common.config.PrepareConfig;
 import dev.sparkdistill.common.manifest.ExamplesManifest;
 import dev.sparkdistill.jobs.Launcher;
 import dev.sparkdistill.jobs.bench.ImageFolders;
+import dev.sparkdistill.jobs.prepare.PrepareImagesTest;
 import dev.sparkdistill.jobs.prepare.PrepareJob;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -100,11 +101,8 @@ class S3ImagesIT {
       ImageFolders.Written w = byId.get(row.getString(0));
       assertThat(w).as(row.getString(0)).isNotNull();
       assertThat(row.getInt(2)).isEqualTo(w.label());
-      List<Float> features = row.getList(1);
-      for (int i = 0; i < 784; i++) {
-        assertThat(features.get(i)).as(row.getString(0) + " pixel " + i)
-            .isEqualTo((float) (w.pixels()[i] & 0xff));
-      }
+      assertThat(PrepareImagesTest.floats(row.getList(1))).as(row.getString(0))
+          .containsExactly(PrepareImagesTest.pixels(w));
     }
     List<Row> rejected = spark.read().parquet(output.resolve("_rejected").toString())
         .orderBy("id").select("id", "raw").collectAsList();

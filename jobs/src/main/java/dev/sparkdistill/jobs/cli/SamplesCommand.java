@@ -1,5 +1,6 @@
 package dev.sparkdistill.jobs.cli;
 
+import dev.sparkdistill.common.config.ConfigRendering;
 import dev.sparkdistill.common.config.PrepareConfig;
 import dev.sparkdistill.common.data.Split;
 import dev.sparkdistill.jobs.bench.ImageFolders;
@@ -32,43 +33,71 @@ final class SamplesCommand implements Runnable {
         "missing format: one of " + spec.subcommands().keySet());
   }
 
-  /**
-   * The IDX config the samples come from, checked before anything is written. Writing local
-   * files needs no Spark, so none is started.
-   */
-  static PrepareConfig idx(JobOptions options) {
-    return ImageFolders.idxConfig(JobRunner.resolve(options.configFile,
-        options.settings(PrepareConfig.SECTION)), "samples");
-  }
 
-
-  @Command(name = "images", mixinStandardHelpOptions = true,
-      description = "PNG files in a folder per class: OUT/train/<class>/ and OUT/test/<class>/; "
-          + "the folders conf/fashion-mnist-images.conf reads with OUT = "
-          + "data/fashion-mnist-images.")
-  static final class Images implements Callable<Integer> {
+  /** What both formats take and do: a split at a time, each written once. */
+  abstract static class Format implements Callable<Integer> {
     @Mixin
     JobOptions options;
 
     @Option(names = "--out", required = true, paramLabel = "DIR",
-        description = "The folder to write train/ and test/ into.")
+        description = "The folder to write into.")
     String out;
 
     @Spec
     CommandSpec spec;
 
+    /** Where a split goes below --out, and what the writer's count counts. */
+    abstract String target(Split split);
+
+    abstract String counted();
+
+    /** Writes a split of {@code idx} to {@code path}; returns how many it wrote. */
+    abstract int write(PrepareConfig idx, Split split, Path path);
+
+    /**
+     * Checks the IDX config the samples come from before anything is written, then writes them.
+     * Writing local files needs no Spark, so none is started; an output that exists is kept
+     * whatever --mode says.
+     */
     @Override
     public Integer call() {
-      PrepareConfig config = idx(options);
+      com.typesafe.config.Config resolved = JobRunner.resolve(options.configFile,
+          options.settings(PrepareConfig.SECTION));
+      PrepareConfig config = ImageFolders.idxConfig(resolved, "samples");
       PrintWriter printer = spec.commandLine().getOut();
-      List<String> folders = ImageFolders.folderNames(config);
+      if (options.printConfig) {
+        printer.print(ConfigRendering.describe(resolved, PrepareConfig.SECTION));
+        printer.flush();
+        return 0;
+      }
       for (Split split : List.of(Split.TRAIN, Split.TEST)) {
-        ImageFolders.writeOnce(Path.of(out, split.value()), "PNG files", printer,
-            dir -> ImageFolders.write(Path.of(config.input(split).orElseThrow()),
-                Path.of(config.idxLabels().get(split)), dir, folders, Integer.MAX_VALUE,
-                i -> false).size());
+        ImageFolders.writeOnce(Path.of(out, target(split)), counted(), printer,
+            path -> write(config, split, path));
       }
       return 0;
+    }
+  }
+
+  @Command(name = "images", mixinStandardHelpOptions = true,
+      description = "PNG files in a folder per class: OUT/train/<class>/ and OUT/test/<class>/; "
+          + "the folders conf/fashion-mnist-images.conf reads with OUT = "
+          + "data/fashion-mnist-images.")
+  static final class Images extends Format {
+    @Override
+    String target(Split split) {
+      return split.value();
+    }
+
+    @Override
+    String counted() {
+      return "PNG files";
+    }
+
+    @Override
+    int write(PrepareConfig idx, Split split, Path path) {
+      return ImageFolders.write(Path.of(idx.input(split).orElseThrow()),
+          Path.of(idx.idxLabels().get(split)), path, ImageFolders.folderNames(idx),
+          Integer.MAX_VALUE, i -> false).size();
     }
   }
 
@@ -76,28 +105,21 @@ final class SamplesCommand implements Runnable {
       description = "OUT/train.csv and OUT/test.csv: id, label (the class index) and 74 "
           + "measurements per image; the files conf/fashion-mnist-csv.conf reads with OUT = "
           + "data/fashion-mnist-csv.")
-  static final class Csv implements Callable<Integer> {
-    @Mixin
-    JobOptions options;
-
-    @Option(names = "--out", required = true, paramLabel = "DIR",
-        description = "The folder to write train.csv and test.csv into.")
-    String out;
-
-    @Spec
-    CommandSpec spec;
+  static final class Csv extends Format {
+    @Override
+    String target(Split split) {
+      return split.value() + ".csv";
+    }
 
     @Override
-    public Integer call() {
-      PrepareConfig config = idx(options);
-      PrintWriter printer = spec.commandLine().getOut();
-      for (Split split : List.of(Split.TRAIN, Split.TEST)) {
-        ImageFolders.writeOnce(Path.of(out, split.value() + ".csv"), "rows", printer,
-            file -> TabularFeatures.write(Path.of(config.input(split).orElseThrow()),
-                Path.of(config.idxLabels().get(split)), file, split.value() + "-",
-                Integer.MAX_VALUE));
-      }
-      return 0;
+    String counted() {
+      return "rows";
+    }
+
+    @Override
+    int write(PrepareConfig idx, Split split, Path path) {
+      return TabularFeatures.write(Path.of(idx.input(split).orElseThrow()),
+          Path.of(idx.idxLabels().get(split)), path, split.value() + "-", Integer.MAX_VALUE);
     }
   }
 }

@@ -15,7 +15,7 @@ import dev.sparkdistill.common.targets.ScoringSplits;
 import dev.sparkdistill.common.targets.SoftTargets;
 import dev.sparkdistill.jobs.SessionDefaults;
 import dev.sparkdistill.jobs.SparkPhases;
-import dev.sparkdistill.jobs.io.CatalystRows;
+import dev.sparkdistill.jobs.io.ExampleBatches;
 import dev.sparkdistill.jobs.io.HadoopFiles;
 import dev.sparkdistill.jobs.io.InputTable;
 import dev.sparkdistill.jobs.io.OutputClaim;
@@ -143,10 +143,15 @@ public final class InferJob {
           config.input());
     }
     requireColumnTypes(table);
-    Column batch = config.incremental() ? col(config.batchColumn()).cast("string")
-        : lit(null).cast("string");
-    Dataset<Row> examples = table.select(col("id"), col("features"), col("label"), col("split"),
-        batch.as("batch")).toDF(ExampleRecord.COLUMNS.toArray(String[]::new));
+    // The columns as stored, so that a plain scan stays one and is read columnar.
+    List<Column> columns = new ArrayList<>(List.of(col("id"), col("features"), col("label"),
+        col("split")));
+    if (config.incremental()) {
+      Column batch = col(config.batchColumn());
+      columns.add(table.schema().apply(config.batchColumn()).dataType().equals(
+          DataTypes.StringType) ? batch : batch.cast("string").as(config.batchColumn()));
+    }
+    Dataset<Row> examples = table.select(columns.toArray(Column[]::new));
     if (!config.splits().isEmpty()) {
       examples = examples.filter(col("split").isin(
           config.splits().stream().map(Split::value).toArray()));
@@ -323,9 +328,13 @@ public final class InferJob {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     Broadcast<List<ShippedModel>> shipped = jsc.broadcast(inputs.teachers());
     ScoringTime time = new ScoringTime(spark.sparkContext());
-    Scoring scoring = new Scoring(shipped, config, inputs.shape().featureShape(), time,
-        new ExampleRecord.Reader(CatalystRows.of(examples.schema())));
-    JavaRDD<TargetRecord> targets = CatalystRows.rdd(examples).mapPartitions(scoring::score);
+    ExampleBatches batches = ExampleBatches.of(examples, "features",
+        inputs.shape().featureCount(), "id");
+    LOG.info("reading {} from {}", config.input(), batches.columnar()
+        ? "the Parquet reader's columnar batches" : "Spark's rows");
+    Scoring scoring = new Scoring(shipped, config, inputs.shape().featureShape(), time, batches);
+    JavaRDD<TargetRecord> targets = batches.batches(config.batchSize())
+        .mapPartitions(scoring::score);
     Dataset<Row> scored = spark.createDataset(targets.rdd(), Encoders.bean(TargetRecord.class))
         .select(scoring.columns().toArray(Column[]::new));
     long start = System.nanoTime();

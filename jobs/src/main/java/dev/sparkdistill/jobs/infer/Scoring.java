@@ -1,5 +1,6 @@
 package dev.sparkdistill.jobs.infer;
 
+import dev.sparkdistill.jobs.io.ExampleBatches;
 import dev.sparkdistill.jobs.model.ShippedModel;
 import dev.sparkdistill.jobs.model.Teacher;
 import static org.apache.spark.sql.functions.col;
@@ -18,12 +19,12 @@ import java.util.Locale;
 import java.util.SplittableRandom;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Column;
-import org.apache.spark.sql.catalyst.InternalRow;
 
 /**
- * Scores one partition of examples in batches with every teacher and builds the targets rows.
- * Rows travel as beans with primitive arrays; {@link #columns()} shapes them into the targets
- * table, with a {@code filter_reason} that is null for kept rows.
+ * Scores one partition of examples, batch by batch, with every teacher and builds the targets
+ * rows. The batches come from {@link ExampleBatches} with their features already laid out as the
+ * teachers take them; the rows leave as beans with primitive arrays, which {@link #columns()}
+ * shapes into the targets table, with a {@code filter_reason} that is null for kept rows.
  */
 final class Scoring implements Serializable {
   static final String FILTER_REASON = "filter_reason";
@@ -36,18 +37,26 @@ final class Scoring implements Serializable {
   private final InferConfig config;
   private final List<Integer> featureShape;
   private final ScoringTime time;
-  private final ExampleRecord.Reader examples;
+  private final int idAt;
+  private final int labelAt;
+  private final int splitAt;
+  /** The batch column's position for incremental runs, else -1. */
+  private final int batchAt;
 
   /**
    * @param teachers broadcast once, so the model bytes are not shipped with every task
    * @param featureShape the rows' shape, which the views' transforms need
    * @param time where each task adds its time when it is done
-   * @param examples reads the rows to score
+   * @param examples the batches to score: id, features, label, split and, for incremental
+   *     runs, the batch column
    */
   Scoring(Broadcast<List<ShippedModel>> teachers, InferConfig config, List<Integer> featureShape,
-      ScoringTime time, ExampleRecord.Reader examples) {
+      ScoringTime time, ExampleBatches examples) {
     this.broadcast = teachers;
-    this.examples = examples;
+    this.idAt = examples.position("id");
+    this.labelAt = examples.position("label");
+    this.splitAt = examples.position("split");
+    this.batchAt = config.incremental() ? examples.position(config.batchColumn()) : -1;
     this.teacherCount = teachers.value().size();
     this.config = config;
     this.featureShape = List.copyOf(featureShape);
@@ -88,8 +97,7 @@ final class Scoring implements Serializable {
     return columns;
   }
 
-  /** @param rows Spark's rows of {@link ExampleRecord#COLUMNS} */
-  Iterator<TargetRecord> score(Iterator<InternalRow> rows) {
+  Iterator<TargetRecord> score(Iterator<ExampleBatches.Batch> batches) {
     TaskProgress progress = new TaskProgress(time);
     // This task thread's scorers, looked up once per partition rather than per batch.
     List<Teacher> scorers = broadcast.value().stream().map(ShippedModel::teacher).toList();
@@ -98,8 +106,8 @@ final class Scoring implements Serializable {
 
       @Override
       public boolean hasNext() {
-        if (!batch.hasNext() && rows.hasNext()) {
-          List<TargetRecord> scored = scoreBatch(rows, scorers, progress);
+        if (!batch.hasNext() && batches.hasNext()) {
+          List<TargetRecord> scored = scoreBatch(batches.next(), scorers, progress);
           progress.scored(scored.size());
           batch = scored.iterator();
         }
@@ -119,28 +127,23 @@ final class Scoring implements Serializable {
     };
   }
 
-  private List<TargetRecord> scoreBatch(Iterator<InternalRow> rows, List<Teacher> scorers,
+  private List<TargetRecord> scoreBatch(ExampleBatches.Batch batch, List<Teacher> scorers,
       TaskProgress progress) {
-    List<ExampleRecord> inputs = new ArrayList<>(config.batchSize());
-    while (rows.hasNext() && inputs.size() < config.batchSize()) {
-      inputs.add(examples.read(rows.next()));
-    }
-    float[] features = Teacher.batchOf(
-        inputs.stream().map(ExampleRecord::getFeatures).toList());
+    int rows = batch.rows();
     float[][][] perTeacher = new float[scorers.size()][][];
     long start = System.nanoTime();
     for (int t = 0; t < scorers.size(); t++) {
-      perTeacher[t] = scorers.get(t).logits(features, inputs.size());
+      perTeacher[t] = scorers.get(t).logits(batch.features(), rows);
     }
-    ScoredViews views = config.scoresViews() ? scoreViews(inputs, features, scorers) : null;
+    ScoredViews views = config.scoresViews() ? scoreViews(batch, scorers) : null;
     progress.inTeachers(System.nanoTime() - start);
-    List<TargetRecord> out = new ArrayList<>(inputs.size());
-    for (int i = 0; i < inputs.size(); i++) {
+    List<TargetRecord> out = new ArrayList<>(rows);
+    for (int i = 0; i < rows; i++) {
       float[][] logits = new float[scorers.size()][];
       for (int t = 0; t < scorers.size(); t++) {
         logits[t] = perTeacher[t][i];
       }
-      TargetRecord row = toRow(inputs.get(i), logits);
+      TargetRecord row = toRow(batch, i, logits);
       if (views != null) {
         row.setViewParams(views.params()[i]);
         row.setViewLogits(views.logits()[i]);
@@ -158,11 +161,11 @@ final class Scoring implements Serializable {
    * with every teacher, {@code infer.batch-size} views per call. The pixels of a view live only
    * here: the table keeps its parameters, from which train renders the same view.
    */
-  private ScoredViews scoreViews(List<ExampleRecord> inputs, float[] features,
-      List<Teacher> scorers) {
-    int rows = inputs.size();
+  private ScoredViews scoreViews(ExampleBatches.Batch batch, List<Teacher> scorers) {
+    int rows = batch.rows();
     int views = config.views();
-    int width = features.length / rows;
+    int width = batch.width();
+    float[] features = batch.features();
     Augmentation augment = config.augment();
     int[][] params = new int[rows][views * Augmentation.VIEW_PARAMETERS];
     float[][][] perTeacher = new float[scorers.size()][rows * views][];
@@ -174,14 +177,15 @@ final class Scoring implements Serializable {
         int row = (first + j) / views;
         int view = (first + j) % views;
         Augmentation.View drawn = augment.draw(new SplittableRandom(Augmentation.exampleViewSeed(
-            config.seed(), inputs.get(row).getId(), view)), featureShape.get(1),
+            config.seed(), batch.string(idAt, row), view)), featureShape.get(1),
             featureShape.get(2));
         drawn.store(params[row], view * Augmentation.VIEW_PARAMETERS);
         augment.render(drawn, featureShape, features, row * width, call, j * width);
       }
-      float[] batch = count * width == call.length ? call : Arrays.copyOf(call, count * width);
+      float[] rendered = count * width == call.length ? call
+          : Arrays.copyOf(call, count * width);
       for (int t = 0; t < scorers.size(); t++) {
-        float[][] logits = scorers.get(t).logits(batch, count);
+        float[][] logits = scorers.get(t).logits(rendered, count);
         System.arraycopy(logits, 0, perTeacher[t], first, count);
       }
     }
@@ -202,12 +206,13 @@ final class Scoring implements Serializable {
     return new ScoredViews(params, combined);
   }
 
-  private TargetRecord toRow(ExampleRecord input, float[][] logits) {
+  private TargetRecord toRow(ExampleBatches.Batch batch, int i, float[][] logits) {
     float[] combined = Ensemble.combine(logits, config.ensemble());
+    Integer label = batch.integer(labelAt, i);
     TargetRecord row = new TargetRecord();
-    row.setId(input.getId());
-    row.setFeatures(config.includeFeatures() ? input.getFeatures() : null);
-    row.setLabel(input.getLabel());
+    row.setId(batch.string(idAt, i));
+    row.setFeatures(config.includeFeatures() ? batch.featuresOf(i) : null);
+    row.setLabel(label);
     if (config.form() == InferConfig.Form.DENSE) {
       row.setTeacherLogits(combined);
     } else {
@@ -220,15 +225,15 @@ final class Scoring implements Serializable {
     if (config.keepTeacherLogits() && logits.length > 1) {
       row.setEachTeacherLogits(logits);
     }
-    row.setFilterReason(filterReason(input.getLabel(), combined));
-    if (input.getLabel() == null && config.maxPerClass() > 0) {
+    row.setFilterReason(filterReason(label, combined));
+    if (label == null && config.maxPerClass() > 0) {
       double[] p = Ensemble.softmax(combined);
       int top = Ensemble.argmax(p);
       row.setPseudoLabel(top);
       row.setConfidence(p[top]);
     }
-    row.setSplit(input.getSplit());
-    row.setBatch(input.getBatch());
+    row.setSplit(batch.string(splitAt, i));
+    row.setBatch(batchAt < 0 ? null : batch.string(batchAt, i));
     return row;
   }
 

@@ -1,11 +1,16 @@
 package dev.sparkdistill.jobs.infer;
 
 /**
- * One scored row as a Java bean (primitive arrays, no boxing per value): the example's columns
- * and every column a targets table may have; {@link Scoring#columns()} selects those the
- * configuration asks for.
+ * One scored row as a Java bean (primitive arrays, no boxing per value, which the bean encoder
+ * copies whole): the example's columns and every column a targets table may have; {@link
+ * Scoring#columns()} selects those the configuration asks for.
  */
-public class TargetRecord extends ExampleRecord {
+public class TargetRecord implements java.io.Serializable {
+  private String id;
+  private float[] features;
+  private Integer label;
+  private String split;
+  private String batch;
   private float[] teacherLogits;
   private int[] topkIndex;
   private float[] topkLogit;
@@ -16,6 +21,47 @@ public class TargetRecord extends ExampleRecord {
   private String filterReason;
   private Integer pseudoLabel;
   private Double confidence;
+
+  public String getId() {
+    return id;
+  }
+
+  public void setId(String id) {
+    this.id = id;
+  }
+
+  public float[] getFeatures() {
+    return features;
+  }
+
+  public void setFeatures(float[] features) {
+    this.features = features;
+  }
+
+  public Integer getLabel() {
+    return label;
+  }
+
+  public void setLabel(Integer label) {
+    this.label = label;
+  }
+
+  public String getSplit() {
+    return split;
+  }
+
+  public void setSplit(String split) {
+    this.split = split;
+  }
+
+  /** The ingest batch for incremental runs, else null. */
+  public String getBatch() {
+    return batch;
+  }
+
+  public void setBatch(String batch) {
+    this.batch = batch;
+  }
 
   public float[] getTeacherLogits() {
     return teacherLogits;

@@ -11,7 +11,7 @@ import dev.sparkdistill.common.targets.ScoringSplits;
 import dev.sparkdistill.jobs.SessionDefaults;
 import dev.sparkdistill.jobs.SparkPhases;
 import dev.sparkdistill.jobs.io.ArrayColumns;
-import dev.sparkdistill.jobs.io.CatalystRows;
+import dev.sparkdistill.jobs.io.ExampleBatches;
 import dev.sparkdistill.jobs.io.InputTable;
 import dev.sparkdistill.jobs.io.OutputClaim;
 import dev.sparkdistill.jobs.io.OutputDirectory;
@@ -108,7 +108,10 @@ public final class PredictJob {
     List<Column> columns = new ArrayList<>(List.of(col("id"), col("features"), col("split")));
     if (config.incremental()) {
       present(schema, config.batchColumn(), "predict.batch-column");
-      columns.add(col(config.batchColumn()).cast("string").as(config.batchColumn()));
+      // As stored when a string, so that a plain scan stays one and is read columnar.
+      columns.add(schema.apply(config.batchColumn()).dataType().equals(DataTypes.StringType)
+          ? col(config.batchColumn())
+          : col(config.batchColumn()).cast("string").as(config.batchColumn()));
     }
     for (String name : config.passthrough()) {
       present(schema, name, "predict.passthrough");
@@ -239,9 +242,11 @@ public final class PredictJob {
       Dataset<Row> rows, OutputDirectory out, long count, boolean append) {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     Broadcast<ShippedModel> shipped = jsc.broadcast(model);
+    ExampleBatches batches = ExampleBatches.of(rows, "features",
+        inputs.shape().featureCount(), "id");
     Predictions predictions = new Predictions(shipped, inputs.shape(), config, rows.schema());
     // The row encoder's generated serializer out: createDataFrame would convert value by value.
-    Dataset<Row> predicted = spark.createDataset(CatalystRows.rdd(rows)
+    Dataset<Row> predicted = spark.createDataset(batches.batches(config.batchSize())
         .mapPartitions(predictions::predict).rdd(), Encoders.row(predictions.schema()));
     List<String> partitions = new ArrayList<>(List.of("split"));
     if (config.incremental()) {

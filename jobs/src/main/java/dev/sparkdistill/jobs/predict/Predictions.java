@@ -3,7 +3,7 @@ package dev.sparkdistill.jobs.predict;
 import dev.sparkdistill.common.config.PredictConfig;
 import dev.sparkdistill.common.manifest.TableShape;
 import dev.sparkdistill.common.targets.Ensemble;
-import dev.sparkdistill.jobs.io.CatalystRows;
+import dev.sparkdistill.jobs.io.ExampleBatches;
 import dev.sparkdistill.jobs.model.ShippedModel;
 import dev.sparkdistill.jobs.model.Teacher;
 import java.io.Serializable;
@@ -16,7 +16,6 @@ import java.util.NoSuchElementException;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
-import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
@@ -24,46 +23,29 @@ import org.apache.spark.sql.types.StructType;
 /**
  * Scores one partition of examples in batches with the model and builds the prediction rows.
  * Input rows hold id, features, split, the batch when incremental, then the passthrough
- * columns, which are copied as they are. Spark's own rows come in, as in {@code infer}: the row
- * decoder would box every feature value (measured with it: 0.89x the rows/s of {@code infer} on
- * the demo's student, though predictions write less than targets).
+ * columns, which are copied as they are. They come in batches from {@link ExampleBatches}, as in
+ * {@code infer}: the row decoder would box every feature value (measured with it: 0.89x the
+ * rows/s of {@code infer} on the demo's student, though predictions write less than targets).
  */
 final class Predictions implements Serializable {
   private final Broadcast<ShippedModel> model;
   private final List<String> classNames;
-  private final int featureCount;
   private final int topK;
-  private final int batchSize;
   private final boolean incremental;
   private final StructType schema;
-  private final StructType input;
-  private final CatalystRows columns;
-  private final int idAt;
-  private final int featuresAt;
-  private final int splitAt;
-  /** The batch column's position for incremental runs, else -1. */
-  private final int batchAt;
+  private final int columnCount;
 
   /** @param input the schema of the rows to score, in the order above */
   Predictions(Broadcast<ShippedModel> model, TableShape shape, PredictConfig config,
       StructType input) {
     this.model = model;
-    this.featureCount = shape.featureCount();
     this.classNames = shape.classNamesOrIndexes();
     this.topK = Math.min(config.topK(), shape.classCount());
-    this.batchSize = config.batchSize();
     this.incremental = config.incremental();
     this.schema = outputSchema(input, topK, incremental);
-    this.input = input;
-    this.columns = CatalystRows.of(input);
-    this.idAt = columns.position("id");
-    this.featuresAt = columns.position("features");
-    this.splitAt = columns.position("split");
-    this.batchAt = incremental ? columns.position(config.batchColumn()) : -1;
+    this.columnCount = input.fields().length;
   }
 
-  /** One input row's values, copied out of Spark's reused row; the features go to the batch. */
-  private record Example(String id, String split, String batch, Object[] passthrough) {}
 
   /**
    * id, prediction, prediction_name, probability, top_k when asked, the passthrough columns,
@@ -92,6 +74,11 @@ final class Predictions implements Serializable {
     return DataTypes.createStructType(fields);
   }
 
+  /** Input positions: id, features, split, then the batch when incremental. */
+  private static final int ID = 0;
+  private static final int SPLIT = 2;
+  private static final int BATCH = 3;
+
   /** Where the passthrough columns start in an input row: after id, features, split, batch. */
   private static int passthroughFrom(boolean incremental) {
     return incremental ? 4 : 3;
@@ -101,19 +88,15 @@ final class Predictions implements Serializable {
     return schema;
   }
 
-  /** @param rows Spark's rows of the columns above */
-  Iterator<Row> predict(Iterator<InternalRow> rows) {
+  Iterator<Row> predict(Iterator<ExampleBatches.Batch> batches) {
     Teacher scorer = model.value().teacher();
-    List<java.util.function.Function<InternalRow, Object>> converters = java.util.stream.IntStream
-        .range(passthroughFrom(incremental), input.fields().length)
-        .mapToObj(columns::external).toList();
     return new Iterator<>() {
       private Iterator<Row> batch = Collections.emptyIterator();
 
       @Override
       public boolean hasNext() {
-        if (!batch.hasNext() && rows.hasNext()) {
-          batch = predictBatch(rows, scorer, converters).iterator();
+        if (!batch.hasNext() && batches.hasNext()) {
+          batch = predictBatch(batches.next(), scorer).iterator();
         }
         return batch.hasNext();
       }
@@ -128,48 +111,32 @@ final class Predictions implements Serializable {
     };
   }
 
-  private List<Row> predictBatch(Iterator<InternalRow> rows, Teacher scorer,
-      List<java.util.function.Function<InternalRow, Object>> converters) {
-    List<Example> inputs = new ArrayList<>(batchSize);
-    float[] features = new float[batchSize * featureCount];
-    while (rows.hasNext() && inputs.size() < batchSize) {
-      InternalRow row = rows.next();
-      System.arraycopy(columns.floats(row, featuresAt), 0, features,
-          inputs.size() * featureCount, featureCount);
-      Object[] copied = new Object[converters.size()];
-      for (int p = 0; p < copied.length; p++) {
-        copied[p] = converters.get(p).apply(row);
-      }
-      inputs.add(new Example(columns.string(row, idAt), columns.string(row, splitAt),
-          batchAt < 0 ? null : columns.string(row, batchAt), copied));
-    }
-    int count = inputs.size();
-    float[][] logits = scorer.logits(count == batchSize ? features
-        : Arrays.copyOf(features, count * featureCount), count);
-    List<Row> out = new ArrayList<>(count);
-    for (int i = 0; i < count; i++) {
-      out.add(toRow(inputs.get(i), Ensemble.softmax(logits[i])));
+  private List<Row> predictBatch(ExampleBatches.Batch batch, Teacher scorer) {
+    float[][] logits = scorer.logits(batch.features(), batch.rows());
+    List<Row> out = new ArrayList<>(batch.rows());
+    for (int i = 0; i < batch.rows(); i++) {
+      out.add(toRow(batch, i, Ensemble.softmax(logits[i])));
     }
     return out;
   }
 
-  private Row toRow(Example example, double[] probabilities) {
+  private Row toRow(ExampleBatches.Batch batch, int row, double[] probabilities) {
     int predicted = Ensemble.argmax(probabilities);
     Object[] values = new Object[schema.fields().length];
     int v = 0;
-    values[v++] = example.id();
+    values[v++] = batch.string(ID, row);
     values[v++] = predicted;
     values[v++] = classNames.get(predicted);
     values[v++] = probabilities[predicted];
     if (topK > 0) {
       values[v++] = topClasses(probabilities);
     }
-    for (Object value : example.passthrough()) {
-      values[v++] = value;
+    for (int c = passthroughFrom(incremental); c < columnCount; c++) {
+      values[v++] = batch.value(c, row);
     }
-    values[v++] = example.split();
+    values[v++] = batch.string(SPLIT, row);
     if (incremental) {
-      values[v] = example.batch();
+      values[v] = batch.string(BATCH, row);
     }
     return RowFactory.create(values);
   }

@@ -34,7 +34,7 @@ final class BenchmarkCommand implements Runnable {
 
   @Command(name = "train", mixinStandardHelpOptions = true,
       description = {"Time to accuracy: the wall time each training engine needs to reach the "
-          + "best validation loss (within 2%) of a plain single-JVM fit on the same rows, cores "
+          + "best validation loss (within 2%%) of a plain single-JVM fit on the same rows, cores "
           + "and initial weights, next to seconds per epoch and test accuracy after the same "
           + "epochs.",
           "Takes the train job's configuration (section 'train'); writes nothing."})
@@ -72,12 +72,13 @@ final class BenchmarkCommand implements Runnable {
   }
 
   @Command(name = "infer", mixinStandardHelpOptions = true,
-      description = {"The infer job's rows/s against a bare ND4J loop over the same rows in "
-          + "memory (same teacher, same threads), after untimed rounds on the test split (eight of "
-          + "the job, one of the loop) so that both run warm, and with a full garbage "
-          + "collection before each timed run; and targets bytes "
-          + "per row, dense vs top-k, for the teacher's classes and a "
-          + "synthetic 1,000-class teacher.",
+      description = {"The infer job's rows/s, as configured by default and with the features "
+          + "copied, against a bare loop of the engine it chooses (ONNX Runtime or ND4J) and a "
+          + "bare ND4J loop, over the same rows in memory (same teacher, same threads), after "
+          + "untimed rounds on the test split (eight of the job, one of the loop) so that both "
+          + "run warm, and with a full garbage collection before each timed run; and targets "
+          + "bytes per row, dense vs top-k, for the teacher's classes and a synthetic "
+          + "1,000-class teacher.",
           "Takes the infer job's configuration (section 'infer'); writes only under --work."})
   static final class Infer implements Callable<Integer> {
     @Mixin

@@ -18,6 +18,7 @@ import dev.sparkdistill.common.manifest.ModelManifest;
 import dev.sparkdistill.common.manifest.TableShape;
 import dev.sparkdistill.common.manifest.TrainingLogEntry;
 import dev.sparkdistill.jobs.SparkPhases;
+import dev.sparkdistill.jobs.io.FeatureRows;
 import dev.sparkdistill.jobs.io.HadoopFiles;
 import dev.sparkdistill.jobs.io.InputTable;
 import dev.sparkdistill.jobs.io.OutputClaim;
@@ -88,16 +89,17 @@ public final class EvaluateJob {
 
     OutputDirectory out = new OutputDirectory(config.output(), conf);
     try (OutputClaim claim = out.claim("evaluate")) {
-      return write(spark, out, input.digest(), shape, names, models, digests);
+      return write(spark, out, input, names, models, digests);
     } finally {
       ShippedModel.releaseAll();
     }
   }
 
-  private EvaluationReport write(SparkSession spark, OutputDirectory out, String inputDigest,
-      TableShape shape, List<String> names, List<ShippedModel> models,
-      Map<String, String> digests) {
+  private EvaluationReport write(SparkSession spark, OutputDirectory out, InputTable input,
+      List<String> names, List<ShippedModel> models, Map<String, String> digests) {
     Configuration conf = spark.sparkContext().hadoopConfiguration();
+    String inputDigest = input.digest();
+    TableShape shape = input.shape();
     Optional<EvaluationManifest> done = out.prepareForWrite(config.mode(),
         EvaluationManifest.class, previous -> previous.configDigest().equals(config.configDigest())
             && previous.inputManifestDigest().equals(inputDigest)
@@ -111,13 +113,15 @@ public final class EvaluateJob {
           EvaluationReport.class, out.child(REPORT_JSON).toString());
     }
 
-    List<float[]> sample = spark.read().parquet(config.input())
+    Dataset<Row> table = FeatureRows.of(spark, input, spark.read().parquet(config.input()),
+        "evaluate.input");
+    List<float[]> sample = table
         .filter(col("split").equalTo(config.split().value())).select("features")
         .takeAsList(config.batchSize()).stream().map(r -> floats(r.getList(0))).toList();
     List<ScoringEngines.Choice> engines = chooseEngines(models, shape, sample);
     List<ShippedModel> scorers = engines.stream().map(ScoringEngines.Choice::model).toList();
     Scores scores = SparkPhases.run(spark, "evaluate: scoring the "
-        + config.split().value() + " split with " + names, () -> score(spark, shape, scorers));
+        + config.split().value() + " split with " + names, () -> score(spark, table, shape, scorers));
     ModelMetrics[] metrics = scores.metrics();
     if (metrics[0].rows() == 0) {
       throw new DistillException("evaluate.input = " + config.input() + " has no labeled rows "
@@ -159,7 +163,9 @@ public final class EvaluateJob {
     }
   }
 
-  private Scores score(SparkSession spark, TableShape shape, List<ShippedModel> models) {
+  /** @param table the input's rows with their features */
+  private Scores score(SparkSession spark, Dataset<Row> table, TableShape shape,
+      List<ShippedModel> models) {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     Broadcast<List<ShippedModel>> shipped = jsc.broadcast(models);
     boolean withTeacher = !config.teacher().isEmpty();
@@ -168,7 +174,6 @@ public final class EvaluateJob {
     int bins = config.calibrationBins();
     int batchSize = config.batchSize();
     boolean byBatch = !config.batchColumn().isEmpty();
-    Dataset<Row> table = spark.read().parquet(config.input());
     if (byBatch) {
       ScoredTables.requireBatchColumn(table, "evaluate.batch-column", config.batchColumn(),
           config.input());

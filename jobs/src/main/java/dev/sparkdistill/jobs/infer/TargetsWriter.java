@@ -33,17 +33,19 @@ final class TargetsWriter {
   }
 
   /**
-   * No dictionary encoding for the teacher's outputs: logits are all distinct, so Parquet fills
-   * a dictionary for each column chunk, finds it no smaller and encodes the values again
-   * plainly. The features keep theirs: pixels and other inputs often take few values. Both list
-   * layouts' column paths are named, so the options hold whichever layout the session writes.
+   * No dictionary encoding for the teacher's outputs nor the ids: logits and ids are all
+   * distinct, so Parquet fills a dictionary for each column chunk, finds it no smaller and
+   * encodes the values again plainly. The features keep theirs: pixels and other inputs often
+   * take few values. Both list layouts' column paths are named, so the options hold whichever
+   * layout the session writes.
    */
   static Map<String, String> dictionaryOptions(StructType schema) {
     Map<String, String> options = new TreeMap<>();
     for (StructField field : schema.fields()) {
-      if (isTeacherOutput(field)) {
-        for (String path : List.of(field.name(), field.name() + ".array",
-            field.name() + ".list.element")) {
+      if (isTeacherOutput(field) || field.name().equals("id")) {
+        List<String> paths = field.dataType() instanceof ArrayType ? List.of(field.name(),
+            field.name() + ".array", field.name() + ".list.element") : List.of(field.name());
+        for (String path : paths) {
           options.put("parquet.enable.dictionary#" + path, "false");
         }
       }

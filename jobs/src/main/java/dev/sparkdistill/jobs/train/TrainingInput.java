@@ -5,19 +5,16 @@ import static dev.sparkdistill.jobs.io.ArrayColumns.ints;
 import static org.apache.spark.sql.functions.col;
 
 import dev.sparkdistill.common.DistillException;
-import dev.sparkdistill.common.config.ConfigRendering;
 import dev.sparkdistill.common.config.TrainConfig;
 import dev.sparkdistill.common.data.Split;
-import dev.sparkdistill.common.manifest.ManifestJson;
 import dev.sparkdistill.common.manifest.TableShape;
 import dev.sparkdistill.common.manifest.TargetsManifest;
 import dev.sparkdistill.common.targets.SoftTargets;
 import dev.sparkdistill.common.train.Augmentation;
 import dev.sparkdistill.common.train.Minibatches;
 import dev.sparkdistill.common.train.ViewReplay;
-import dev.sparkdistill.jobs.io.HadoopFiles;
+import dev.sparkdistill.jobs.io.FeatureRows;
 import dev.sparkdistill.jobs.io.InputTable;
-import dev.sparkdistill.jobs.io.OutputDirectory;
 import dev.sparkdistill.jobs.io.ScoredTables;
 import dev.sparkdistill.jobs.runtime.TaskBackend;
 import java.util.ArrayList;
@@ -73,14 +70,9 @@ public final class TrainingInput {
     TableShape shape = input.shape();
     TargetsManifest.Views views = null;
     Dataset<Row> stored = spark.read().parquet(location);
-    Dataset<Row> table = stored;
+    Dataset<Row> table = FeatureRows.of(spark, input, stored, "train.input");
     if (TargetsManifest.KIND.equals(shape.kind())) {
-      TargetsManifest targets = input.manifest(TargetsManifest.class);
-      checkStillMatchesExamples(location, targets, conf);
-      views = targets.views();
-      if (!Arrays.asList(table.columns()).contains("features")) {
-        table = withExamplesFeatures(spark, location, targets, table);
-      }
+      views = input.manifest(TargetsManifest.class).views();
     }
     List<String> columns = Arrays.asList(table.columns());
     for (String required : List.of("features", "label", "split")) {
@@ -116,59 +108,6 @@ public final class TrainingInput {
           + "false to train on the rows and their own logits");
     }
     return new ViewReplay(views.count(), shape.classCount(), views.augmentation());
-  }
-
-  /**
-   * A targets-only table ({@code infer.include-features = false}) joined by id to the features
-   * of the examples it was scored from, which must still be there unchanged: their manifest's
-   * digest is the one scored ({@link #checkStillMatchesExamples}), so every row finds its
-   * features. The split is a join key too, so a split's minibatches read only that split of
-   * the examples.
-   */
-  private static Dataset<Row> withExamplesFeatures(SparkSession spark, String location,
-      TargetsManifest targets, Dataset<Row> table) {
-    Configuration conf = spark.sparkContext().hadoopConfiguration();
-    if (targets.examples() == null
-        || !new OutputDirectory(targets.examples(), conf).isComplete()) {
-      throw new DistillException("train.input = " + location + " holds no features (infer."
-          + "include-features = false), and the examples it was scored from, "
-          + targets.examples() + ", are not a complete examples table any more; score them "
-          + "again with include-features = true, or restore the examples");
-    }
-    Dataset<Row> features = spark.read().parquet(targets.examples())
-        .select("id", "split", "features");
-    return table.join(features, scala.collection.JavaConverters.asScalaBuffer(
-        List.of("id", "split")).toSeq());
-  }
-
-  /**
-   * A targets table names the examples it was scored from and their manifest's digest. When
-   * those examples have been prepared again since, the scores may not belong to the rows any
-   * more: refuse, rather than train on a mismatch.
-   */
-  private static void checkStillMatchesExamples(String location, TargetsManifest targets,
-      Configuration conf) {
-    if (targets.examples() == null || targets.examplesManifestDigest() == null) {
-      return;
-    }
-    OutputDirectory examples = new OutputDirectory(targets.examples(), conf);
-    if (!examples.isComplete()) {
-      return; // the examples may have been moved or removed; the targets carry what training needs
-    }
-    String text = HadoopFiles.readText(examples.child(OutputDirectory.MANIFEST).toString(), conf);
-    String digest = ConfigRendering.sha256(text);
-    if (!digest.equals(targets.examplesManifestDigest())) {
-      throw new DistillException("train.input = " + location + " was scored from the examples at "
-          + targets.examples() + ", which have been written again since (manifest digest "
-          + targets.examplesManifestDigest() + ", now " + digest + "); run infer again");
-    }
-    TableShape shape = ManifestJson.read(text, TableShape.class, targets.examples());
-    if (shape.featureCount() != targets.featureCount()
-        || shape.classCount() != targets.classCount()) {
-      throw new DistillException("train.input = " + location + " claims " + targets.featureCount()
-          + " features and " + targets.classCount() + " classes but its examples at "
-          + targets.examples() + " have " + shape.featureCount() + " and " + shape.classCount());
-    }
   }
 
   public TableShape shape() {

@@ -198,7 +198,7 @@ class InferJobTest extends SparkTestBase {
 
     Dataset<Row> table = spark.read().parquet(output.toString());
     assertThat(table.schema().fieldNames())
-        .containsExactly("id", "features", "label", "teacher_logits", "split");
+        .containsExactly("id", "label", "teacher_logits", "split");
     assertThat(table.schema().apply("teacher_logits").dataType().simpleString())
         .isEqualTo("array<float>");
     assertThat(table.count()).isEqualTo(rows.size());
@@ -210,10 +210,9 @@ class InferJobTest extends SparkTestBase {
         .isEqualTo(rows.keySet());
     for (Row r : scored) {
       Row source = rows.get(r.getString(0));
-      assertThat(r.getList(1)).as("features of %s", r.getString(0)).isEqualTo(source.getList(1));
-      assertThat(r.get(2)).as("label of %s", r.getString(0)).isEqualTo(source.get(2));
-      assertThat(r.getString(4)).isEqualTo(source.getString(3));
-      assertClose(floats(r.getList(3)), expected.get(r.getString(0)), r.getString(0));
+      assertThat(r.get(1)).as("label of %s", r.getString(0)).isEqualTo(source.get(2));
+      assertThat(r.getString(3)).isEqualTo(source.getString(3));
+      assertClose(floats(r.getList(2)), expected.get(r.getString(0)), r.getString(0));
     }
 
     Map<String, Long> bySplit = countsBySplit(spark.read().parquet(examples.toString()));
@@ -232,7 +231,7 @@ class InferJobTest extends SparkTestBase {
         .isEqualTo(FEATURES * 8 + 8 + 8 * CLASSES + CLASSES);
     assertThat(manifest.ensembleRule()).isEqualTo("mean-probabilities");
     assertThat(manifest.form()).isEqualTo("dense");
-    assertThat(manifest.includesFeatures()).isTrue();
+    assertThat(manifest.includesFeatures()).isFalse();
     assertThat(manifest.rows().input()).isEqualTo(rows.size());
     assertThat(manifest.rows().scored()).isEqualTo(rows.size());
     assertThat(manifest.rows().filtered()).isZero();
@@ -324,7 +323,8 @@ class InferJobTest extends SparkTestBase {
     spark.sparkContext().addSparkListener(listener);
     TargetsManifest manifest;
     try {
-      manifest = new InferJob(config(settings(wide, output, List.of(teacher)))).run(spark);
+      manifest = new InferJob(config(settings(wide, output, List.of(teacher),
+          "infer.include-features=true"))).run(spark);
       spark.sparkContext().listenerBus().waitUntilEmpty();
     } finally {
       spark.sparkContext().removeSparkListener(listener);
@@ -451,7 +451,7 @@ class InferJobTest extends SparkTestBase {
         List.of(fileA, fileB), "infer.keep-teacher-logits=true"))).run(spark);
 
     Dataset<Row> table = spark.read().parquet(output.toString());
-    assertThat(table.schema().fieldNames()).containsExactly("id", "features", "label",
+    assertThat(table.schema().fieldNames()).containsExactly("id", "label",
         "teacher_logits", "teacher_0_logits", "teacher_1_logits", "split");
     Map<String, float[]> a = logits(teacherA);
     Map<String, float[]> b = logits(teacherB);
@@ -486,7 +486,7 @@ class InferJobTest extends SparkTestBase {
 
     Dataset<Row> table = spark.read().parquet(output.toString());
     assertThat(table.schema().fieldNames())
-        .containsExactly("id", "features", "label", "teacher_logits", "split");
+        .containsExactly("id", "label", "teacher_logits", "split");
     Map<String, float[]> a = logits(teacherA);
     Map<String, float[]> b = logits(teacherB);
     for (Row r : table.select("id", "teacher_logits").collectAsList()) {
@@ -509,7 +509,7 @@ class InferJobTest extends SparkTestBase {
         "infer.form=top-k", "infer.top-k=2"))).run(spark);
 
     Dataset<Row> table = spark.read().parquet(output.toString());
-    assertThat(table.schema().fieldNames()).containsExactly("id", "features", "label",
+    assertThat(table.schema().fieldNames()).containsExactly("id", "label",
         "topk_index", "topk_logit", "rest_logit", "split");
     Map<String, float[]> dense = logits(teacherA);
     List<Row> scored = table.select("id", "topk_index", "topk_logit", "rest_logit")
@@ -616,7 +616,7 @@ class InferJobTest extends SparkTestBase {
 
     Dataset<Row> kept = spark.read().parquet(output.toString());
     assertThat(kept.schema().fieldNames())
-        .containsExactly("id", "features", "label", "teacher_logits", "split");
+        .containsExactly("id", "label", "teacher_logits", "split");
     Set<String> keptIds = kept.select("id").collectAsList().stream().map(r -> r.getString(0))
         .collect(Collectors.toSet());
     assertThat(keptIds).doesNotContainAnyElementsOf(expectedFiltered);

@@ -8,7 +8,7 @@ import org.junit.jupiter.api.Test;
 
 class TargetsWriterTest {
   @Test
-  void turnsDictionariesOffForEveryTeacherOutputButNotForTheFeatures() {
+  void turnsDictionariesOffForTheIdsAndEveryTeacherOutputButNotForTheFeatures() {
     StructType targets = new StructType().add("id", "string").add("features", "array<float>")
         .add("label", "int").add("teacher_logits", "array<float>")
         .add("teacher_0_logits", "array<float>").add("topk_index", "array<int>")
@@ -18,7 +18,7 @@ class TargetsWriterTest {
 
     assertThat(options.values()).containsOnly("false");
     assertThat(options.keySet()).containsExactlyInAnyOrder(
-        "parquet.enable.dictionary#teacher_logits",
+        "parquet.enable.dictionary#id", "parquet.enable.dictionary#teacher_logits",
         "parquet.enable.dictionary#teacher_logits.array",
         "parquet.enable.dictionary#teacher_logits.list.element",
         "parquet.enable.dictionary#teacher_0_logits",
@@ -26,7 +26,6 @@ class TargetsWriterTest {
         "parquet.enable.dictionary#teacher_0_logits.list.element",
         "parquet.enable.dictionary#topk_logit", "parquet.enable.dictionary#topk_logit.array",
         "parquet.enable.dictionary#topk_logit.list.element",
-        "parquet.enable.dictionary#rest_logit", "parquet.enable.dictionary#rest_logit.array",
-        "parquet.enable.dictionary#rest_logit.list.element");
+        "parquet.enable.dictionary#rest_logit");
   }
 }

@@ -140,8 +140,19 @@ class SweepJobTest extends SparkTestBase {
    */
   private static void assertAgreement(SweepReport.Entry entry, Path grid, Path targetsTable,
       long rows) {
+    // A targets-only table, as infer writes by default: the features are its examples'.
+    String examples;
+    try {
+      examples = dev.sparkdistill.common.manifest.ManifestJson.read(Files.readString(targetsTable
+          .resolve("_manifest.json")), dev.sparkdistill.common.manifest.TargetsManifest.class,
+          "_manifest.json").examples();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
     List<org.apache.spark.sql.Row> validation = spark.read().parquet(targetsTable.toString())
-        .filter("split = 'validation'").select("features", "teacher_logits").collectAsList();
+        .filter("split = 'validation'")
+        .join(spark.read().parquet(examples).select("id", "features"), "id")
+        .select("features", "teacher_logits").collectAsList();
     float[][] x = new float[validation.size()][];
     for (int i = 0; i < x.length; i++) {
       x[i] = dev.sparkdistill.jobs.io.ArrayColumns.floats(validation.get(i).getList(0));

@@ -100,7 +100,10 @@ class ViewsReplayTest extends SparkTestBase {
     assertThat(manifest.teachers().get(0).engine()).isEqualTo("onnxruntime");
     assertThat(manifest.rows().scored()).isEqualTo(400);
 
+    // A targets-only table, as infer writes by default: the features are the examples'.
+    assertThat(spark.read().parquet(targets.toString()).columns()).doesNotContain("features");
     List<Row> rows = spark.read().parquet(targets.toString())
+        .join(spark.read().parquet(manifest.examples()).select("id", "features"), "id")
         .select("id", "features", "teacher_logits", "view_params", "view_logits")
         .orderBy("id").limit(40).collectAsList();
     int rowsWithDistinctViews = 0;
@@ -194,7 +197,7 @@ class ViewsReplayTest extends SparkTestBase {
     String victim = spark.read().parquet(targets.toString()).filter("split = 'train'")
         .select("id").orderBy("id").first().getString(0);
     spark.read().parquet(targets.toString())
-        .selectExpr("id", "features", "label", "teacher_logits", "view_params",
+        .selectExpr("id", "label", "teacher_logits", "view_params",
             "CASE WHEN id = '" + victim + "' THEN slice(view_logits, 1, 25) ELSE view_logits END "
                 + "AS view_logits", "split")
         .write().partitionBy("split").parquet(altered.toString());

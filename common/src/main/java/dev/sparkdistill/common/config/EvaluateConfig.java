@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import dev.sparkdistill.common.data.Split;
 import java.io.Serializable;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /** The validated configuration of the {@code evaluate} job (section {@code evaluate}). */
@@ -13,6 +14,7 @@ public record EvaluateConfig(
     WriteMode mode,
     Split split,
     String teacher,
+    List<ModelInput> teacherInputs,
     Map<String, String> models,
     int topK,
     int calibrationBins,
@@ -49,6 +51,8 @@ public record EvaluateConfig(
         s.choice(p + "mode", WriteMode.class),
         s.choice(p + "split", Split.class),
         teacher,
+        ModelInput.listFrom(config, p + "teacher-inputs",
+            teacher.isEmpty() ? List.of() : List.of(teacher)),
         java.util.Collections.unmodifiableMap(models),
         s.integerAtLeast(p + "top-k", 1),
         s.integerAtLeast(p + "calibration-bins", 1),

@@ -7,6 +7,10 @@ import static org.apache.spark.sql.functions.lit;
 
 import dev.sparkdistill.common.DistillException;
 import dev.sparkdistill.common.config.EvaluateConfig;
+import dev.sparkdistill.common.config.ModelInput;
+import dev.sparkdistill.common.data.FeatureScaling;
+import dev.sparkdistill.common.manifest.ExamplesManifest;
+import dev.sparkdistill.common.manifest.TargetsManifest;
 import dev.sparkdistill.common.evaluate.BatchTally;
 import dev.sparkdistill.common.evaluate.EvaluationReport;
 import dev.sparkdistill.common.evaluate.EvaluationReport.ModelReport;
@@ -81,8 +85,11 @@ public final class EvaluateJob {
     List<String> names = new ArrayList<>(config.allModels().keySet());
     List<ShippedModel> models = new ArrayList<>();
     Map<String, String> digests = new java.util.LinkedHashMap<>();
+    FeatureScaling stored = storedScaling(input, conf);
     config.allModels().forEach((name, path) -> {
-      ShippedModel model = ShippedModel.load(path, shape, conf, "model " + name + " =");
+      ShippedModel model = ShippedModel.load(path, shape, conf, "model " + name + " =",
+          name.equals(EvaluateConfig.TEACHER) ? ModelInput.of(config.teacherInputs(), path)
+              : ModelInput.asStored(path), stored);
       models.add(model);
       digests.put(name, model.sha256());
     });
@@ -93,6 +100,23 @@ public final class EvaluateJob {
     } finally {
       ShippedModel.releaseAll();
     }
+  }
+
+  /**
+   * The scaling prepare recorded for the rows, which a teacher fed its own normalization ({@code
+   * evaluate.teacher-inputs}) needs undone; a targets table's are its examples'.
+   */
+  private FeatureScaling storedScaling(InputTable input, Configuration conf) {
+    if (config.teacherInputs().isEmpty()) {
+      return null;
+    }
+    if (TargetsManifest.KIND.equals(input.shape().kind())) {
+      String examples = input.manifest(TargetsManifest.class).examples();
+      return InputTable.complete(examples, "the examples of evaluate.input", "examples table",
+          "evaluate.teacher-inputs undoes their scaling; run prepare again", conf)
+          .manifest(ExamplesManifest.class).scaling();
+    }
+    return input.manifest(ExamplesManifest.class).scaling();
   }
 
   private EvaluationReport write(SparkSession spark, OutputDirectory out, InputTable input,

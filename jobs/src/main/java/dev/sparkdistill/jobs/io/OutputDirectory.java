@@ -11,6 +11,8 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A job's output directory and its completion markers. A directory is complete only when it
@@ -18,6 +20,7 @@ import org.apache.hadoop.fs.Path;
  * marker last, so a failed run never leaves output that looks complete.
  */
 public final class OutputDirectory {
+  private static final Logger LOG = LoggerFactory.getLogger(OutputDirectory.class);
   public static final String MANIFEST = "_manifest.json";
   public static final String SUCCESS = "_SUCCESS";
   /** What an interrupted Spark write leaves: the file committers' and the S3A magic one's. */
@@ -108,6 +111,8 @@ public final class OutputDirectory {
           return previous;
         }
         if (mode == WriteMode.REFRESH) {
+          LOG.info("{} holds a complete {} made from other inputs or another config; mode "
+              + "refresh replaces it", path, what);
           delete();
           return Optional.empty();
         }

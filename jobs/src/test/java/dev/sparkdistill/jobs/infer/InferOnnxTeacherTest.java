@@ -6,6 +6,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.sparkdistill.common.DistillException;
 import dev.sparkdistill.common.config.ConfigLayers;
+import dev.sparkdistill.common.config.EvaluateConfig;
+import dev.sparkdistill.common.evaluate.EvaluationReport;
+import dev.sparkdistill.jobs.evaluate.EvaluateJob;
 import dev.sparkdistill.common.config.InferConfig;
 import dev.sparkdistill.common.config.TrainConfig;
 import dev.sparkdistill.common.loss.DistillationLoss;
@@ -266,6 +269,28 @@ class InferOnnxTeacherTest extends SparkTestBase {
         scores(transposedOnly, "teacher_logits")))
         .as("channels last found from the shape, but without its normalization the teacher "
             + "sees other values").isGreaterThan(0.01);
+
+    // evaluate feeds it the same way, so the CNN it wraps agrees with it exactly.
+    String described = "evaluate.teacher-inputs=[{teacher = \"" + keras + "\", layout = nhwc, "
+        + "scale = 0.00392156862745098, mean = [0.5], std = [0.25]}]";
+    EvaluationReport.ModelReport wrapped = cnnAgainst(keras, tmp.resolve("report"), described);
+    EvaluationReport.ModelReport unfed = cnnAgainst(keras, tmp.resolve("report-unfed"));
+    assertThat(wrapped.teacherAgreement()).isEqualTo(1.0);
+    assertThat(wrapped.meanKlFromTeacher()).isLessThan(1e-6);
+    assertThat(unfed.meanKlFromTeacher()).as("the teacher without its normalization")
+        .isGreaterThan(1e-3);
+  }
+
+  /** The CNN's row of a report in which {@code teacher} is the teacher. */
+  private static EvaluationReport.ModelReport cnnAgainst(Path teacher, Path output,
+      String... more) {
+    List<String> settings = new ArrayList<>(List.of("evaluate.input=" + examples,
+        "evaluate.output=" + output, "evaluate.teacher=" + teacher,
+        "evaluate.models=[\"cnn=" + cnnOnnx + "\"]"));
+    settings.addAll(List.of(more));
+    return new EvaluateJob(EvaluateConfig.from(ConfigLayers.resolve(Optional.empty(), "",
+        settings))).run(spark).models().stream().filter(m -> m.name().equals("cnn"))
+        .findFirst().orElseThrow();
   }
 
   @Test

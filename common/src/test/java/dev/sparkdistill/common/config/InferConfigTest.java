@@ -113,7 +113,7 @@ class InferConfigTest {
     assertThat(config.keepTeacherLogits()).isFalse();
     assertThat(config.form()).isEqualTo(InferConfig.Form.DENSE);
     assertThat(config.topK()).isEqualTo(5);
-    assertThat(config.includeFeatures()).isTrue();
+    assertThat(config.includeFeatures()).isFalse();
     assertThat(config.batchSize()).isEqualTo(256);
     assertThat(config.splits()).isEmpty();
     assertThat(config.minConfidence()).isZero();
@@ -137,7 +137,7 @@ class InferConfigTest {
           keep-teacher-logits = true
           form = top-k
           top-k = 3
-          include-features = false
+          include-features = true
           batch-size = 64
           splits = [train, test]
           min-confidence = 0.6
@@ -153,7 +153,7 @@ class InferConfigTest {
     assertThat(config.keepTeacherLogits()).isTrue();
     assertThat(config.form()).isEqualTo(InferConfig.Form.TOP_K);
     assertThat(config.topK()).isEqualTo(3);
-    assertThat(config.includeFeatures()).isFalse();
+    assertThat(config.includeFeatures()).isTrue();
     assertThat(config.batchSize()).isEqualTo(64);
     assertThat(config.splits()).containsExactly(Split.TRAIN, Split.TEST);
     assertThat(config.minConfidence()).isEqualTo(0.6);

@@ -192,7 +192,7 @@ public final class ExampleBatches implements Serializable {
       }
     }
 
-    void start() {
+    private void start() {
       features = new float[batchRows * width];
       values = new Object[names.length][batchRows];
       filled = 0;
@@ -207,6 +207,9 @@ public final class ExampleBatches implements Serializable {
      * the row is a view of a columnar batch), the other columns by converter.
      */
     void add(InternalRow row) {
+      if (filled == 0) {
+        start();
+      }
       for (int c = 0; c < names.length; c++) {
         if (c != featuresAt) {
           values[c][filled] = row.isNullAt(c) ? null
@@ -232,10 +235,11 @@ public final class ExampleBatches implements Serializable {
       }
     }
 
+    /** The rows added since the last batch; the next row starts new arrays. */
     Batch finish() {
       Batch batch = new Batch(filled, width, filled == batchRows ? features
           : Arrays.copyOf(features, filled * width), trimmed(values, filled));
-      start();
+      filled = 0;
       return batch;
     }
 
@@ -258,7 +262,6 @@ public final class ExampleBatches implements Serializable {
     RowReader(Iterator<InternalRow> rows, int batchRows) {
       super(batchRows);
       this.rows = rows;
-      start();
     }
 
     @Override
@@ -290,7 +293,6 @@ public final class ExampleBatches implements Serializable {
     ColumnarReader(Iterator<ColumnarBatch> source, int batchRows) {
       super(batchRows);
       this.source = source;
-      start();
     }
 
     @Override

@@ -81,8 +81,9 @@ class ExampleBatchesTest extends SparkTestBase {
 
   @Test
   void batchesHoldAtMostTheRowsAskedForOnEitherPath() {
-    String before = spark.conf().get("spark.sql.parquet.columnarReaderBatchSize");
-    spark.conf().set("spark.sql.parquet.columnarReaderBatchSize", "4");
+    String key = "spark.sql.parquet.columnarReaderBatchSize";
+    String before = spark.conf().contains(key) ? spark.conf().get(key) : null;
+    spark.conf().set(key, "4");
     try {
       Dataset<Row> train = spark.read().parquet(table).filter("split = 'train'");
       ExampleBatches columnar = ExampleBatches.of(train, "features", 3, "id");
@@ -94,7 +95,11 @@ class ExampleBatchesTest extends SparkTestBase {
       assertThat(rows.columnar()).isFalse();
       assertThat(sizes(rows, 3)).containsExactly(3, 2);
     } finally {
-      spark.conf().set("spark.sql.parquet.columnarReaderBatchSize", before);
+      if (before != null) {
+        spark.conf().set(key, before);
+      } else {
+        spark.conf().unset(key);
+      }
     }
   }
 

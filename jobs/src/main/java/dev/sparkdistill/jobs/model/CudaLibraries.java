@@ -32,14 +32,34 @@ public final class CudaLibraries {
       "libcudnn_heuristic.so.9", "libcudnn_ops.so.9", "libcudnn_cnn.so.9", "libcudnn.so.9");
 
   private static volatile boolean loaded;
+  /** Why loading failed in this JVM: said again rather than extracting and loading again. */
+  private static DistillException failure;
 
   private CudaLibraries() {}
 
-  /** @throws DistillException naming the library that is missing or does not load */
+  /**
+   * Once per JVM; a failure is remembered and thrown again, so a task that falls back to the CPU
+   * does not extract and load the libraries a second time.
+   *
+   * @throws DistillException naming the library that is missing or does not load
+   */
   static synchronized void loadForOnnxRuntime() {
     if (loaded) {
       return;
     }
+    if (failure != null) {
+      throw failure;
+    }
+    try {
+      extractAndLoad();
+    } catch (DistillException e) {
+      failure = e;
+      throw e;
+    }
+    loaded = true;
+  }
+
+  private static void extractAndLoad() {
     Path folder;
     try {
       folder = Files.createTempDirectory("distill-cuda");
@@ -64,6 +84,5 @@ public final class CudaLibraries {
         throw new DistillException("cannot load " + name + ": " + e.getMessage());
       }
     }
-    loaded = true;
   }
 }

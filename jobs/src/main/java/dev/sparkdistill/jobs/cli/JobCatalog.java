@@ -68,7 +68,7 @@ final class JobCatalog {
 
   static final Job<EvaluateConfig> EVALUATE = new Job<>("evaluate",
       List.of(EvaluateConfig.SECTION), EvaluateConfig::from, (spark, config, out) -> {
-        out.print(SummaryTable.render(new EvaluateJob(config).run(spark)));
+        out.print(SummaryTable.render(new EvaluateJob(config).evaluate(spark)));
         out.println("report: " + config.output() + "/report.html");
         out.flush();
       });

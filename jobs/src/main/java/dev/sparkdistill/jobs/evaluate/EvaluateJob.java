@@ -21,11 +21,11 @@ import dev.sparkdistill.common.manifest.ManifestJson;
 import dev.sparkdistill.common.manifest.ModelManifest;
 import dev.sparkdistill.common.manifest.TableShape;
 import dev.sparkdistill.common.manifest.TrainingLogEntry;
+import dev.sparkdistill.jobs.OutputJob;
 import dev.sparkdistill.jobs.SparkPhases;
 import dev.sparkdistill.jobs.io.FeatureRows;
 import dev.sparkdistill.jobs.io.HadoopFiles;
 import dev.sparkdistill.jobs.io.InputTable;
-import dev.sparkdistill.jobs.io.OutputClaim;
 import dev.sparkdistill.jobs.io.OutputDirectory;
 import dev.sparkdistill.jobs.io.ScoredTables;
 import dev.sparkdistill.jobs.model.ScoringEngines;
@@ -39,7 +39,6 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -60,7 +59,8 @@ import org.slf4j.LoggerFactory;
  * latency are measured on the driver, on the same rows and machine for every model, in this run,
  * each model on the engine that scores it ({@code evaluate.engine}, as {@code infer.engine}).
  */
-public final class EvaluateJob {
+public final class EvaluateJob
+    extends OutputJob<EvaluateJob.Inputs, EvaluateJob.EvaluationManifest> {
   private static final Logger LOG = LoggerFactory.getLogger(EvaluateJob.class);
   public static final String REPORT_JSON = "report.json";
   static final String REPORT_HTML = "report.html";
@@ -77,7 +77,43 @@ public final class EvaluateJob {
   public record EvaluationManifest(String kind, String input, String inputManifestDigest,
       Map<String, String> modelDigests, String configDigest, String createdAt) {}
 
-  public EvaluationReport run(SparkSession spark) {
+  /** The input table and the models, loaded and checked before the output is claimed. */
+  record Inputs(InputTable input, List<String> names, List<ShippedModel> models,
+      Map<String, String> digests) {}
+
+  /** Runs the job and returns its report: this run's, or the earlier same run's. */
+  public EvaluationReport evaluate(SparkSession spark) {
+    run(spark);
+    Path report = new Path(config.output(), REPORT_JSON);
+    return ManifestJson.read(HadoopFiles.readText(report.toString(),
+        spark.sparkContext().hadoopConfiguration()), EvaluationReport.class, report.toString());
+  }
+
+  @Override
+  protected Output<EvaluationManifest> output() {
+    return new Output<>("evaluate", config.output(), config.mode(), EvaluationManifest.class,
+        "evaluation report", name -> name.equals(REPORT_JSON) || name.equals(REPORT_HTML));
+  }
+
+  @Override
+  protected boolean sameRun(EvaluationManifest previous, Inputs inputs) {
+    return previous.configDigest().equals(config.configDigest())
+        && previous.inputManifestDigest().equals(inputs.input().digest())
+        && previous.modelDigests().equals(inputs.digests());
+  }
+
+  @Override
+  protected void release() {
+    ShippedModel.releaseAll();
+  }
+
+  @Override
+  protected String describe(EvaluationManifest manifest) {
+    return REPORT_HTML;
+  }
+
+  @Override
+  protected Inputs readInputs(SparkSession spark) {
     Configuration conf = spark.sparkContext().hadoopConfiguration();
     InputTable input = InputTable.complete(config.input(), "evaluate.input",
         "examples or targets table", "run prepare first", conf);
@@ -93,13 +129,7 @@ public final class EvaluateJob {
       models.add(model);
       digests.put(name, model.sha256());
     });
-
-    OutputDirectory out = new OutputDirectory(config.output(), conf);
-    try (OutputClaim claim = out.claim("evaluate")) {
-      return write(spark, out, input, names, models, digests);
-    } finally {
-      ShippedModel.releaseAll();
-    }
+    return new Inputs(input, names, models, digests);
   }
 
   /**
@@ -119,24 +149,15 @@ public final class EvaluateJob {
     return input.manifest(ExamplesManifest.class).scaling();
   }
 
-  private EvaluationReport write(SparkSession spark, OutputDirectory out, InputTable input,
-      List<String> names, List<ShippedModel> models, Map<String, String> digests) {
+  @Override
+  protected Written<EvaluationManifest> write(Run run, Inputs inputs) {
+    SparkSession spark = run.spark();
+    OutputDirectory out = run.out();
     Configuration conf = spark.sparkContext().hadoopConfiguration();
-    String inputDigest = input.digest();
+    InputTable input = inputs.input();
+    List<String> names = inputs.names();
+    List<ShippedModel> models = inputs.models();
     TableShape shape = input.shape();
-    Optional<EvaluationManifest> done = out.prepareForWrite(config.mode(),
-        EvaluationManifest.class, previous -> previous.configDigest().equals(config.configDigest())
-            && previous.inputManifestDigest().equals(inputDigest)
-            && previous.modelDigests().equals(digests),
-        name -> name.equals(REPORT_JSON) || name.equals(REPORT_HTML), "evaluation report",
-        false);
-    if (done.isPresent()) {
-      LOG.info("{} is already complete for this input, these models and config; nothing to do",
-          out.path());
-      return ManifestJson.read(HadoopFiles.readText(out.child(REPORT_JSON).toString(), conf),
-          EvaluationReport.class, out.child(REPORT_JSON).toString());
-    }
-
     Dataset<Row> table = FeatureRows.of(spark, input, spark.read().parquet(config.input()),
         "evaluate.input");
     List<float[]> sample = table
@@ -162,8 +183,6 @@ public final class EvaluateJob {
             : scores.byBatch().reports(names, !config.teacher().isEmpty()));
     HadoopFiles.writeText(out.child(REPORT_JSON), ManifestJson.write(report), conf);
     HadoopFiles.writeText(out.child(REPORT_HTML), ReportHtml.render(report), conf);
-    out.markComplete(new EvaluationManifest("evaluation", config.input(), inputDigest, digests,
-        config.configDigest(), report.createdAt()));
     reports.forEach(r -> LOG.info(String.format(Locale.ROOT, "%-12s accuracy %.4f, ECE %.4f, "
             + "agreement %s, %d parameters, %.0f rows/s", r.name(), r.accuracy(), r.ece(),
         r.teacherAgreement(), r.parameters(), r.throughputRowsPerSecond())));
@@ -171,8 +190,8 @@ public final class EvaluateJob {
       report.batches().forEach(b -> LOG.info("batch {}: {} rows, accuracy {}, agreement {}",
           b.batch(), b.rows(), b.accuracy(), b.teacherAgreement()));
     }
-    LOG.info("evaluation report complete at {}", out.child(REPORT_HTML));
-    return report;
+    return Written.complete(new EvaluationManifest("evaluation", config.input(), input.digest(),
+        inputs.digests(), config.configDigest(), report.createdAt()));
   }
 
   /** Every model's metrics, and per batch when evaluate.batch-column is set (else null). */

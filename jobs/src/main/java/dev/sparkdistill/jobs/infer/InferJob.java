@@ -11,16 +11,16 @@ import dev.sparkdistill.common.data.Split;
 import dev.sparkdistill.common.manifest.TableShape;
 import dev.sparkdistill.common.manifest.TargetsManifest;
 import dev.sparkdistill.common.targets.Ensemble;
-import dev.sparkdistill.common.targets.ScoringSplits;
 import dev.sparkdistill.common.targets.SoftTargets;
+import dev.sparkdistill.jobs.OutputJob;
 import dev.sparkdistill.jobs.SessionDefaults;
 import dev.sparkdistill.jobs.SparkPhases;
 import dev.sparkdistill.jobs.io.ExampleBatches;
 import dev.sparkdistill.jobs.io.HadoopFiles;
 import dev.sparkdistill.jobs.io.InputTable;
-import dev.sparkdistill.jobs.io.OutputClaim;
 import dev.sparkdistill.jobs.io.OutputDirectory;
 import dev.sparkdistill.jobs.io.ScoredTables;
+import dev.sparkdistill.jobs.io.ScoringSelection;
 import dev.sparkdistill.jobs.model.ScoringEngines;
 import dev.sparkdistill.jobs.model.ShippedModel;
 import java.time.Instant;
@@ -30,7 +30,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
 import org.apache.hadoop.conf.Configuration;
@@ -69,7 +68,7 @@ import org.slf4j.LoggerFactory;
  * lacks and appends them; while it appends, {@code _SUCCESS} is absent, and the leftovers of an
  * interrupted append (batches not in the manifest) are removed before scoring again.
  */
-public final class InferJob {
+public final class InferJob extends OutputJob<InferJob.Inputs, TargetsManifest> {
   private static final Logger LOG = LoggerFactory.getLogger(InferJob.class);
   static final String FILTERED = "_filtered";
   /** Rows of the input the ONNX export of a DL4J teacher is checked on. */
@@ -82,46 +81,65 @@ public final class InferJob {
   }
 
   /** What the run works from: the examples' shape, the checked teachers, the examples rows. */
-  private record Inputs(TableShape shape, String examplesDigest, List<ShippedModel> teachers,
+  record Inputs(TableShape shape, String examplesDigest, List<ShippedModel> teachers,
       List<TargetsManifest.Teacher> described, Dataset<Row> examples) {}
 
-  public TargetsManifest run(SparkSession spark) {
-    String started = Instant.now().toString();
+  @Override
+  protected Output<TargetsManifest> output() {
+    return new Output<>("infer", config.output(), config.mode(), TargetsManifest.class,
+        "targets table", InferJob::isOwnLeftover);
+  }
+
+  @Override
+  protected boolean sameRun(TargetsManifest previous, Inputs inputs) {
+    return sameScoring(previous, inputs)
+        && previous.examplesManifestDigest().equals(inputs.examplesDigest());
+  }
+
+  @Override
+  protected boolean continues(Inputs inputs) {
+    return config.incremental();
+  }
+
+  @Override
+  protected void release() {
+    ShippedModel.releaseAll();
+  }
+
+  @Override
+  protected String describe(TargetsManifest manifest) {
+    return manifest.rows().scored() + " rows kept, " + manifest.rows().filtered() + " filtered";
+  }
+
+  @Override
+  protected Written<TargetsManifest> write(Run run, Inputs inputs) {
+    SparkSession spark = run.spark();
     Configuration conf = spark.sparkContext().hadoopConfiguration();
-    Inputs inputs = readInputs(spark, conf);
-    OutputDirectory out = new OutputDirectory(config.output(), conf);
-    try (OutputClaim claim = out.claim("infer")) {
-      return write(spark, inputs, out, started);
-    } finally {
-      ShippedModel.releaseAll();
+    long bytes = ScoredTables.splitBytes(config.input(),
+        config.splits().stream().map(Split::value).toList(), conf);
+    Optional<ScoringSelection> selection = config.incremental()
+        ? ScoringSelection.freshBatches(output(), run.out(), new ScoringSelection.Batches<>(
+            "infer.batch-column", config.input(), config.batchColumn(), "scored",
+            previous -> sameScoring(previous, inputs), TargetsManifest::batches,
+            "targets scored by other teachers or another config",
+            List.of(run.out().path(), run.out().child(FILTERED))),
+            inputs.examples(), bytes, () -> nothingToScore(spark), conf)
+        : Optional.of(ScoringSelection.whole(inputs.examples(), bytes,
+            () -> nothingToScore(spark)));
+    if (selection.isEmpty()) {
+      return Written.unchanged(run.out().completeManifest(TargetsManifest.class).orElseThrow());
     }
+    ScoringSelection rows = selection.get();
+    Inputs scoring = onEngines(inputs, rows.rows());
+    SessionDefaults.with(spark, rows.readerSettings(spark.sparkContext().defaultParallelism(),
+        config.batchSize()), () -> scoreAndWrite(spark, scoring, rows, run.out()));
+    return Written.complete(manifest(scoring, run.started(),
+        countWritten(spark, run.out(), rows.rowsAfter()), rows.batchesAfter()));
   }
 
-  private TargetsManifest write(SparkSession spark, Inputs inputs, OutputDirectory out,
-      String started) {
-    if (config.incremental()) {
-      return runIncremental(spark, inputs, out, started);
-    }
-    Optional<TargetsManifest> done = out.prepareForWrite(config.mode(), TargetsManifest.class,
-        previous -> sameScoring(previous, inputs)
-            && previous.examplesManifestDigest().equals(inputs.examplesDigest()),
-        InferJob::isOwnLeftover, "targets table", false);
-    if (done.isPresent()) {
-      LOG.info("{} is already complete for these examples, teachers and config; nothing to do",
-          out.path());
-      return done.get();
-    }
-    long input = inputs.examples().count();
-    if (input == 0) {
-      throw nothingToScore(spark);
-    }
-    Inputs scoring = onEngines(inputs, inputs.examples());
-    score(spark, scoring, scoring.examples(), out, input,
-        selectedSplitBytes(spark.sparkContext().hadoopConfiguration()), false);
-    return complete(out, scoring, started, countWritten(spark, out, input), null);
-  }
-
-  private Inputs readInputs(SparkSession spark, Configuration conf) {
+  @Override
+  protected Inputs readInputs(SparkSession spark) {
+    Configuration conf = spark.sparkContext().hadoopConfiguration();
     InputTable input = InputTable.complete(config.input(), "infer.input", "examples table",
         "run prepare first", conf);
     TableShape shape = input.shape();
@@ -170,14 +188,6 @@ public final class InferJob {
         .map(e -> e.getKey() + ": " + e.getValue()).collect(Collectors.joining(", "));
     return new DistillException(selection + config.input() + " (rows per split: " + counts
         + "); nothing to score");
-  }
-
-  /**
-   * Bytes on storage of the splits {@code infer.splits} selects, to size the scoring splits.
-   */
-  private long selectedSplitBytes(Configuration conf) {
-    return ScoredTables.splitBytes(config.input(), config.splits().stream().map(Split::value)
-        .toList(), conf);
   }
 
   /** Scoring reads the columns by position and type, so a table off the contract is refused. */
@@ -278,57 +288,13 @@ public final class InferJob {
         || name.equals(OutputDirectory.MANIFEST);
   }
 
-  private TargetsManifest runIncremental(SparkSession spark, Inputs inputs, OutputDirectory out,
-      String started) {
-    Configuration conf = spark.sparkContext().hadoopConfiguration();
-    // One pass gives the batches, their rows, and whether any row lacks a batch.
-    Map<String, Long> rowsByBatch = ScoredTables.rowsByBatch(inputs.examples(), "batch",
-        "infer.batch-column", config.batchColumn(), config.input(), "scored");
-    if (rowsByBatch.isEmpty()) {
-      throw nothingToScore(spark);
-    }
-    ScoredTables.BatchPlan plan = new ScoredTables.BatchPlan(rowsByBatch,
-        ScoredTables.heldBatches(out, conf, config.mode(), TargetsManifest.class,
-            previous -> sameScoring(previous, inputs), TargetsManifest::batches,
-            InferJob::isOwnLeftover, "targets scored by other teachers or another config"));
-    if (plan.fresh().isEmpty() && out.isComplete()) {
-      LOG.info("{} already holds every batch of {} ({}); nothing to do", out.path(),
-          config.input(), plan.held());
-      return out.completeManifest(TargetsManifest.class).orElseThrow();
-    }
-    ScoredTables.removeUnlistedBatches(out, List.of(out.path(), out.child(FILTERED)),
-        config.batchColumn(), plan.held(), conf);
-    LOG.info("scoring batches {} of {}; {} scored before", plan.fresh(), config.batchColumn(),
-        plan.held());
-    Dataset<Row> rows = inputs.examples().filter(col("batch").isin(plan.fresh().toArray()));
-    long bytes = (long) (selectedSplitBytes(conf) * plan.freshShare());
-    Inputs scoring = onEngines(inputs, rows);
-    score(spark, scoring, rows, out, plan.freshRows(), bytes, true);
-    return complete(out, scoring, started, countWritten(spark, out, plan.rowsAfter()),
-        plan.batchesAfter());
-  }
-
-  /** @param bytes the examples' bytes on storage that these rows take */
-  private void score(SparkSession spark, Inputs inputs, Dataset<Row> examples,
-      OutputDirectory out, long rows, long bytes, boolean append) {
-    long splitBytes = ScoringSplits.maxPartitionBytes(bytes,
-        spark.sparkContext().defaultParallelism());
-    // Set before the scan is planned: the RDD below fixes its splits and reader when it is made.
-    SessionDefaults.with(spark, List.of(
-        new SessionDefaults.Setting("spark.sql.files.maxPartitionBytes",
-            Long.toString(splitBytes), "many small scoring tasks end together"),
-        new SessionDefaults.Setting("spark.sql.parquet.columnarReaderBatchSize",
-            Integer.toString(ScoringSplits.readerBatchRows(config.batchSize())),
-            "the Parquet reader holds one scoring batch of features at a time")),
-        () -> scoreAndWrite(spark, inputs, examples, out, rows, append));
-  }
-
-  private void scoreAndWrite(SparkSession spark, Inputs inputs, Dataset<Row> examples,
-      OutputDirectory out, long rows, boolean append) {
+  private void scoreAndWrite(SparkSession spark, Inputs inputs, ScoringSelection selection,
+      OutputDirectory out) {
+    long rows = selection.count();
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     Broadcast<List<ShippedModel>> shipped = jsc.broadcast(inputs.teachers());
     ScoringTime time = new ScoringTime(spark.sparkContext());
-    ExampleBatches batches = ExampleBatches.of(examples, "features",
+    ExampleBatches batches = ExampleBatches.of(selection.rows(), "features",
         inputs.shape().featureCount(), "id");
     LOG.info("reading {} from {}", config.input(), batches.columnar()
         ? "the Parquet reader's columnar batches" : "Spark's rows");
@@ -339,7 +305,7 @@ public final class InferJob {
         .select(scoring.columns().toArray(Column[]::new));
     long start = System.nanoTime();
     try {
-      write(spark, scored, out, rows, inputs.teachers().size(), append);
+      writeScored(spark, scored, out, rows, inputs.teachers().size(), selection.append());
     } finally {
       shipped.destroy();
     }
@@ -350,10 +316,10 @@ public final class InferJob {
         time.describe(seconds, spark.sparkContext().defaultParallelism())));
   }
 
-  private TargetsManifest complete(OutputDirectory out, Inputs inputs,
-      String started, TargetsManifest.Rows rows, List<String> batches) {
+  private TargetsManifest manifest(Inputs inputs, String started, TargetsManifest.Rows rows,
+      List<String> batches) {
     TableShape shape = inputs.shape();
-    TargetsManifest manifest = new TargetsManifest(TargetsManifest.SCHEMA_VERSION,
+    return new TargetsManifest(TargetsManifest.SCHEMA_VERSION,
         TargetsManifest.KIND, ProjectVersion.get(), started, Instant.now().toString(),
         shape.featureShape(), shape.featureCount(), shape.classCount(), shape.classNames(),
         config.input(), inputs.examplesDigest(), inputs.described(),
@@ -364,13 +330,9 @@ public final class InferJob {
             config.augment().translate(), config.augment().flip(), config.augment().cutout(),
             config.seed()) : null,
         config.includeFeatures(), rows, batches, config.configDigest());
-    out.markComplete(manifest);
-    LOG.info("targets table complete at {}: {} rows kept, {} filtered", out.path(),
-        rows.scored(), rows.filtered());
-    return manifest;
   }
 
-  private void write(SparkSession spark, Dataset<Row> scored, OutputDirectory out, long input,
+  private void writeScored(SparkSession spark, Dataset<Row> scored, OutputDirectory out, long input,
       int teacherCount, boolean append) {
     String description = "infer: scoring " + input + " rows with " + teacherCount
         + " teacher(s) into " + out.path();
@@ -382,7 +344,7 @@ public final class InferJob {
     // Scored once: the per-class cut-offs and both writes read the persisted rows.
     Dataset<Row> persisted = scored.persist(StorageLevel.MEMORY_AND_DISK());
     try {
-      Dataset<Row> marked = capPerClass(persisted).drop(Scoring.PSEUDO_LABEL, Scoring.CONFIDENCE);
+      Dataset<Row> marked = capPerClass(persisted, config.maxPerClass()).drop(Scoring.PSEUDO_LABEL, Scoring.CONFIDENCE);
       SparkPhases.run(spark, description, () -> out.write("targets table", () -> writeTable(
           marked.filter(col(Scoring.FILTER_REASON).isNull()).drop(Scoring.FILTER_REASON),
           out.path().toString(), append)));
@@ -399,10 +361,14 @@ public final class InferJob {
    * Keeps at most {@code max-per-class} unlabeled rows per pseudo-label, the most confident
    * first (ties by id), as Noisy Student rebalances pseudo-labels; marks the rest filtered.
    * Only a narrow (pseudo-label, confidence, id) projection of the candidate rows is ranked, and
-   * one cut-off per class comes to the driver; the full rows are filtered against it.
+   * one cut-off per class comes to the driver; the full rows are filtered against it. Labeled
+   * rows and rows filtered already (by min-confidence) are neither capped nor counted.
+   *
+   * @param scored scored rows with label, id, pseudo-label, confidence and filter reason
+   * @param maxPerClass the cap; 0 or less keeps every row
    */
-  private Dataset<Row> capPerClass(Dataset<Row> scored) {
-    if (config.maxPerClass() <= 0) {
+  static Dataset<Row> capPerClass(Dataset<Row> scored, int maxPerClass) {
+    if (maxPerClass <= 0) {
       return scored;
     }
     Column eligible = col("label").isNull().and(col(Scoring.FILTER_REASON).isNull());
@@ -411,7 +377,7 @@ public final class InferJob {
         .withColumn("rank", org.apache.spark.sql.functions.row_number().over(
             org.apache.spark.sql.expressions.Window.partitionBy(Scoring.PSEUDO_LABEL)
                 .orderBy(col(Scoring.CONFIDENCE).desc(), col("id"))))
-        .filter(col("rank").equalTo(config.maxPerClass())).collectAsList()
+        .filter(col("rank").equalTo(maxPerClass)).collectAsList()
         .forEach(r -> cutoffs.put(r.getInt(0), r));
     // Beyond the cut-off: less confident, or as confident with a later id.
     Column beyond = lit(false);
@@ -422,7 +388,7 @@ public final class InferJob {
     }
     Column reason = org.apache.spark.sql.functions.concat(
         lit("class_cap: pseudo-label "), col(Scoring.PSEUDO_LABEL).cast("string"),
-        lit(" keeps its " + config.maxPerClass() + " most confident unlabeled rows"));
+        lit(" keeps its " + maxPerClass + " most confident unlabeled rows"));
     return scored.withColumn(Scoring.FILTER_REASON,
         org.apache.spark.sql.functions.when(eligible.and(beyond), reason)
             .otherwise(col(Scoring.FILTER_REASON)));

@@ -53,6 +53,11 @@ public final class OutputDirectory {
     return path;
   }
 
+  /** The Hadoop configuration the directory is reached with. */
+  public Configuration conf() {
+    return conf;
+  }
+
   public Path child(String name) {
     return new Path(path, name);
   }

@@ -301,10 +301,6 @@ public final class ShippedModel implements Serializable {
   }
 
   /**
-   * Drops every model this JVM loaded and closes their ONNX Runtime sessions; a job calls it
-   * when it ends. Models still in use by a running task would be reloaded on their next use.
-   */
-  /**
    * How many times this JVM has deserialized a model or opened an ONNX Runtime session for its
    * tasks: each executor should do it once per model, however many tasks and batches it scores.
    */
@@ -312,6 +308,10 @@ public final class ShippedModel implements Serializable {
     return LOADS.get();
   }
 
+  /**
+   * Drops every model this JVM loaded and closes their ONNX Runtime sessions; a job calls it
+   * when it ends. Models still in use by a running task would be reloaded on their next use.
+   */
   public static void releaseAll() {
     PER_THREAD.clear();
     LOADED.clear();

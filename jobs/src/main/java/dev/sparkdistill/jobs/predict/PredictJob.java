@@ -7,15 +7,15 @@ import dev.sparkdistill.common.ProjectVersion;
 import dev.sparkdistill.common.config.PredictConfig;
 import dev.sparkdistill.common.manifest.PredictionsManifest;
 import dev.sparkdistill.common.manifest.TableShape;
-import dev.sparkdistill.common.targets.ScoringSplits;
+import dev.sparkdistill.jobs.OutputJob;
 import dev.sparkdistill.jobs.SessionDefaults;
 import dev.sparkdistill.jobs.SparkPhases;
 import dev.sparkdistill.jobs.io.ArrayColumns;
 import dev.sparkdistill.jobs.io.ExampleBatches;
 import dev.sparkdistill.jobs.io.InputTable;
-import dev.sparkdistill.jobs.io.OutputClaim;
 import dev.sparkdistill.jobs.io.OutputDirectory;
 import dev.sparkdistill.jobs.io.ScoredTables;
+import dev.sparkdistill.jobs.io.ScoringSelection;
 import dev.sparkdistill.jobs.model.ScoringEngines;
 import dev.sparkdistill.jobs.model.ShippedModel;
 import dev.sparkdistill.jobs.model.Teacher;
@@ -55,7 +55,7 @@ import org.slf4j.LoggerFactory;
  * ({@code predict.batch-column}) predict only the batches the manifest lacks and append them,
  * exactly as {@code infer} does.
  */
-public final class PredictJob {
+public final class PredictJob extends OutputJob<PredictJob.Inputs, PredictionsManifest> {
   private static final Logger LOG = LoggerFactory.getLogger(PredictJob.class);
   static final int PARITY_SAMPLE_ROWS = 256;
 
@@ -66,23 +66,39 @@ public final class PredictJob {
   }
 
   /** What a run predicts from: the examples' shape and digest, the model, the selected rows. */
-  private record Inputs(TableShape shape, String examplesDigest, ShippedModel model,
+  record Inputs(TableShape shape, String examplesDigest, ShippedModel model,
       Dataset<Row> examples) {}
 
-  public PredictionsManifest run(SparkSession spark) {
-    String started = Instant.now().toString();
-    Configuration conf = spark.sparkContext().hadoopConfiguration();
-    Inputs inputs = readInputs(spark, conf);
-    OutputDirectory out = new OutputDirectory(config.output(), conf);
-    try (OutputClaim claim = out.claim("predict")) {
-      return config.incremental() ? runIncremental(spark, inputs, out, started)
-          : runWhole(spark, inputs, out, started);
-    } finally {
-      ShippedModel.releaseAll();
-    }
+  @Override
+  protected Output<PredictionsManifest> output() {
+    return new Output<>("predict", config.output(), config.mode(), PredictionsManifest.class,
+        "predictions table", PredictJob::isOwnLeftover);
   }
 
-  private Inputs readInputs(SparkSession spark, Configuration conf) {
+  @Override
+  protected boolean sameRun(PredictionsManifest previous, Inputs inputs) {
+    return sameScoring(previous, inputs)
+        && previous.examplesManifestDigest().equals(inputs.examplesDigest());
+  }
+
+  @Override
+  protected boolean continues(Inputs inputs) {
+    return config.incremental();
+  }
+
+  @Override
+  protected void release() {
+    ShippedModel.releaseAll();
+  }
+
+  @Override
+  protected String describe(PredictionsManifest manifest) {
+    return manifest.rows().written() + " rows (" + manifest.rows().bySplit() + ")";
+  }
+
+  @Override
+  protected Inputs readInputs(SparkSession spark) {
+    Configuration conf = spark.sparkContext().hadoopConfiguration();
     InputTable input = InputTable.complete(config.input(), "predict.input", "examples table",
         "run prepare first", conf);
     TableShape shape = input.shape();
@@ -93,6 +109,34 @@ public final class PredictJob {
       examples = examples.filter(col("split").isin(config.splits().toArray()));
     }
     return new Inputs(shape, input.digest(), model, examples);
+  }
+
+  @Override
+  protected Written<PredictionsManifest> write(Run run, Inputs inputs) {
+    SparkSession spark = run.spark();
+    Configuration conf = spark.sparkContext().hadoopConfiguration();
+    long bytes = ScoredTables.splitBytes(config.input(), config.splits(), conf);
+    Optional<ScoringSelection> selection = config.incremental()
+        ? ScoringSelection.freshBatches(output(), run.out(), new ScoringSelection.Batches<>(
+            "predict.batch-column", config.input(), config.batchColumn(), "predicted",
+            previous -> sameScoring(previous, inputs), PredictionsManifest::batches,
+            "predictions of another model or config", List.of(run.out().path())),
+            inputs.examples(), bytes, () -> nothingToPredict(spark), conf)
+        : Optional.of(ScoringSelection.whole(inputs.examples(), bytes,
+            () -> nothingToPredict(spark)));
+    if (selection.isEmpty()) {
+      return Written.unchanged(
+          run.out().completeManifest(PredictionsManifest.class).orElseThrow());
+    }
+    ScoringSelection rows = selection.get();
+    ScoringEngines.Choice engine = chooseEngine(inputs, rows.rows());
+    List<SessionDefaults.Setting> settings = new ArrayList<>(rows.readerSettings(
+        spark.sparkContext().defaultParallelism(), config.batchSize()));
+    settings.add(ScoredTables.writeAsScored());
+    SessionDefaults.with(spark, settings,
+        () -> predictAndWrite(spark, inputs, engine.model(), rows, run.out()));
+    return Written.complete(manifest(inputs, engine.engine(), run.started(),
+        countWritten(spark, run.out(), rows.rowsAfter()), rows.batchesAfter()));
   }
 
   /**
@@ -142,58 +186,6 @@ public final class PredictJob {
     }
   }
 
-  private PredictionsManifest runWhole(SparkSession spark, Inputs inputs, OutputDirectory out,
-      String started) {
-    Optional<PredictionsManifest> done = out.prepareForWrite(config.mode(),
-        PredictionsManifest.class, previous -> sameScoring(previous, inputs)
-            && previous.examplesManifestDigest().equals(inputs.examplesDigest()),
-        PredictJob::isOwnLeftover, "predictions table", false);
-    if (done.isPresent()) {
-      LOG.info("{} is already complete for these examples, model and config; nothing to do",
-          out.path());
-      return done.get();
-    }
-    long rows = inputs.examples().count();
-    if (rows == 0) {
-      throw nothingToPredict(spark);
-    }
-    ScoringEngines.Choice engine = chooseEngine(inputs, inputs.examples());
-    long bytes = ScoredTables.splitBytes(config.input(), config.splits(),
-        spark.sparkContext().hadoopConfiguration());
-    predict(spark, inputs, engine.model(), inputs.examples(), out, rows, bytes, false);
-    return complete(out, inputs, engine.engine(), started, countWritten(spark, out, rows), null);
-  }
-
-  private PredictionsManifest runIncremental(SparkSession spark, Inputs inputs,
-      OutputDirectory out, String started) {
-    Configuration conf = spark.sparkContext().hadoopConfiguration();
-    String batch = config.batchColumn();
-    Map<String, Long> rowsByBatch = ScoredTables.rowsByBatch(inputs.examples(), batch,
-        "predict.batch-column", batch, config.input(), "predicted");
-    if (rowsByBatch.isEmpty()) {
-      throw nothingToPredict(spark);
-    }
-    ScoredTables.BatchPlan plan = new ScoredTables.BatchPlan(rowsByBatch,
-        ScoredTables.heldBatches(out, conf, config.mode(), PredictionsManifest.class,
-            previous -> sameScoring(previous, inputs), PredictionsManifest::batches,
-            PredictJob::isOwnLeftover, "predictions of another model or config"));
-    if (plan.fresh().isEmpty() && out.isComplete()) {
-      LOG.info("{} already holds every batch of {} ({}); nothing to do", out.path(),
-          config.input(), plan.held());
-      return out.completeManifest(PredictionsManifest.class).orElseThrow();
-    }
-    ScoredTables.removeUnlistedBatches(out, List.of(out.path()), batch, plan.held(), conf);
-    LOG.info("predicting batches {} of {}; {} predicted before", plan.fresh(), batch,
-        plan.held());
-    Dataset<Row> rows = inputs.examples().filter(col(batch).isin(plan.fresh().toArray()));
-    long bytes = (long) (ScoredTables.splitBytes(config.input(), config.splits(), conf)
-        * plan.freshShare());
-    ScoringEngines.Choice engine = chooseEngine(inputs, rows);
-    predict(spark, inputs, engine.model(), rows, out, plan.freshRows(), bytes, true);
-    return complete(out, inputs, engine.engine(), started,
-        countWritten(spark, out, plan.rowsAfter()), plan.batchesAfter());
-  }
-
   private boolean sameScoring(PredictionsManifest previous, Inputs inputs) {
     return previous.configDigest().equals(config.configDigest())
         && previous.modelSha256().equals(inputs.model().sha256());
@@ -223,23 +215,11 @@ public final class PredictJob {
         Teacher.batchOf(sample), sample.size(), "predict.engine", "model");
   }
 
-  /** @param bytes the examples' bytes on storage that these rows take, to size the tasks */
-  private void predict(SparkSession spark, Inputs inputs, ShippedModel model,
-      Dataset<Row> rows, OutputDirectory out, long count, long bytes, boolean append) {
-    long splitBytes = ScoringSplits.maxPartitionBytes(bytes,
-        spark.sparkContext().defaultParallelism());
-    SessionDefaults.with(spark, List.of(
-        new SessionDefaults.Setting("spark.sql.files.maxPartitionBytes",
-            Long.toString(splitBytes), "many small scoring tasks end together"),
-        new SessionDefaults.Setting("spark.sql.parquet.columnarReaderBatchSize",
-            Integer.toString(ScoringSplits.readerBatchRows(config.batchSize())),
-            "the Parquet reader holds one scoring batch of features at a time"),
-        ScoredTables.writeAsScored()),
-        () -> predictAndWrite(spark, inputs, model, rows, out, count, append));
-  }
-
   private void predictAndWrite(SparkSession spark, Inputs inputs, ShippedModel model,
-      Dataset<Row> rows, OutputDirectory out, long count, boolean append) {
+      ScoringSelection selection, OutputDirectory out) {
+    Dataset<Row> rows = selection.rows();
+    long count = selection.count();
+    boolean append = selection.append();
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     Broadcast<ShippedModel> shipped = jsc.broadcast(model);
     ExampleBatches batches = ExampleBatches.of(rows, "features",
@@ -281,16 +261,12 @@ public final class PredictJob {
     return new PredictionsManifest.Rows(input, written, bySplit);
   }
 
-  private PredictionsManifest complete(OutputDirectory out, Inputs inputs, String engine,
-      String started, PredictionsManifest.Rows rows, List<String> batches) {
-    PredictionsManifest manifest = new PredictionsManifest(PredictionsManifest.SCHEMA_VERSION,
+  private PredictionsManifest manifest(Inputs inputs, String engine, String started,
+      PredictionsManifest.Rows rows, List<String> batches) {
+    return new PredictionsManifest(PredictionsManifest.SCHEMA_VERSION,
         PredictionsManifest.KIND, ProjectVersion.get(), started, Instant.now().toString(),
         config.input(), inputs.examplesDigest(), config.model(), inputs.model().sha256(), engine,
         inputs.shape().classNames(), Math.min(config.topK(), inputs.shape().classCount()),
         config.passthrough(), rows, batches, config.configDigest());
-    out.markComplete(manifest);
-    LOG.info("predictions table complete at {}: {} rows ({})", out.path(), rows.written(),
-        rows.bySplit());
-    return manifest;
   }
 }

@@ -8,6 +8,7 @@ import static org.apache.spark.sql.functions.udf;
 import static org.apache.spark.sql.functions.when;
 
 import dev.sparkdistill.common.data.FeatureScaling;
+import dev.sparkdistill.common.data.RejectReason;
 import dev.sparkdistill.common.data.Split;
 import dev.sparkdistill.common.data.SplitDraw;
 import java.util.HashMap;
@@ -21,10 +22,10 @@ import org.apache.spark.sql.expressions.UserDefinedFunction;
 import org.apache.spark.sql.types.DataTypes;
 
 /**
- * What {@code prepare} does to the usable rows before writing them, as functions from rows of
- * (id, features, label, split) to rows of the same columns: the validation carve, the labeled
- * share and the scaling. Each is seeded by the row's id, so a rerun, a retried task or another
- * partitioning gives the same rows.
+ * What {@code prepare} does to the rows, as functions from rows to rows of the same columns: the
+ * id check on the parsed rows; then, on the usable rows of (id, features, label, split), the
+ * validation carve, the labeled share and the scaling. Each draw is seeded by the row's id, so a
+ * rerun, a retried task or another partitioning gives the same rows.
  */
 final class ExampleDatasets {
   /** Rank accuracy of the per-class sampling thresholds: within 1/ACCURACY of a class's size. */
@@ -32,7 +33,55 @@ final class ExampleDatasets {
   private static final Column TRAIN = col(ParsedRows.SPLIT).equalTo(Split.TRAIN.value());
   private static final Column LABELED_TRAIN = TRAIN.and(col(ParsedRows.LABEL).isNotNull());
 
+  /** The columns of a table's earlier ids, for {@link #rejectRepeatedIds}. */
+  static final String EARLIER_ID = "earlier_id";
+  static final String EARLIER_BATCH = "earlier_batch";
+  /** Most ids of earlier batches seen again that are broadcast to the rows (a few MB). */
+  private static final long BROADCAST_REPEATS = 100_000;
+
   private ExampleDatasets() {}
+
+  /**
+   * The parsed rows with every row whose id occurs more than once rejected, for ids from a user
+   * column: keeping one of them would be an arbitrary choice, and the same id in two splits
+   * would leak training rows into evaluation. So is a row whose id an earlier batch of the table
+   * holds. A row rejected already keeps its first reason.
+   *
+   * @param all parsed rows ({@link ParsedRows#SCHEMA})
+   *
+   * @param earlier the table's ids ({@value #EARLIER_ID}) and their batches, or null
+   */
+  static Dataset<Row> rejectRepeatedIds(Dataset<Row> all, Dataset<Row> earlier) {
+    Dataset<Row> repeated = all.groupBy(col(ParsedRows.ID).as("repeated_id")).count()
+        .filter(col("count").gt(1)).withColumnRenamed("count", "occurrences");
+    Dataset<Row> joined = all.join(org.apache.spark.sql.functions.broadcast(repeated),
+        col(ParsedRows.ID).equalTo(col("repeated_id")), "left");
+    Column reason = when(col(ParsedRows.REASON).isNull().and(col("occurrences").isNotNull()),
+        expr("concat('" + RejectReason.DUPLICATE_ID.code() + ": id occurs ', occurrences, ' times')"))
+        .otherwise(col(ParsedRows.REASON));
+    if (earlier != null) {
+      // The earlier ids that come again, found by a join of ids alone: usually none, so they
+      // are broadcast to the rows, which keep their partitions (and the table its file sizes).
+      Dataset<Row> again = earlier.join(all.select(col(ParsedRows.ID).as("new_id")),
+          col(EARLIER_ID).equalTo(col("new_id")), "left_semi");
+      // Usually none come again: then the rows need no join at all.
+      long repeats = again.count();
+      if (repeats == 0) {
+        return joined.select(col(ParsedRows.ID), col(ParsedRows.SPLIT),
+            col(ParsedRows.FEATURES), col(ParsedRows.LABEL), reason.as(ParsedRows.REASON),
+            col(ParsedRows.RAW));
+      }
+      // A whole day sent again would be too many ids to broadcast: a shuffle join then.
+      joined = joined.join(repeats <= BROADCAST_REPEATS
+              ? org.apache.spark.sql.functions.broadcast(again) : again,
+          col(ParsedRows.ID).equalTo(col(EARLIER_ID)), "left");
+      reason = when(reason.isNull().and(col(EARLIER_BATCH).isNotNull()),
+          expr("concat('" + RejectReason.DUPLICATE_ID.code() + ": id already in batch ', "
+              + EARLIER_BATCH + ")")).otherwise(reason);
+    }
+    return joined.select(col(ParsedRows.ID), col(ParsedRows.SPLIT), col(ParsedRows.FEATURES),
+        col(ParsedRows.LABEL), reason.as(ParsedRows.REASON), col(ParsedRows.RAW));
+  }
 
   /** Moves {@code fraction} of each class's training rows to the validation split. */
   static Dataset<Row> carveValidation(Dataset<Row> examples, double fraction, long seed) {

@@ -24,11 +24,11 @@ import dev.sparkdistill.common.manifest.RowTally;
 import dev.sparkdistill.common.manifest.TableShape;
 import dev.sparkdistill.common.targets.ScoringSplits;
 import dev.sparkdistill.jobs.SessionDefaults;
+import dev.sparkdistill.jobs.OutputJob;
 import dev.sparkdistill.jobs.SparkPhases;
 import dev.sparkdistill.jobs.io.FileTree;
 import dev.sparkdistill.jobs.io.HadoopFiles;
 import dev.sparkdistill.jobs.io.InputTable;
-import dev.sparkdistill.jobs.io.OutputClaim;
 import dev.sparkdistill.jobs.io.OutputDirectory;
 import dev.sparkdistill.jobs.io.ScoredTables;
 import java.time.Instant;
@@ -60,14 +60,11 @@ import org.slf4j.LoggerFactory;
  * shuffle of the ids alone. Every input row is written or rejected; the job verifies that from
  * the written files before marking the output complete.
  */
-public final class PrepareJob {
+public final class PrepareJob
+    extends OutputJob<ExamplesManifest.Source, ExamplesManifest> {
   private static final Logger LOG = LoggerFactory.getLogger(PrepareJob.class);
   private static final String CODE = "code";
   private static final String REJECTED = "_rejected";
-  private static final String EARLIER_ID = "earlier_id";
-  private static final String EARLIER_BATCH = "earlier_batch";
-  /** Most ids of earlier batches seen again that are broadcast to the rows (a few MB). */
-  private static final long BROADCAST_REPEATS = 100_000;
 
   private final PrepareConfig config;
   /** The image trees of each split, as listed for the fingerprint (tree layouts only). */
@@ -77,15 +74,55 @@ public final class PrepareJob {
     this.config = config;
   }
 
-  public ExamplesManifest run(SparkSession spark) {
-    String started = Instant.now().toString();
-    Configuration conf = spark.sparkContext().hadoopConfiguration();
-    OutputDirectory out = new OutputDirectory(config.output(), conf);
-    ExamplesManifest.Source source = describeInputs(conf);
-    try (OutputClaim claim = out.claim("prepare")) {
-      return config.addsBatch() ? appendBatch(spark, out, source, started)
-          : write(spark, out, source, started);
+  @Override
+  protected Output<ExamplesManifest> output() {
+    return new Output<>("prepare", config.output(), config.mode(), ExamplesManifest.class,
+        "examples table", name -> name.startsWith(ParsedRows.SPLIT + "=")
+            || name.equals("_temporary") || name.equals(REJECTED));
+  }
+
+  /** The inputs' description and fingerprint, which tell a rerun on the same files. */
+  @Override
+  protected ExamplesManifest.Source readInputs(SparkSession spark) {
+    return describeInputs(spark.sparkContext().hadoopConfiguration());
+  }
+
+  @Override
+  protected boolean sameRun(ExamplesManifest previous, ExamplesManifest.Source source) {
+    return previous.configDigest().equals(config.configDigest())
+        && previous.source().inputFingerprint().equals(source.inputFingerprint());
+  }
+
+  @Override
+  protected boolean continues(ExamplesManifest.Source source) {
+    return config.addsBatch();
+  }
+
+  /** A table built by batches is not replaced by a whole one unless the mode says overwrite. */
+  @Override
+  protected Optional<ExamplesManifest> existing(OutputDirectory out,
+      ExamplesManifest.Source source) {
+    Optional<ExamplesManifest> batched = out.completeManifest(ExamplesManifest.class)
+        .filter(m -> m.batches() != null);
+    if (!config.addsBatch() && batched.isPresent() && config.mode() != WriteMode.OVERWRITE) {
+      throw new DistillException(out.path() + " holds an examples table built by batches ("
+          + batched.get().batchNames() + "); set prepare.batch to add one, or use --mode "
+          + "overwrite to replace the whole table");
     }
+    return super.existing(out, source);
+  }
+
+  @Override
+  protected Written<ExamplesManifest> write(Run run, ExamplesManifest.Source source) {
+    return config.addsBatch() ? appendBatch(run.spark(), run.out(), source, run.started())
+        : Written.complete(writeWhole(run.spark(), run.out(), source, run.started()));
+  }
+
+  @Override
+  protected String describe(ExamplesManifest manifest) {
+    return config.addsBatch() ? "batch " + config.batch() + " added; the table holds batches "
+        + manifest.batchNames() + ", rows " + manifest.rows().bySplit()
+        : manifest.rows().bySplit().toString();
   }
 
   /**
@@ -137,7 +174,10 @@ public final class PrepareJob {
     List<SourceRows> parts = readSplits(spark, knownClasses, names);
     List<Integer> shape = commonShape(parts);
     table.ifPresent(t -> checkShape(t, shape));
-    Dataset<Row> checked = checkIds(parts, table.isPresent() ? earlierIds(spark) : null)
+    Dataset<Row> all = parts.stream().map(SourceRows::rows).reduce(Dataset::union).orElseThrow();
+    Dataset<Row> checked = (parts.stream().anyMatch(SourceRows::idsFromColumn)
+        ? ExampleDatasets.rejectRepeatedIds(all, table.isPresent() ? earlierIds(spark) : null)
+        : all)
         .withColumn(CODE, expr("substring_index(reason, ':', 1)"))
         .persist(StorageLevel.MEMORY_AND_DISK());
     try {
@@ -158,13 +198,8 @@ public final class PrepareJob {
     }
   }
 
-  private ExamplesManifest write(SparkSession spark, OutputDirectory out,
+  private ExamplesManifest writeWhole(SparkSession spark, OutputDirectory out,
       ExamplesManifest.Source source, String started) {
-    Optional<ExamplesManifest> done = existingOutput(out, source);
-    if (done.isPresent()) {
-      return done.get();
-    }
-
     Checked checked = parseAndCheck(spark, Optional.empty(), out.child(REJECTED));
     try {
       RowTally parsedTally = checked.tally();
@@ -181,7 +216,7 @@ public final class PrepareJob {
               () -> writeExamples(spark, examples, out.path(), ParsedRows.SPLIT)));
       writeRejected(spark, checked.rejected(), out.child(REJECTED));
       RowTally written = countWritten(spark, out.path(), parsedTally);
-      ExamplesManifest manifest = new ExamplesManifest(ExamplesManifest.SCHEMA_VERSION,
+      return new ExamplesManifest(ExamplesManifest.SCHEMA_VERSION,
           ExamplesManifest.KIND, ProjectVersion.get(), started, Instant.now().toString(), shape,
           shape.stream().reduce(1, Math::multiplyExact), classCount,
           checked.classNamesOrIndexes(),
@@ -190,9 +225,6 @@ public final class PrepareJob {
               config.carvesValidation() ? config.validationFraction() : 0,
               config.labeledFraction(), config.seed()),
           config.configDigest(), null);
-      out.markComplete(manifest);
-      LOG.info("examples table complete at {}: {}", out.path(), manifest.rows().bySplit());
-      return manifest;
     } finally {
       checked.release();
     }
@@ -203,7 +235,7 @@ public final class PrepareJob {
    * written to a staging directory, counted, and moved into {@code split=S/batch=B/}; only then
    * does the manifest list the batch. A rerun with the same inputs and config does nothing.
    */
-  private ExamplesManifest appendBatch(SparkSession spark, OutputDirectory out,
+  private Written<ExamplesManifest> appendBatch(SparkSession spark, OutputDirectory out,
       ExamplesManifest.Source source, String started) {
     String batch = config.batch();
     Optional<ExamplesManifest> table = batchedTable(out);
@@ -218,7 +250,7 @@ public final class PrepareJob {
           && previous.get().source().inputFingerprint().equals(source.inputFingerprint())) {
         LOG.info("{} already holds batch {} from these inputs and this config; nothing to do",
             out.path(), batch);
-        return table.get();
+        return Written.unchanged(table.get());
       }
       if (config.mode() == WriteMode.ERROR) {
         throw new DistillException("prepare.batch = " + batch + ": " + out.path() + " holds "
@@ -255,11 +287,9 @@ public final class PrepareJob {
           .forEach(batches::add));
       batches.add(new ExamplesManifest.Batch(batch, started, source, written.toCounts(),
           config.configDigest()));
-      ExamplesManifest manifest = batchedManifest(table, checked, scaling, batches, started);
-      out.markComplete(manifest);
-      LOG.info("batch {} added to {}: {} rows written, {} rejected; the table holds batches {}",
-          batch, out.path(), written.written(), written.rejected(), manifest.batchNames());
-      return manifest;
+      LOG.info("batch {} moved into {}: {} rows written, {} rejected", batch, out.path(),
+          written.written(), written.rejected());
+      return Written.complete(batchedManifest(table, checked, scaling, batches, started));
     } finally {
       checked.release();
     }
@@ -345,9 +375,9 @@ public final class PrepareJob {
   /** The ids already in the table, with their batch, except the batch this run replaces. */
   private Dataset<Row> earlierIds(SparkSession spark) {
     return spark.read().parquet(config.output())
-        .select(col(ParsedRows.ID).as(EARLIER_ID),
-            col(BatchedTable.BATCH).cast("string").as(EARLIER_BATCH))
-        .filter(col(EARLIER_BATCH).notEqual(config.batch()));
+        .select(col(ParsedRows.ID).as(ExampleDatasets.EARLIER_ID),
+            col(BatchedTable.BATCH).cast("string").as(ExampleDatasets.EARLIER_BATCH))
+        .filter(col(ExampleDatasets.EARLIER_BATCH).notEqual(config.batch()));
   }
 
   /** The table's manifest: its batches, and their rows added up. */
@@ -436,30 +466,6 @@ public final class PrepareJob {
         InputFingerprint.of(facts));
   }
 
-  /**
-   * The manifest of an output already complete for the same inputs and config (the run is then
-   * skipped); otherwise clears the way for the write, or refuses.
-   */
-  private Optional<ExamplesManifest> existingOutput(OutputDirectory out,
-      ExamplesManifest.Source source) {
-    Optional<ExamplesManifest> batched = out.completeManifest(ExamplesManifest.class)
-        .filter(m -> m.batches() != null);
-    if (batched.isPresent() && config.mode() != WriteMode.OVERWRITE) {
-      throw new DistillException(out.path() + " holds an examples table built by batches ("
-          + batched.get().batchNames() + "); set prepare.batch to add one, or use --mode "
-          + "overwrite to replace the whole table");
-    }
-    Optional<ExamplesManifest> done = out.prepareForWrite(config.mode(), ExamplesManifest.class,
-        previous -> previous.configDigest().equals(config.configDigest())
-            && previous.source().inputFingerprint().equals(source.inputFingerprint()),
-        name -> name.startsWith(ParsedRows.SPLIT + "=") || name.equals("_temporary")
-            || name.equals("_rejected"),
-        "examples table", false);
-    done.ifPresent(manifest -> LOG.info(
-        "{} is already complete for these inputs and this config; nothing to do", out.path()));
-    return done;
-  }
-
   private List<SourceRows> readSplits(SparkSession spark, OptionalInt classCount,
       List<String> names) {
     ExampleSource source = switch (config.format()) {
@@ -502,50 +508,6 @@ public final class PrepareJob {
       }
     }
     return shape;
-  }
-
-  /**
-   * All rows of every split. Where ids come from a user column, every row whose id occurs more
-   * than once is rejected: keeping one of them would be an arbitrary choice, and the same id in
-   * two splits would leak training rows into evaluation. So is a row whose id an earlier batch
-   * of the table holds.
-   *
-   * @param earlier the table's ids ({@value #EARLIER_ID}) and their batches, or null
-   */
-  private static Dataset<Row> checkIds(List<SourceRows> parts, Dataset<Row> earlier) {
-    Dataset<Row> all = parts.stream().map(SourceRows::rows).reduce(Dataset::union).orElseThrow();
-    if (parts.stream().noneMatch(SourceRows::idsFromColumn)) {
-      return all;
-    }
-    Dataset<Row> repeated = all.groupBy(col(ParsedRows.ID).as("repeated_id")).count()
-        .filter(col("count").gt(1)).withColumnRenamed("count", "occurrences");
-    Dataset<Row> joined = all.join(org.apache.spark.sql.functions.broadcast(repeated),
-        col(ParsedRows.ID).equalTo(col("repeated_id")), "left");
-    Column reason = when(col(ParsedRows.REASON).isNull().and(col("occurrences").isNotNull()),
-        expr("concat('" + RejectReason.DUPLICATE_ID.code() + ": id occurs ', occurrences, ' times')"))
-        .otherwise(col(ParsedRows.REASON));
-    if (earlier != null) {
-      // The earlier ids that come again, found by a join of ids alone: usually none, so they
-      // are broadcast to the rows, which keep their partitions (and the table its file sizes).
-      Dataset<Row> again = earlier.join(all.select(col(ParsedRows.ID).as("new_id")),
-          col(EARLIER_ID).equalTo(col("new_id")), "left_semi");
-      // Usually none come again: then the rows need no join at all.
-      long repeats = again.count();
-      if (repeats == 0) {
-        return joined.select(col(ParsedRows.ID), col(ParsedRows.SPLIT),
-            col(ParsedRows.FEATURES), col(ParsedRows.LABEL), reason.as(ParsedRows.REASON),
-            col(ParsedRows.RAW));
-      }
-      // A whole day sent again would be too many ids to broadcast: a shuffle join then.
-      joined = joined.join(repeats <= BROADCAST_REPEATS
-              ? org.apache.spark.sql.functions.broadcast(again) : again,
-          col(ParsedRows.ID).equalTo(col(EARLIER_ID)), "left");
-      reason = when(reason.isNull().and(col(EARLIER_BATCH).isNotNull()),
-          expr("concat('" + RejectReason.DUPLICATE_ID.code() + ": id already in batch ', "
-              + EARLIER_BATCH + ")")).otherwise(reason);
-    }
-    return joined.select(col(ParsedRows.ID), col(ParsedRows.SPLIT), col(ParsedRows.FEATURES),
-        col(ParsedRows.LABEL), reason.as(ParsedRows.REASON), col(ParsedRows.RAW));
   }
 
   private static RowTally tally(List<Row> groups) {

@@ -53,7 +53,7 @@ public final class SweepJob {
       new TrainJob(point.train()).run(spark);
     }
     Configuration conf = spark.sparkContext().hadoopConfiguration();
-    EvaluationReport evaluation = new EvaluateJob(evaluateConfig(conf)).run(spark);
+    EvaluationReport evaluation = new EvaluateJob(evaluateConfig(conf)).evaluate(spark);
     SweepReport report = SweepReport.of(config.input(), evaluation.split(), evaluation.rows(),
         evaluation.createdAt(), entries(evaluation));
     Path out = new Path(config.output());

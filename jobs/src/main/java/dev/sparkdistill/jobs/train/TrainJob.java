@@ -11,7 +11,6 @@ import dev.sparkdistill.common.config.Settings;
 import dev.sparkdistill.common.config.TrainConfig;
 import dev.sparkdistill.common.data.Split;
 import dev.sparkdistill.common.data.SplitDraw;
-import dev.sparkdistill.common.loss.DistillationLoss;
 import dev.sparkdistill.common.manifest.ManifestJson;
 import dev.sparkdistill.common.manifest.ModelManifest;
 import dev.sparkdistill.common.manifest.TableShape;
@@ -20,9 +19,9 @@ import dev.sparkdistill.common.model.ModelFactory;
 import dev.sparkdistill.common.train.BatchMetrics;
 import dev.sparkdistill.common.train.Minibatches;
 import dev.sparkdistill.common.train.ViewReplay;
+import dev.sparkdistill.jobs.OutputJob;
 import dev.sparkdistill.jobs.SparkPhases;
 import dev.sparkdistill.jobs.io.HadoopFiles;
-import dev.sparkdistill.jobs.io.OutputClaim;
 import dev.sparkdistill.jobs.io.OutputDirectory;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -54,44 +53,67 @@ import org.slf4j.LoggerFactory;
  * state) to {@code output/checkpoints}. The output's {@code model.zip} is the epoch with the best
  * validation loss; {@code _manifest.json} and {@code _SUCCESS} are written last.
  */
-public final class TrainJob {
+public final class TrainJob extends OutputJob<TrainingInput, ModelManifest> {
   private static final Logger LOG = LoggerFactory.getLogger(TrainJob.class);
   static final String MODEL_FILE = "model.zip";
   static final String LOG_FILE = TrainingLogEntry.FILE;
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final TrainConfig config;
+  /** The model in the output before this run cleared it, which a warm start continues. */
+  private Optional<PreviousModel> earlierModel = Optional.empty();
 
   public TrainJob(TrainConfig config) {
     this.config = config;
   }
 
-  public ModelManifest run(SparkSession spark) {
-    String started = Instant.now().toString();
-    Configuration conf = spark.sparkContext().hadoopConfiguration();
-    TrainingInput input = TrainingInput.open(spark, config.input());
-    checkInputSuitsConfig(input);
-    OutputDirectory out = new OutputDirectory(config.output(), conf);
-    try (OutputClaim claim = out.claim("train")) {
-      return write(spark, input, out, started);
-    }
+  @Override
+  protected Output<ModelManifest> output() {
+    return new Output<>("train", config.output(), config.mode(), ModelManifest.class, "model",
+        name -> name.equals("checkpoints") || name.equals(LOG_FILE) || name.equals("_export")
+            || name.equals(MODEL_FILE));
   }
 
-  private ModelManifest write(SparkSession spark, TrainingInput input, OutputDirectory out,
-      String started) {
+  @Override
+  protected TrainingInput readInputs(SparkSession spark) {
+    TrainingInput input = TrainingInput.open(spark, config.input());
+    checkInputSuitsConfig(input);
+    return input;
+  }
+
+  @Override
+  protected boolean sameRun(ModelManifest previous, TrainingInput input) {
+    return previous.configDigest().equals(config.configDigest())
+        && previous.inputManifestDigest().equals(input.manifestDigest());
+  }
+
+  /** A resumed run keeps the checkpoints a failed run left. */
+  @Override
+  protected boolean resumes(TrainingInput input) {
+    return config.resume();
+  }
+
+  /** A warm start reads the earlier model before the output is cleared for this run. */
+  @Override
+  protected Optional<ModelManifest> existing(OutputDirectory out, TrainingInput input) {
+    earlierModel = previousModel(out, input, out.conf());
+    return super.existing(out, input);
+  }
+
+  @Override
+  protected String describe(ModelManifest manifest) {
+    return manifest.modelFile() + ", best epoch " + manifest.bestEpoch() + " of "
+        + manifest.epochs() + ", " + manifest.parameterCount() + " parameters";
+  }
+
+  @Override
+  protected Written<ModelManifest> write(Run run, TrainingInput input) {
+    SparkSession spark = run.spark();
+    OutputDirectory out = run.out();
+    String started = run.started();
     Configuration conf = spark.sparkContext().hadoopConfiguration();
     TableShape shape = input.shape();
-    // Read before the output is cleared for this run: the model a warm start continues.
-    Optional<PreviousModel> earlierModel = previousModel(out, input, conf);
-    Optional<ModelManifest> done = out.prepareForWrite(config.mode(), ModelManifest.class,
-        previous -> previous.configDigest().equals(config.configDigest())
-            && previous.inputManifestDigest().equals(input.manifestDigest()),
-        name -> name.equals("checkpoints") || name.equals(LOG_FILE) || name.equals("_export")
-            || name.equals(MODEL_FILE), "model", config.resume());
-    if (done.isPresent()) {
-      LOG.info("{} is already complete for this input and config; nothing to do", out.path());
-      return done.get();
-    }
+    Optional<PreviousModel> earlierModel = this.earlierModel;
 
     List<String> batches = config.batchColumn().isEmpty() ? null
         : input.batches(config.batchColumn());
@@ -139,9 +161,9 @@ public final class TrainJob {
         network = trainEpochs(spark, jsc, engine, network, train, validation, trainRows, log,
             checkpoints, out, conf);
       }
-      return finish(network, log, checkpoints, out, conf, input, started,
+      return Written.complete(finish(network, log, checkpoints, out, conf, input, started,
           warm.map(WarmStart::learned).orElse(batches),
-          warm.map(WarmStart::seen).orElse(null));
+          warm.map(WarmStart::seen).orElse(null)));
     } finally {
       // Blocking: the cached minibatches are gone when the job returns, so a pipeline or sweep
       // training one model after another does not carry the last one's rows.
@@ -403,17 +425,13 @@ public final class TrainJob {
         : checkpoints.load(best);
     Checkpoints.write(model, out.child(MODEL_FILE), HadoopFiles.fs(out.path(), conf));
     TableShape shape = input.shape();
-    ModelManifest manifest = new ModelManifest(ModelManifest.SCHEMA_VERSION, ModelManifest.KIND,
+    return new ModelManifest(ModelManifest.SCHEMA_VERSION, ModelManifest.KIND,
         ProjectVersion.get(), started, Instant.now().toString(), config.input(),
         input.manifestDigest(), config.configDigest(),
         config.model().kind().name().toLowerCase(Locale.ROOT), model.numParams(),
         shape.featureShape(), shape.classCount(), shape.classNames(), config.alpha(),
         config.temperature(), log.size(), best, log.get(best - 1), MODEL_FILE, batches,
         warmStartedFrom);
-    out.markComplete(manifest);
-    LOG.info("model complete at {}: best epoch {} of {}, {} parameters", out.child(MODEL_FILE),
-        best, log.size(), model.numParams());
-    return manifest;
   }
 
   private List<TrainingLogEntry> readLog(Configuration conf) {

@@ -114,7 +114,7 @@ class DailyPipelineTest extends SparkTestBase {
         Optional.empty(), "", List.of("evaluate.input=" + work.resolve("examples"),
             "evaluate.output=" + work.resolve("report-" + name),
             "evaluate.models=[\"" + name + "=" + model + "\"]"))))
-        .run(spark);
+        .evaluate(spark);
     return report.models().get(0).accuracy();
   }
 

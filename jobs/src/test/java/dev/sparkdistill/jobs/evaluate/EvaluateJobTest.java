@@ -63,7 +63,7 @@ class EvaluateJobTest extends SparkTestBase {
     Path output = tmp.resolve("report");
     EvaluationReport report = new EvaluateJob(config("evaluate.input=" + examples,
         "evaluate.output=" + output, "evaluate.teacher=" + big,
-        "evaluate.models=[\"small=" + small + "\"]")).run(spark);
+        "evaluate.models=[\"small=" + small + "\"]")).evaluate(spark);
 
     assertThat(report.rows()).isEqualTo(100);
     assertThat(report.models()).extracting(ModelReport::name).containsExactly("teacher", "small");
@@ -117,7 +117,7 @@ class EvaluateJobTest extends SparkTestBase {
 
     EvaluationReport again = new EvaluateJob(config("evaluate.input=" + examples,
         "evaluate.output=" + output, "evaluate.teacher=" + big,
-        "evaluate.models=[\"small=" + small + "\"]")).run(spark);
+        "evaluate.models=[\"small=" + small + "\"]")).evaluate(spark);
     assertThat(again.createdAt()).isEqualTo(report.createdAt());
   }
 
@@ -125,10 +125,10 @@ class EvaluateJobTest extends SparkTestBase {
   void scoresWithNd4jWhenAskedAndGetsTheSameAccuracy() {
     EvaluationReport onnx = new EvaluateJob(config("evaluate.input=" + examples,
         "evaluate.output=" + tmp.resolve("onnx"), "evaluate.models=[\"small=" + small + "\"]"))
-        .run(spark);
+        .evaluate(spark);
     EvaluationReport nd4j = new EvaluateJob(config("evaluate.input=" + examples,
         "evaluate.output=" + tmp.resolve("nd4j"), "evaluate.models=[\"small=" + small + "\"]",
-        "evaluate.engine=nd4j")).run(spark);
+        "evaluate.engine=nd4j")).evaluate(spark);
 
     assertThat(nd4j.models().get(0).engine()).isEqualTo("nd4j");
     assertThat(nd4j.models().get(0).accuracy()).isEqualTo(onnx.models().get(0).accuracy());

@@ -31,14 +31,17 @@ import org.deeplearning4j.util.ModelSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Scheduled, incremental infer runs over an examples table with an ingest batch column. */
+/**
+ * Scheduled, incremental infer runs over an examples table with an ingest batch column (named
+ * otherwise than prepare names its own, which infer follows just as well).
+ */
 class InferIncrementalTest extends SparkTestBase {
   private static final StructType SCHEMA = new StructType()
       .add("id", DataTypes.StringType)
       .add("features", DataTypes.createArrayType(DataTypes.FloatType))
       .add("label", DataTypes.IntegerType)
       .add("split", DataTypes.StringType)
-      .add("batch", DataTypes.StringType);
+      .add("ingest_batch", DataTypes.StringType);
 
   @TempDir
   Path tmp;
@@ -53,7 +56,7 @@ class InferIncrementalTest extends SparkTestBase {
           i % 5 == 0 ? "test" : "train", batch));
     }
     spark.createDataFrame(data, SCHEMA).repartition(2).write().mode("append")
-        .partitionBy("split", "batch").parquet(examples.toString());
+        .partitionBy("split", "ingest_batch").parquet(examples.toString());
     Files.writeString(examples.resolve("_manifest.json"), "{\"kind\": \"examples\", "
         + "\"featureShape\": [4], \"featureCount\": 4, \"classCount\": 3, "
         + "\"classNames\": [\"a\", \"b\", \"c\"], \"batchesSoFar\": \"" + batch + "\"}");
@@ -74,7 +77,7 @@ class InferIncrementalTest extends SparkTestBase {
   private InferConfig config(Path examples, Path output, Path teacher, String... more) {
     List<String> settings = new ArrayList<>(List.of("infer.input=" + examples,
         "infer.output=" + output, "infer.teachers=[\"" + teacher + "\"]",
-        "infer.batch-column=batch", "infer.batch-size=16"));
+        "infer.batch-column=ingest_batch", "infer.batch-size=16"));
     settings.addAll(List.of(more));
     return InferConfig.from(ConfigLayers.resolve(Optional.empty(), "", settings));
   }
@@ -101,7 +104,7 @@ class InferIncrementalTest extends SparkTestBase {
     assertThat(second.rows().input()).isEqualTo(100);
     assertThat(second.rows().scored() + second.rows().filtered()).isEqualTo(100);
     assertThat(batchFiles(output, "b1")).isEqualTo(b1Files);
-    List<Row> ids = spark.read().parquet(output.toString()).select("id", "batch").collectAsList();
+    List<Row> ids = spark.read().parquet(output.toString()).select("id", "ingest_batch").collectAsList();
     assertThat(ids).hasSize(100);
     assertThat(ids.stream().map(r -> r.getString(0)).distinct().count()).isEqualTo(100);
     assertThat(output.resolve("_SUCCESS")).exists();
@@ -117,7 +120,7 @@ class InferIncrementalTest extends SparkTestBase {
     addBatch(examples, "b2", 20, 2);
     // An append that died after writing part of batch b2 and before the manifest.
     Files.delete(output.resolve("_SUCCESS"));
-    Path partial = output.resolve("split=train/batch=b2/part-00000-partial.snappy.parquet");
+    Path partial = output.resolve("split=train/ingest_batch=b2/part-00000-partial.snappy.parquet");
     Files.createDirectories(partial.getParent());
     Files.writeString(partial, "half a file");
 
@@ -157,6 +160,6 @@ class InferIncrementalTest extends SparkTestBase {
         teacher("t.zip", 1), "infer.batch-column=ingest_day")).run(spark))
         .isInstanceOf(DistillException.class)
         .hasMessageStartingWith("infer.batch-column = 'ingest_day' is not a column of "
-            + examples + "; its columns are [id, features, label, split, batch]");
+            + examples + "; its columns are [id, features, label, split, ingest_batch]");
   }
 }

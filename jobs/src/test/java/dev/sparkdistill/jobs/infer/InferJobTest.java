@@ -630,6 +630,33 @@ class InferJobTest extends SparkTestBase {
         .isEqualTo(manifest.rows().scored() + manifest.rows().filtered());
   }
 
+  @Test
+  void capPerClassCutsByConfidenceThenIdAndLeavesLabeledAndFilteredRowsAlone() {
+    org.apache.spark.sql.types.StructType schema = new org.apache.spark.sql.types.StructType()
+        .add("id", "string").add("label", "int").add(Scoring.PSEUDO_LABEL, "int")
+        .add(Scoring.CONFIDENCE, "double").add(Scoring.FILTER_REASON, "string");
+    List<Row> scored = List.of(
+        org.apache.spark.sql.RowFactory.create("a", null, 0, 0.9, null),
+        org.apache.spark.sql.RowFactory.create("c", null, 0, 0.8, null),
+        // As confident as c: the earlier id is kept.
+        org.apache.spark.sql.RowFactory.create("b", null, 0, 0.8, null),
+        // Filtered already, and the most confident: it takes no place under the cap.
+        org.apache.spark.sql.RowFactory.create("d", null, 0, 0.99, "low_confidence"),
+        // Labeled: never capped, whatever its confidence.
+        org.apache.spark.sql.RowFactory.create("e", 2, 0, 0.1, null),
+        org.apache.spark.sql.RowFactory.create("f", null, 1, 0.2, null));
+
+    Map<String, String> reasons = new TreeMap<>();
+    InferJob.capPerClass(spark.createDataFrame(scored, schema), 2).collectAsList()
+        .forEach(r -> reasons.put(r.getString(0), r.isNullAt(4) ? "kept" : r.getString(4)));
+
+    assertThat(reasons).containsExactlyEntriesOf(new TreeMap<>(Map.of("a", "kept", "b", "kept",
+        "c", "class_cap: pseudo-label 0 keeps its 2 most confident unlabeled rows",
+        "d", "low_confidence", "e", "kept", "f", "kept")));
+    assertThat(InferJob.capPerClass(spark.createDataFrame(scored, schema), 0).collectAsList())
+        .as("no cap").filteredOn(r -> r.isNullAt(4)).hasSize(5);
+  }
+
   // ---- reruns ---------------------------------------------------------------------------------
 
   @Test

@@ -289,7 +289,7 @@ class InferOnnxTeacherTest extends SparkTestBase {
         "evaluate.models=[\"cnn=" + cnnOnnx + "\"]"));
     settings.addAll(List.of(more));
     return new EvaluateJob(EvaluateConfig.from(ConfigLayers.resolve(Optional.empty(), "",
-        settings))).run(spark).models().stream().filter(m -> m.name().equals("cnn"))
+        settings))).evaluate(spark).models().stream().filter(m -> m.name().equals("cnn"))
         .findFirst().orElseThrow();
   }
 

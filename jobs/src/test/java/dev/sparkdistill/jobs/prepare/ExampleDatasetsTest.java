@@ -85,6 +85,33 @@ class ExampleDatasetsTest extends SparkTestBase {
     assertThat(ExampleDatasets.scale(two, FeatureScaling.NONE)).isSameAs(two);
   }
 
+  @Test
+  void rejectsEveryRowOfARepeatedIdAndIdsAnEarlierBatchHoldsKeepingEarlierReasons() {
+    Float[] x = {1f};
+    Dataset<Row> parsed = spark.createDataFrame(List.of(
+        RowFactory.create("a", "train", x, 0, null, null),
+        RowFactory.create("a", "test", x, 1, null, null),
+        RowFactory.create("b", "train", null, null, "bad_width: 3 values, expected 1", "1,2,3"),
+        RowFactory.create("b", "train", x, 1, null, null),
+        RowFactory.create("c", "train", x, 0, null, null),
+        RowFactory.create("d", "test", x, 1, null, null)), ParsedRows.SCHEMA);
+    Dataset<Row> earlier = spark.createDataFrame(List.of(RowFactory.create("c", "day1"),
+        RowFactory.create("e", "day1")), new StructType()
+        .add(ExampleDatasets.EARLIER_ID, DataTypes.StringType)
+        .add(ExampleDatasets.EARLIER_BATCH, DataTypes.StringType));
+
+    List<String> reasons = ExampleDatasets.rejectRepeatedIds(parsed, earlier)
+        .orderBy("id", "split", "reason").collectAsList().stream()
+        .map(r -> r.getString(0) + "/" + r.getString(1) + " " + r.getString(4)).toList();
+
+    assertThat(reasons).containsExactly(
+        "a/test duplicate_id: id occurs 2 times", "a/train duplicate_id: id occurs 2 times",
+        "b/train bad_width: 3 values, expected 1", "b/train duplicate_id: id occurs 2 times",
+        "c/train duplicate_id: id already in batch day1", "d/test null");
+    assertThat(ExampleDatasets.rejectRepeatedIds(parsed, null).filter("id = 'c'")
+        .first().isNullAt(4)).as("no earlier batches").isTrue();
+  }
+
   private static List<List<Float>> features(Dataset<Row> rows) {
     return rows.orderBy("id").collectAsList().stream()
         .map(r -> r.<Float>getList(r.fieldIndex(ParsedRows.FEATURES))).toList();

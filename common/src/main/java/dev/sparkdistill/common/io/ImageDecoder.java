@@ -68,7 +68,8 @@ public final class ImageDecoder implements Serializable {
   }
 
   private float[] read(ImageReader reader, ImageInputStream in) throws UnusableImage {
-    String format = formatName(reader);
+    // Named only in messages: most files never need it.
+    java.util.function.Supplier<String> format = () -> formatName(reader);
     List<String> warnings = new ArrayList<>();
     BufferedImage image;
     try {
@@ -77,23 +78,23 @@ public final class ImageDecoder implements Serializable {
       int width = reader.getWidth(0);
       int height = reader.getHeight(0);
       if ((long) width * height > options.maxPixels()) {
-        throw new UnusableImage(RejectReason.IMAGE_TOO_LARGE, format + " image of " + width
+        throw new UnusableImage(RejectReason.IMAGE_TOO_LARGE, format.get() + " image of " + width
             + " x " + height + " pixels, more than prepare.images.max-pixels = "
             + options.maxPixels());
       }
       if (Math.min(width, height) < options.minSide()) {
-        throw new UnusableImage(RejectReason.IMAGE_TOO_SMALL, format + " image of " + width
+        throw new UnusableImage(RejectReason.IMAGE_TOO_SMALL, format.get() + " image of " + width
             + " x " + height + " pixels, a side below prepare.images.min-side = "
             + options.minSide());
       }
       image = reader.read(0);
     } catch (IOException | RuntimeException e) {
       // Damaged files make some readers throw unchecked exceptions (array bounds, arguments).
-      throw new UnusableImage(RejectReason.UNDECODABLE_IMAGE, format + " image cannot be "
+      throw new UnusableImage(RejectReason.UNDECODABLE_IMAGE, format.get() + " image cannot be "
           + "decoded: " + innermost(e));
     }
     if (!warnings.isEmpty()) {
-      throw new UnusableImage(RejectReason.UNDECODABLE_IMAGE, format + " image is damaged: "
+      throw new UnusableImage(RejectReason.UNDECODABLE_IMAGE, format.get() + " image is damaged: "
           + warnings.get(0));
     }
     float[][] planes = toChannels(planes(image));

@@ -344,7 +344,8 @@ public final class InferJob extends OutputJob<InferJob.Inputs, TargetsManifest> 
     // Scored once: the per-class cut-offs and both writes read the persisted rows.
     Dataset<Row> persisted = scored.persist(StorageLevel.MEMORY_AND_DISK());
     try {
-      Dataset<Row> marked = capPerClass(persisted, config.maxPerClass()).drop(Scoring.PSEUDO_LABEL, Scoring.CONFIDENCE);
+      Dataset<Row> marked = capPerClass(persisted, config.maxPerClass())
+          .drop(Scoring.PSEUDO_LABEL, Scoring.CONFIDENCE);
       SparkPhases.run(spark, description, () -> out.write("targets table", () -> writeTable(
           marked.filter(col(Scoring.FILTER_REASON).isNull()).drop(Scoring.FILTER_REASON),
           out.path().toString(), append)));

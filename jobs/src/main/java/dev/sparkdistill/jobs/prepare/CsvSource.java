@@ -71,7 +71,7 @@ final class CsvSource implements ExampleSource {
     JavaRDD<Row> rows = lines.mapPartitionsWithInputSplit(
         (inputSplit, it) -> parse(inputSplit, it, parser, header, split), true);
     List<Integer> shape = List.of(parser.featureCount());
-    return new SourceRows(spark.createDataFrame(rows, ParsedRows.SCHEMA), shape, idIndex >= 0);
+    return new SourceRows(ParsedRows.dataset(spark, rows), shape, idIndex >= 0);
   }
 
   private static List<String> columns(List<String> firstLine, boolean header) {

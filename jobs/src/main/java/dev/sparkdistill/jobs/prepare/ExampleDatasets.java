@@ -12,14 +12,21 @@ import dev.sparkdistill.common.data.RejectReason;
 import dev.sparkdistill.common.data.Split;
 import dev.sparkdistill.common.data.SplitDraw;
 import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.api.java.UDF1;
 import org.apache.spark.sql.api.java.UDF2;
 import org.apache.spark.sql.expressions.UserDefinedFunction;
 import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
 
 /**
  * What {@code prepare} does to the rows, as functions from rows to rows of the same columns: the
@@ -57,7 +64,8 @@ final class ExampleDatasets {
     Dataset<Row> joined = all.join(org.apache.spark.sql.functions.broadcast(repeated),
         col(ParsedRows.ID).equalTo(col("repeated_id")), "left");
     Column reason = when(col(ParsedRows.REASON).isNull().and(col("occurrences").isNotNull()),
-        expr("concat('" + RejectReason.DUPLICATE_ID.code() + ": id occurs ', occurrences, ' times')"))
+        expr("concat('" + RejectReason.DUPLICATE_ID.code()
+            + ": id occurs ', occurrences, ' times')"))
         .otherwise(col(ParsedRows.REASON));
     if (earlier != null) {
       // The earlier ids that come again, found by a join of ids alone: usually none, so they
@@ -157,17 +165,45 @@ final class ExampleDatasets {
     if (scaling.isIdentity()) {
       return examples;
     }
-    if (!scaling.kind().fitted()) {
-      return examples.withColumn(ParsedRows.FEATURES, expr("transform(features, x -> CAST(x * "
-          + scaling.multiply() + "D + " + scaling.add() + "D AS FLOAT))"));
-    }
-    Column offsets = lit(scaling.featureOffsets());
-    Column factors = lit(scaling.featureFactors());
-    // element_at may be null as far as Spark knows; the coalesce (never taken) keeps the array's
-    // elements non-null, so the table is written as two-level Parquet lists, as for linear.
-    return examples.withColumn(ParsedRows.FEATURES, org.apache.spark.sql.functions.transform(
-        col(ParsedRows.FEATURES), (x, i) -> org.apache.spark.sql.functions.coalesce(
-            x.minus(element_at(offsets, i.plus(1))).multiply(element_at(factors, i.plus(1)))
-                .cast(DataTypes.FloatType), lit(0f))));
+    // A loop over each row's floats: Spark 3.5 interprets transform()'s lambda element by
+    // element, which made scaling most of the examples' write (784 floats a row).
+    boolean fitted = scaling.kind().fitted();
+    double[] offsets = fitted ? scaling.featureOffsets() : null;
+    double[] factors = fitted ? scaling.featureFactors() : null;
+    double multiply = scaling.multiply();
+    double add = scaling.add();
+    StructType schema = examples.schema();
+    int at = schema.fieldIndex(ParsedRows.FEATURES);
+    StructField[] fields = schema.fields().clone();
+    // Elements never null, so the table is written as two-level Parquet lists.
+    fields[at] = new StructField(ParsedRows.FEATURES,
+        DataTypes.createArrayType(DataTypes.FloatType, false), fields[at].nullable(),
+        fields[at].metadata());
+    return examples.mapPartitions((MapPartitionsFunction<Row, Row>) rows -> new Iterator<>() {
+      @Override
+      public boolean hasNext() {
+        return rows.hasNext();
+      }
+
+      @Override
+      public Row next() {
+        Row row = rows.next();
+        Object[] values = new Object[row.length()];
+        for (int i = 0; i < values.length; i++) {
+          values[i] = row.get(i);
+        }
+        if (!row.isNullAt(at)) {
+          List<Float> raw = row.getList(at);
+          float[] scaled = new float[raw.size()];
+          for (int f = 0; f < scaled.length; f++) {
+            scaled[f] = fitted ? (float) ((raw.get(f) - offsets[f]) * factors[f])
+                : (float) (raw.get(f) * multiply + add);
+          }
+          values[at] = scaled;
+        }
+        return RowFactory.create(values);
+      }
+    }, Encoders.row(new StructType(fields)));
   }
+
 }

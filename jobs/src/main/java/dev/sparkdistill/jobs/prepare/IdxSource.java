@@ -59,7 +59,7 @@ final class IdxSource implements ExampleSource {
     JavaRDD<Row> rows = jsc.parallelize(ranges, ranges.size()).mapPartitions(it ->
         readRanges(it, images, labelFile, split, maxLabel, conf));
     List<Integer> shape = Arrays.stream(imageHeader.itemShape()).boxed().toList();
-    return new SourceRows(spark.createDataFrame(rows, ParsedRows.SCHEMA), shape, false);
+    return new SourceRows(ParsedRows.dataset(spark, rows), shape, false);
   }
 
   private static IdxHeader header(String location, String key, HadoopConf conf) {

@@ -41,10 +41,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reads image files: a folder tree through Spark's {@code binaryFile} source (recursive, any
- * Hadoop path), or the files a listing names, read by the tasks themselves. Every file is decoded
- * in the task that reads it, one at a time, so a task holds one file and one decoded image; a
- * file that cannot become an example is a rejected row naming its path and why.
+ * Reads image files: a folder tree listed by Spark's {@code binaryFile} source (recursive, any
+ * Hadoop path), or the files a listing names; the tasks read the files themselves. Every file is
+ * decoded in the task that reads it, one at a time, so a task holds one file and one decoded
+ * image; a file that cannot become an example is a rejected row naming its path and why.
  *
  * <p>Ids are {@code <split>/<path below the input>} for a tree and the file's qualified path for
  * a listing: stable across reruns and telling where a rejected row came from.
@@ -86,8 +86,8 @@ final class ImageSource implements ExampleSource {
     Dataset<Row> files = images.layout() == ImageOptions.Layout.LISTING
         ? listing(spark, location, key, conf)
         : tree(spark, split, location, conf);
-    Dataset<Row> rows = spark.createDataFrame(files.javaRDD().mapPartitions(decoding::decode),
-        ParsedRows.SCHEMA);
+    Dataset<Row> rows = ParsedRows.dataset(spark,
+        files.javaRDD().mapPartitions(decoding::decode));
     return new SourceRows(rows, images.shape(),
         images.layout() == ImageOptions.Layout.LISTING);
   }
@@ -169,8 +169,11 @@ final class ImageSource implements ExampleSource {
       // A glob is a regular expression matched per file: none at all for every file.
       reader = reader.option("pathGlobFilter", images.files());
     }
+    // The source lists the files; the decoding task reads each one (see Decoding.read), so
+    // the content column is left out and the source never opens a file.
     Dataset<Row> files = reader.load(location)
-        .select(col(PATH), col(CONTENT), lit(null).cast(DataTypes.StringType).as("label"));
+        .select(col(PATH), lit(null).cast(DataTypes.BinaryType).as(CONTENT),
+            lit(null).cast(DataTypes.StringType).as("label"));
     // Paths below the input: Spark's paths are qualified (file:/..., s3a://bucket/...).
     Path root = new Path(location);
     String prefix = HadoopFiles.fs(root, conf).makeQualified(root).toString();
@@ -345,8 +348,19 @@ final class ImageSource implements ExampleSource {
       return index;
     }
 
+    /**
+     * A file's bytes. A local file is read with java.nio: Hadoop's local stream builds its I/O
+     * statistics on every open, which took a third of the decode stage for small images.
+     */
     private byte[] read(String location) throws IOException {
       Path path = new Path(location);
+      if ("file".equals(path.toUri().getScheme())) {
+        try {
+          return java.nio.file.Files.readAllBytes(java.nio.file.Path.of(path.toUri()));
+        } catch (java.nio.file.NoSuchFileException e) {
+          throw new FileNotFoundException(location);
+        }
+      }
       FileSystem fs = HadoopFiles.fs(path, conf.get());
       try (InputStream in = fs.open(path)) {
         return in.readAllBytes();

@@ -69,8 +69,8 @@ final class ParquetSource implements ExampleSource {
     List<Integer> shape = featureShape(selected);
     int featureCount = shape.stream().reduce(1, Math::multiplyExact);
     int maxLabel = classCount.orElse(Integer.MAX_VALUE);
-    Dataset<Row> rows = spark.createDataFrame(selected.javaRDD().mapPartitions(
-        it -> check(it, split, featureCount, maxLabel)), ParsedRows.SCHEMA);
+    Dataset<Row> rows = ParsedRows.dataset(spark, selected.javaRDD().mapPartitions(
+        it -> check(it, split, featureCount, maxLabel)));
     return new SourceRows(rows, shape, options.idColumn().isPresent());
   }
 

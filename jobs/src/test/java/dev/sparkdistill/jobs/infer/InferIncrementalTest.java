@@ -104,7 +104,8 @@ class InferIncrementalTest extends SparkTestBase {
     assertThat(second.rows().input()).isEqualTo(100);
     assertThat(second.rows().scored() + second.rows().filtered()).isEqualTo(100);
     assertThat(batchFiles(output, "b1")).isEqualTo(b1Files);
-    List<Row> ids = spark.read().parquet(output.toString()).select("id", "ingest_batch").collectAsList();
+    List<Row> ids = spark.read().parquet(output.toString()).select("id", "ingest_batch")
+        .collectAsList();
     assertThat(ids).hasSize(100);
     assertThat(ids.stream().map(r -> r.getString(0)).distinct().count()).isEqualTo(100);
     assertThat(output.resolve("_SUCCESS")).exists();

@@ -12,7 +12,7 @@ import dev.sparkdistill.common.manifest.TableShape;
 import dev.sparkdistill.common.manifest.TargetsManifest;
 import dev.sparkdistill.common.targets.Ensemble;
 import dev.sparkdistill.common.targets.SoftTargets;
-import dev.sparkdistill.jobs.OutputJob;
+import dev.sparkdistill.jobs.ScoringJob;
 import dev.sparkdistill.jobs.SessionDefaults;
 import dev.sparkdistill.jobs.SparkPhases;
 import dev.sparkdistill.jobs.io.ExampleBatches;
@@ -68,7 +68,7 @@ import org.slf4j.LoggerFactory;
  * lacks and appends them; while it appends, {@code _SUCCESS} is absent, and the leftovers of an
  * interrupted append (batches not in the manifest) are removed before scoring again.
  */
-public final class InferJob extends OutputJob<InferJob.Inputs, TargetsManifest> {
+public final class InferJob extends ScoringJob<InferJob.Inputs, TargetsManifest> {
   private static final Logger LOG = LoggerFactory.getLogger(InferJob.class);
   static final String FILTERED = "_filtered";
   /** Rows of the input the ONNX export of a DL4J teacher is checked on. */
@@ -102,34 +102,25 @@ public final class InferJob extends OutputJob<InferJob.Inputs, TargetsManifest> 
   }
 
   @Override
-  protected void release() {
-    ShippedModel.releaseAll();
-  }
-
-  @Override
   protected String describe(TargetsManifest manifest) {
     return manifest.rows().scored() + " rows kept, " + manifest.rows().filtered() + " filtered";
   }
 
   @Override
-  protected Written<TargetsManifest> write(Run run, Inputs inputs) {
-    SparkSession spark = run.spark();
-    Configuration conf = spark.sparkContext().hadoopConfiguration();
-    long bytes = ScoredTables.splitBytes(config.input(),
-        config.splits().stream().map(Split::value).toList(), conf);
-    Optional<ScoringSelection> selection = config.incremental()
-        ? ScoringSelection.freshBatches(output(), run.out(), new ScoringSelection.Batches<>(
-            "infer.batch-column", config.input(), config.batchColumn(), "scored",
+  protected Rows<TargetsManifest> rows(Run run, Inputs inputs) {
+    return new Rows<>(inputs.examples(), ScoredTables.splitBytes(config.input(),
+        config.splits().stream().map(Split::value).toList(), run.out().conf()),
+        config.incremental() ? new ScoringSelection.Batches<>("infer.batch-column",
+            config.input(), config.batchColumn(), "scored",
             previous -> sameScoring(previous, inputs), TargetsManifest::batches,
             "targets scored by other teachers or another config",
-            List.of(run.out().path(), run.out().child(FILTERED))),
-            inputs.examples(), bytes, () -> nothingToScore(spark), conf)
-        : Optional.of(ScoringSelection.whole(inputs.examples(), bytes,
-            () -> nothingToScore(spark)));
-    if (selection.isEmpty()) {
-      return Written.unchanged(run.out().completeManifest(TargetsManifest.class).orElseThrow());
-    }
-    ScoringSelection rows = selection.get();
+            List.of(run.out().path(), run.out().child(FILTERED))) : null,
+        () -> nothingToScore(run.spark()));
+  }
+
+  @Override
+  protected Written<TargetsManifest> score(Run run, Inputs inputs, ScoringSelection rows) {
+    SparkSession spark = run.spark();
     Inputs scoring = onEngines(inputs, rows.rows());
     SessionDefaults.with(spark, rows.readerSettings(spark.sparkContext().defaultParallelism(),
         config.batchSize()), () -> scoreAndWrite(spark, scoring, rows, run.out()));

@@ -7,7 +7,7 @@ import dev.sparkdistill.common.ProjectVersion;
 import dev.sparkdistill.common.config.PredictConfig;
 import dev.sparkdistill.common.manifest.PredictionsManifest;
 import dev.sparkdistill.common.manifest.TableShape;
-import dev.sparkdistill.jobs.OutputJob;
+import dev.sparkdistill.jobs.ScoringJob;
 import dev.sparkdistill.jobs.SessionDefaults;
 import dev.sparkdistill.jobs.SparkPhases;
 import dev.sparkdistill.jobs.io.ArrayColumns;
@@ -55,7 +55,7 @@ import org.slf4j.LoggerFactory;
  * ({@code predict.batch-column}) predict only the batches the manifest lacks and append them,
  * exactly as {@code infer} does.
  */
-public final class PredictJob extends OutputJob<PredictJob.Inputs, PredictionsManifest> {
+public final class PredictJob extends ScoringJob<PredictJob.Inputs, PredictionsManifest> {
   private static final Logger LOG = LoggerFactory.getLogger(PredictJob.class);
   static final int PARITY_SAMPLE_ROWS = 256;
 
@@ -87,11 +87,6 @@ public final class PredictJob extends OutputJob<PredictJob.Inputs, PredictionsMa
   }
 
   @Override
-  protected void release() {
-    ShippedModel.releaseAll();
-  }
-
-  @Override
   protected String describe(PredictionsManifest manifest) {
     return manifest.rows().written() + " rows (" + manifest.rows().bySplit() + ")";
   }
@@ -112,23 +107,19 @@ public final class PredictJob extends OutputJob<PredictJob.Inputs, PredictionsMa
   }
 
   @Override
-  protected Written<PredictionsManifest> write(Run run, Inputs inputs) {
-    SparkSession spark = run.spark();
-    Configuration conf = spark.sparkContext().hadoopConfiguration();
-    long bytes = ScoredTables.splitBytes(config.input(), config.splits(), conf);
-    Optional<ScoringSelection> selection = config.incremental()
-        ? ScoringSelection.freshBatches(output(), run.out(), new ScoringSelection.Batches<>(
-            "predict.batch-column", config.input(), config.batchColumn(), "predicted",
+  protected Rows<PredictionsManifest> rows(Run run, Inputs inputs) {
+    return new Rows<>(inputs.examples(),
+        ScoredTables.splitBytes(config.input(), config.splits(), run.out().conf()),
+        config.incremental() ? new ScoringSelection.Batches<>("predict.batch-column",
+            config.input(), config.batchColumn(), "predicted",
             previous -> sameScoring(previous, inputs), PredictionsManifest::batches,
-            "predictions of another model or config", List.of(run.out().path())),
-            inputs.examples(), bytes, () -> nothingToPredict(spark), conf)
-        : Optional.of(ScoringSelection.whole(inputs.examples(), bytes,
-            () -> nothingToPredict(spark)));
-    if (selection.isEmpty()) {
-      return Written.unchanged(
-          run.out().completeManifest(PredictionsManifest.class).orElseThrow());
-    }
-    ScoringSelection rows = selection.get();
+            "predictions of another model or config", List.of(run.out().path())) : null,
+        () -> nothingToPredict(run.spark()));
+  }
+
+  @Override
+  protected Written<PredictionsManifest> score(Run run, Inputs inputs, ScoringSelection rows) {
+    SparkSession spark = run.spark();
     ScoringEngines.Choice engine = chooseEngine(inputs, rows.rows());
     List<SessionDefaults.Setting> settings = new ArrayList<>(rows.readerSettings(
         spark.sparkContext().defaultParallelism(), config.batchSize()));

@@ -19,7 +19,6 @@ import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -41,9 +40,13 @@ import org.slf4j.LoggerFactory;
  */
 public final class ShippedModel implements Serializable {
   private static final Logger LOG = LoggerFactory.getLogger(ShippedModel.class);
-  /** Models deserialized and sessions opened in this JVM: see {@link #loads()}. */
-  private static final AtomicInteger LOADS = new AtomicInteger();
-  private static final Map<String, MultiLayerNetwork> LOADED = new ConcurrentHashMap<>();
+  /**
+   * The words of the log line each load writes: an executor should write it once per model,
+   * however many tasks and batches it scores, so more of them in an executor's log mean the
+   * models were released and loaded again.
+   */
+  public static final String LOADED = "loaded in this JVM";
+  private static final Map<String, MultiLayerNetwork> NETWORKS = new ConcurrentHashMap<>();
   /** Each task thread's own copies, by thread id, so that {@link #releaseAll} reaches them. */
   private static final Map<Long, Map<String, MultiLayerNetwork>> PER_THREAD =
       new ConcurrentHashMap<>();
@@ -281,8 +284,9 @@ public final class ShippedModel implements Serializable {
 
   private OnnxDevice.Opened onnxSession(Integer gpu) {
     return SESSIONS.computeIfAbsent(sha256 + "@" + gpu, key -> {
-      LOADS.incrementAndGet();
-      return OnnxDevice.open(bytes, "model", path, gpu);
+      OnnxDevice.Opened opened = OnnxDevice.open(bytes, "model", path, gpu);
+      LOG.info("{} {} (an ONNX Runtime session on {})", path, LOADED, opened.provider());
+      return opened;
     });
   }
 
@@ -294,18 +298,11 @@ public final class ShippedModel implements Serializable {
     TaskBackend.prepare();
     return PER_THREAD.computeIfAbsent(Thread.currentThread().getId(),
         id -> new ConcurrentHashMap<>()).computeIfAbsent(sha256, key -> ConvolutionHelpers.attach(
-        LOADED.computeIfAbsent(key, k -> {
-          LOADS.incrementAndGet();
-          return deserialize("model", path, bytes);
+        NETWORKS.computeIfAbsent(key, k -> {
+          MultiLayerNetwork network = deserialize("model", path, bytes);
+          LOG.info("{} {} (a DL4J network)", path, LOADED);
+          return network;
         }).clone()));
-  }
-
-  /**
-   * How many times this JVM has deserialized a model or opened an ONNX Runtime session for its
-   * tasks: each executor should do it once per model, however many tasks and batches it scores.
-   */
-  public static int loads() {
-    return LOADS.get();
   }
 
   /**
@@ -314,7 +311,7 @@ public final class ShippedModel implements Serializable {
    */
   public static void releaseAll() {
     PER_THREAD.clear();
-    LOADED.clear();
+    NETWORKS.clear();
     for (String key : List.copyOf(SESSIONS.keySet())) {
       OnnxDevice.Opened opened = SESSIONS.remove(key);
       if (opened != null) {
@@ -325,7 +322,7 @@ public final class ShippedModel implements Serializable {
 
   /** Models and sessions this JVM holds now: what {@link #releaseAll} frees. */
   static int held() {
-    return LOADED.size() + SESSIONS.size()
+    return NETWORKS.size() + SESSIONS.size()
         + PER_THREAD.values().stream().mapToInt(Map::size).sum();
   }
 

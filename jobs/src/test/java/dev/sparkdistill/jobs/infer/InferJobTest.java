@@ -262,18 +262,19 @@ class InferJobTest extends SparkTestBase {
     // 4 MB (spark.sql.files.openCostInBytes), so 8 MB reads about two files per partition.
     spark.conf().set("spark.sql.files.maxPartitionBytes", "8m");
     TargetsManifest manifest;
-    int loadsBefore;
-    try {
+    int loads;
+    try (dev.sparkdistill.jobs.LogLines loaded = dev.sparkdistill.jobs.LogLines.of(
+        ShippedModel.class, ShippedModel.LOADED)) {
       assertThat(spark.read().parquet(many.toString()).rdd().getNumPartitions())
           .isGreaterThanOrEqualTo(8);
-      loadsBefore = ShippedModel.loads();
       manifest = new InferJob(config(settings(many, output, List.of(first, second),
           "infer.batch-size=4"))).run(spark);
+      loads = loaded.count();
     } finally {
       spark.conf().unset("spark.sql.files.maxPartitionBytes");
     }
 
-    assertThat(ShippedModel.loads() - loadsBefore).as("deserializations of 2 teachers")
+    assertThat(loads).as("deserializations of 2 teachers")
         .isEqualTo(2);
     assertThat(manifest.rows().scored()).isEqualTo(rows.size());
     assertThat(spark.read().parquet(output.toString()).select("id").distinct().count())

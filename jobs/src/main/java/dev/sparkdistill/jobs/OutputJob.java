@@ -3,6 +3,7 @@ package dev.sparkdistill.jobs;
 import dev.sparkdistill.common.config.WriteMode;
 import dev.sparkdistill.jobs.io.OutputClaim;
 import dev.sparkdistill.jobs.io.OutputDirectory;
+import dev.sparkdistill.jobs.model.ShippedModel;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.function.Predicate;
@@ -111,8 +112,13 @@ public abstract class OutputJob<I, M> {
         resumes(inputs));
   }
 
-  /** Frees what the run held in this JVM; runs however the run ended. */
-  protected void release() {}
+  /**
+   * Frees what the run held in this JVM, however the run ended: the models it shipped (scoring
+   * jobs load them on the driver too, and in local mode the executors are this JVM).
+   */
+  protected void release() {
+    ShippedModel.releaseAll();
+  }
 
   /** Runs the job: returns the output's manifest, this run's or the earlier same run's. */
   public final M run(SparkSession spark) {

@@ -2,7 +2,6 @@ package dev.sparkdistill.jobs;
 
 import dev.sparkdistill.common.DistillException;
 import dev.sparkdistill.jobs.io.ScoringSelection;
-import dev.sparkdistill.jobs.model.ShippedModel;
 import java.util.Optional;
 import java.util.function.Supplier;
 import org.apache.spark.sql.Dataset;
@@ -11,8 +10,7 @@ import org.apache.spark.sql.Row;
 /**
  * The skeleton of the jobs that score an examples table with shipped models ({@code infer},
  * {@code predict}): the rows a run scores are every selected row, or, when the job follows a
- * batch column, the batches its output lacks ({@link ScoringSelection}); the models every
- * executor loaded are released when the run ends.
+ * batch column, the batches its output lacks ({@link ScoringSelection}).
  */
 public abstract class ScoringJob<I, M> extends OutputJob<I, M> {
 
@@ -38,16 +36,11 @@ public abstract class ScoringJob<I, M> extends OutputJob<I, M> {
     Optional<ScoringSelection> selection = rows.batches() == null
         ? Optional.of(ScoringSelection.whole(rows.examples(), rows.bytes(), rows.nothing()))
         : ScoringSelection.freshBatches(output(), run.out(), rows.batches(), rows.examples(),
-            rows.bytes(), rows.nothing(), run.out().conf());
+            rows.bytes(), rows.nothing());
     if (selection.isEmpty()) {
       return Written.unchanged(
           run.out().completeManifest(output().manifestType()).orElseThrow());
     }
     return score(run, inputs, selection.get());
-  }
-
-  @Override
-  protected void release() {
-    ShippedModel.releaseAll();
   }
 }

@@ -143,6 +143,15 @@ public record FeatureScaling(Kind kind, double multiply, double add, List<Double
     };
   }
 
+  /** The stored values of one row's raw values, each as {@link #apply(int, float)} gives it. */
+  public float[] apply(float[] raw) {
+    float[] stored = new float[raw.length];
+    for (int feature = 0; feature < raw.length; feature++) {
+      stored[feature] = apply(feature, raw[feature]);
+    }
+    return stored;
+  }
+
   /**
    * The raw value of feature {@code feature} that this scaling stores as {@code stored}: its
    * inverse, which an exported model's parity check and a teacher with its own normalization

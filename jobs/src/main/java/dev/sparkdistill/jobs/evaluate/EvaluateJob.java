@@ -103,11 +103,6 @@ public final class EvaluateJob
   }
 
   @Override
-  protected void release() {
-    ShippedModel.releaseAll();
-  }
-
-  @Override
   protected String describe(EvaluationManifest manifest) {
     return REPORT_HTML;
   }

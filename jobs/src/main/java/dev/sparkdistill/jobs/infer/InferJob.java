@@ -31,7 +31,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
-import java.util.stream.Collectors;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -115,7 +114,8 @@ public final class InferJob extends ScoringJob<InferJob.Inputs, TargetsManifest>
             previous -> sameScoring(previous, inputs), TargetsManifest::batches,
             "targets scored by other teachers or another config",
             List.of(run.out().path(), run.out().child(FILTERED))) : null,
-        () -> nothingToScore(run.spark()));
+        () -> ScoringSelection.nothingSelected(run.spark(), "infer", config.input(),
+            config.splits().stream().map(Split::value).toList(), "score"));
   }
 
   @Override
@@ -166,19 +166,6 @@ public final class InferJob extends ScoringJob<InferJob.Inputs, TargetsManifest>
           config.splits().stream().map(Split::value).toArray()));
     }
     return new Inputs(shape, input.digest(), teachers, described, examples);
-  }
-
-  /** A run that selects no rows is refused: it is a wrong split or an empty table upstream. */
-  private DistillException nothingToScore(SparkSession spark) {
-    Map<String, Long> bySplit = ScoredTables.rowsBy("split",
-        spark.read().parquet(config.input()));
-    String selection = config.splits().isEmpty() ? "infer.input has no rows: "
-        : "infer.splits = " + config.splits().stream().map(Split::value).toList()
-            + " selects no rows of ";
-    String counts = bySplit.isEmpty() ? "none" : bySplit.entrySet().stream()
-        .map(e -> e.getKey() + ": " + e.getValue()).collect(Collectors.joining(", "));
-    return new DistillException(selection + config.input() + " (rows per split: " + counts
-        + "); nothing to score");
   }
 
   /** Scoring reads the columns by position and type, so a table off the contract is refused. */
@@ -323,8 +310,8 @@ public final class InferJob extends ScoringJob<InferJob.Inputs, TargetsManifest>
         config.includeFeatures(), rows, batches, config.configDigest());
   }
 
-  private void writeScored(SparkSession spark, Dataset<Row> scored, OutputDirectory out, long input,
-      int teacherCount, boolean append) {
+  private void writeScored(SparkSession spark, Dataset<Row> scored, OutputDirectory out,
+      long input, int teacherCount, boolean append) {
     String description = "infer: scoring " + input + " rows with " + teacherCount
         + " teacher(s) into " + out.path();
     if (!config.setsRowsAside()) {

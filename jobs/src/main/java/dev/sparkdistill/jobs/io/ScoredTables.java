@@ -87,15 +87,15 @@ public final class ScoredTables {
    * Rows per batch of an incremental run's input, in one pass; a row without a batch is refused,
    * since it could never be scored exactly once.
    *
-   * @param column the input's column holding the batch, as a string
-   * @param key the batch column's config key and its value, for the message
+   * @param column the input's batch column, as a string
+   * @param key the batch column's config key, for the message
    * @param verb what the job does to a row ("scored", "predicted")
    */
   public static Map<String, Long> rowsByBatch(Dataset<Row> input, String column, String key,
-      String batchColumn, String inputPath, String verb) {
+      String inputPath, String verb) {
     Map<String, Long> rows = rowsBy(column, input);
     if (rows.containsKey(null)) {
-      throw new DistillException(key + " = '" + batchColumn + "' is null in some rows of "
+      throw new DistillException(key + " = '" + column + "' is null in some rows of "
           + inputPath + "; every row needs a batch to be " + verb + " exactly once");
     }
     return rows;

@@ -7,14 +7,17 @@ import dev.sparkdistill.common.targets.ScoringSplits;
 import dev.sparkdistill.jobs.OutputJob;
 import dev.sparkdistill.jobs.SessionDefaults;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
+import java.util.stream.Collectors;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,15 +40,16 @@ public record ScoringSelection(Dataset<Row> rows, long count, long bytes, boolea
    * @param key the batch column's config key ({@code infer.batch-column})
    * @param input the table scored, for messages
    * @param column the batch column, a string column of the selected rows
-   * @param verb what the job does to a row ("scored")
+   * @param verb what the job does to a row ("scored", "predicted")
    * @param sameScoring whether an earlier manifest was written by the same models and config
    * @param batchesOf a manifest's batches; null when a whole-table run wrote it
    * @param other what another scoring's output holds, for the refusal ("predictions of another
    *     model or config")
    * @param tables the output and any side table partitioned the same way
    */
-  public record Batches<M>(String key, String input, String column, String verb, Predicate<M> sameScoring,
-      Function<M, List<String>> batchesOf, String other, List<Path> tables) {}
+  public record Batches<M>(String key, String input, String column, String verb,
+      Predicate<M> sameScoring, Function<M, List<String>> batchesOf, String other,
+      List<Path> tables) {}
 
   /**
    * Every selected row.
@@ -70,10 +74,11 @@ public record ScoringSelection(Dataset<Row> rows, long count, long bytes, boolea
    */
   public static <M> Optional<ScoringSelection> freshBatches(OutputJob.Output<M> output,
       OutputDirectory out, Batches<M> batches, Dataset<Row> examples, long bytes,
-      Supplier<DistillException> nothing, Configuration conf) {
+      Supplier<DistillException> nothing) {
+    Configuration conf = out.conf();
     // One pass gives the batches, their rows, and whether any row lacks a batch.
-    java.util.Map<String, Long> rowsByBatch = ScoredTables.rowsByBatch(examples,
-        batches.column(), batches.key(), batches.column(), batches.input(), batches.verb());
+    Map<String, Long> rowsByBatch = ScoredTables.rowsByBatch(examples, batches.column(),
+        batches.key(), batches.input(), batches.verb());
     if (rowsByBatch.isEmpty()) {
       throw nothing.get();
     }
@@ -87,11 +92,29 @@ public record ScoringSelection(Dataset<Row> rows, long count, long bytes, boolea
     }
     ScoredTables.removeUnlistedBatches(out, batches.tables(), batches.column(), plan.held(),
         conf);
-    LOG.info("{} batches {} of {}; {} before", batches.verb().equals("scored") ? "scoring"
-        : "predicting", plan.fresh(), batches.column(), plan.held());
+    LOG.info("batches {} of {} to be {}; {} {} before", plan.fresh(), batches.column(),
+        batches.verb(), plan.held(), batches.verb());
     return Optional.of(new ScoringSelection(
         examples.filter(col(batches.column()).isin(plan.fresh().toArray())), plan.freshRows(),
         (long) (bytes * plan.freshShare()), true, plan.rowsAfter(), plan.batchesAfter()));
+  }
+
+  /**
+   * The error for a selection without rows, with the input's rows per split: a wrong split
+   * or an empty table upstream.
+   *
+   * @param job the job's config section ("infer")
+   * @param splits the splits the job selects; empty for all of them
+   * @param verb what the job does ("score")
+   */
+  public static DistillException nothingSelected(SparkSession spark, String job, String input,
+      List<String> splits, String verb) {
+    Map<String, Long> bySplit = ScoredTables.rowsBy("split", spark.read().parquet(input));
+    String counts = bySplit.isEmpty() ? "none" : bySplit.entrySet().stream()
+        .map(e -> e.getKey() + ": " + e.getValue()).collect(Collectors.joining(", "));
+    return new DistillException((splits.isEmpty() ? job + ".input has no rows: "
+        : job + ".splits = " + splits + " selects no rows of ") + input + " (rows per split: "
+        + counts + "); nothing to " + verb);
   }
 
   /**

@@ -26,7 +26,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.stream.Collectors;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
@@ -114,7 +113,8 @@ public final class PredictJob extends ScoringJob<PredictJob.Inputs, PredictionsM
             config.input(), config.batchColumn(), "predicted",
             previous -> sameScoring(previous, inputs), PredictionsManifest::batches,
             "predictions of another model or config", List.of(run.out().path())) : null,
-        () -> nothingToPredict(run.spark()));
+        () -> ScoringSelection.nothingSelected(run.spark(), "predict", config.input(),
+            config.splits(), "predict"));
   }
 
   @Override
@@ -185,16 +185,6 @@ public final class PredictJob extends ScoringJob<PredictJob.Inputs, PredictionsM
   private static boolean isOwnLeftover(String name) {
     return name.startsWith("split=") || name.equals("_temporary")
         || name.equals(OutputDirectory.MANIFEST);
-  }
-
-  private DistillException nothingToPredict(SparkSession spark) {
-    Map<String, Long> bySplit = ScoredTables.rowsBy("split",
-        spark.read().parquet(config.input()));
-    String counts = bySplit.isEmpty() ? "none" : bySplit.entrySet().stream()
-        .map(e -> e.getKey() + ": " + e.getValue()).collect(Collectors.joining(", "));
-    return new DistillException((config.splits().isEmpty() ? "predict.input has no rows: "
-        : "predict.splits = " + config.splits() + " selects no rows of ") + config.input()
-        + " (rows per split: " + counts + "); nothing to predict");
   }
 
   /** The model on the engine {@code predict.engine} and the parity check choose. */

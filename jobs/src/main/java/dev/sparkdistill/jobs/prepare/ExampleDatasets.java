@@ -1,7 +1,6 @@
 package dev.sparkdistill.jobs.prepare;
 
 import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.element_at;
 import static org.apache.spark.sql.functions.expr;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.udf;
@@ -11,16 +10,15 @@ import dev.sparkdistill.common.data.FeatureScaling;
 import dev.sparkdistill.common.data.RejectReason;
 import dev.sparkdistill.common.data.Split;
 import dev.sparkdistill.common.data.SplitDraw;
+import dev.sparkdistill.jobs.io.ArrayColumns;
 import java.util.HashMap;
-import java.util.Iterator;
-import java.util.List;
 import java.util.Map;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
-import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.api.java.function.MapFunction;
 import org.apache.spark.sql.api.java.UDF1;
 import org.apache.spark.sql.api.java.UDF2;
 import org.apache.spark.sql.expressions.UserDefinedFunction;
@@ -55,7 +53,6 @@ final class ExampleDatasets {
    * holds. A row rejected already keeps its first reason.
    *
    * @param all parsed rows ({@link ParsedRows#SCHEMA})
-   *
    * @param earlier the table's ids ({@value #EARLIER_ID}) and their batches, or null
    */
   static Dataset<Row> rejectRepeatedIds(Dataset<Row> all, Dataset<Row> earlier) {
@@ -165,13 +162,8 @@ final class ExampleDatasets {
     if (scaling.isIdentity()) {
       return examples;
     }
-    // A loop over each row's floats: Spark 3.5 interprets transform()'s lambda element by
-    // element, which made scaling most of the examples' write (784 floats a row).
-    boolean fitted = scaling.kind().fitted();
-    double[] offsets = fitted ? scaling.featureOffsets() : null;
-    double[] factors = fitted ? scaling.featureFactors() : null;
-    double multiply = scaling.multiply();
-    double add = scaling.add();
+    // Row by row in Java: Spark 3.5 interprets transform()'s lambda element by element, which
+    // made scaling most of the examples' write (784 floats a row).
     StructType schema = examples.schema();
     int at = schema.fieldIndex(ParsedRows.FEATURES);
     StructField[] fields = schema.fields().clone();
@@ -179,31 +171,15 @@ final class ExampleDatasets {
     fields[at] = new StructField(ParsedRows.FEATURES,
         DataTypes.createArrayType(DataTypes.FloatType, false), fields[at].nullable(),
         fields[at].metadata());
-    return examples.mapPartitions((MapPartitionsFunction<Row, Row>) rows -> new Iterator<>() {
-      @Override
-      public boolean hasNext() {
-        return rows.hasNext();
+    return examples.map((MapFunction<Row, Row>) row -> {
+      Object[] values = new Object[row.length()];
+      for (int i = 0; i < values.length; i++) {
+        values[i] = row.get(i);
       }
-
-      @Override
-      public Row next() {
-        Row row = rows.next();
-        Object[] values = new Object[row.length()];
-        for (int i = 0; i < values.length; i++) {
-          values[i] = row.get(i);
-        }
-        if (!row.isNullAt(at)) {
-          List<Float> raw = row.getList(at);
-          float[] scaled = new float[raw.size()];
-          for (int f = 0; f < scaled.length; f++) {
-            scaled[f] = fitted ? (float) ((raw.get(f) - offsets[f]) * factors[f])
-                : (float) (raw.get(f) * multiply + add);
-          }
-          values[at] = scaled;
-        }
-        return RowFactory.create(values);
+      if (!row.isNullAt(at)) {
+        values[at] = scaling.apply(ArrayColumns.floats(row.getList(at)));
       }
+      return RowFactory.create(values);
     }, Encoders.row(new StructType(fields)));
   }
-
 }

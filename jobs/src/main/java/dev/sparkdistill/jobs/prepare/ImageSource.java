@@ -55,7 +55,6 @@ final class ImageSource implements ExampleSource {
   private static final long FILES_PER_TASK = 2_000;
   private static final long BYTES_PER_TASK = 128L << 20;
   private static final String PATH = "path";
-  private static final String CONTENT = "content";
 
   private final PrepareConfig config;
   private final List<String> classNames;
@@ -159,7 +158,7 @@ final class ImageSource implements ExampleSource {
     return List.copyOf(labels);
   }
 
-  /** Path and bytes of every file of the tree, in a task per couple of thousand small files. */
+  /** Id and path of every file of the tree, in a task per couple of thousand small files. */
   private Dataset<Row> tree(SparkSession spark, Split split, String location,
       Configuration conf) {
     ImageOptions images = config.images();
@@ -169,11 +168,10 @@ final class ImageSource implements ExampleSource {
       // A glob is a regular expression matched per file: none at all for every file.
       reader = reader.option("pathGlobFilter", images.files());
     }
-    // The source lists the files; the decoding task reads each one (see Decoding.read), so
-    // the content column is left out and the source never opens a file.
+    // The source only lists the files: without its content column it never opens one, and the
+    // decoding task reads each file itself (Decoding.read).
     Dataset<Row> files = reader.load(location)
-        .select(col(PATH), lit(null).cast(DataTypes.BinaryType).as(CONTENT),
-            lit(null).cast(DataTypes.StringType).as("label"));
+        .select(col(PATH), lit(null).cast(DataTypes.StringType).as("label"));
     // Paths below the input: Spark's paths are qualified (file:/..., s3a://bucket/...).
     Path root = new Path(location);
     String prefix = HadoopFiles.fs(root, conf).makeQualified(root).toString();
@@ -181,7 +179,7 @@ final class ImageSource implements ExampleSource {
         + (prefix.length() + 2) + ")");
     Column id = concat(lit(split.value() + "/"), when(col(PATH).startsWith(prefix + "/"), below)
         .otherwise(col(PATH)));
-    files = files.select(id.as("id"), col(PATH), col(CONTENT), col("label"));
+    files = files.select(id.as("id"), col(PATH), col("label"));
     FileTree tree = trees.get(split);
     int tasks = tasks(spark, tree.files(), tree.bytes());
     if (files.rdd().getNumPartitions() > tasks) {
@@ -193,7 +191,7 @@ final class ImageSource implements ExampleSource {
     // Spark's file sources skip files of 0 bytes; they are rows too, rejected as empty.
     List<Row> empty = tree.emptyFiles().stream().map(path -> RowFactory.create(
         split.value() + "/" + (path.startsWith(prefix + "/")
-            ? path.substring(prefix.length() + 1) : path), path, null, null)).toList();
+            ? path.substring(prefix.length() + 1) : path), path, null)).toList();
     return files.union(spark.createDataFrame(empty, files.schema()));
   }
 
@@ -225,10 +223,8 @@ final class ImageSource implements ExampleSource {
         .otherwise(concat(lit(base + "/"), path));
     Column label = images.labelColumn().isEmpty() ? lit(null).cast(DataTypes.StringType)
         : col(images.labelColumn()).cast(DataTypes.StringType);
-    // The content is read by the decoding task; a listing is small, so its rows are spread
-    // over the tasks with a shuffle.
-    return listing.select(path.as("id"), resolved.as(PATH),
-            lit(null).cast(DataTypes.BinaryType).as(CONTENT), label.as("label"))
+    // A listing is small, so its rows are spread over the tasks with a shuffle.
+    return listing.select(path.as("id"), resolved.as(PATH), label.as("label"))
         .repartition(tasks(spark, listing.count(), 0));
   }
 
@@ -301,13 +297,12 @@ final class ImageSource implements ExampleSource {
         path = HadoopFiles.fs(qualified, conf.get()).makeQualified(qualified).toString();
         id = path;
       }
-      Object label = label(id, file.isNullAt(3) ? null : file.getString(3));
+      Object label = label(id, file.isNullAt(2) ? null : file.getString(2));
       if (label instanceof String reason) {
         return ParsedRow.rejected(id, reason, path);
       }
       try {
-        byte[] content = file.isNullAt(2) ? read(path) : (byte[]) file.get(2);
-        return ParsedRow.accepted(id, decoder.decode(content), (Integer) label);
+        return ParsedRow.accepted(id, decoder.decode(read(path)), (Integer) label);
       } catch (ImageDecoder.UnusableImage e) {
         return ParsedRow.rejected(id, e.getMessage(), path);
       } catch (FileNotFoundException e) {

@@ -209,7 +209,7 @@ public final class TrainingInput {
   public List<String> batches(String column) {
     ScoredTables.requireBatchColumn(table, "train.batch-column", column, location);
     return List.copyOf(ScoredTables.rowsByBatch(table.select(col(column).cast("string")
-        .as(column)), column, "train.batch-column", column, location, "trained on").keySet());
+        .as(column)), column, "train.batch-column", location, "trained on").keySet());
   }
 
   /** This input with only the training rows {@code keep} selects; other splits stay whole. */

@@ -36,6 +36,15 @@ public final class ImageResampling {
     }
     Axis rows = axis(region.height, targetHeight, options.resize());
     Axis columns = axis(region.width, targetWidth, options.resize());
+    // Per target column, the weights that fall inside the image (padding reaches outside it),
+    // so that the loop over every source row needs no bounds checks.
+    int[] fromK = new int[targetWidth];
+    int[] toK = new int[targetWidth];
+    for (int x = 0; x < targetWidth; x++) {
+      int firstX = region.left + columns.first[x];
+      fromK[x] = Math.max(0, -firstX);
+      toK[x] = Math.min(columns.weights[x].length, width - firstX);
+    }
     float[] across = new float[region.height * targetWidth];
     for (int c = 0; c < planes.length; c++) {
       float[] plane = planes[c];
@@ -47,12 +56,9 @@ public final class ImageResampling {
           float sum = 0;
           if (inside) {
             float[] weights = columns.weights[x];
-            int first = columns.first[x];
-            for (int k = 0; k < weights.length; k++) {
-              int sourceX = region.left + first + k;
-              if (sourceX >= 0 && sourceX < width) {
-                sum += weights[k] * plane[sourceY * width + sourceX];
-              }
+            int at = sourceY * width + region.left + columns.first[x];
+            for (int k = fromK[x]; k < toK[x]; k++) {
+              sum += weights[k] * plane[at + k];
             }
           }
           across[y * targetWidth + x] = sum;

@@ -71,6 +71,73 @@ class ImageDecoderTest {
     assertThat(rgb).containsExactly(new float[] {255, 10, 255, 10, 255, 10}, within(1e-4f));
   }
 
+  /**
+   * CMYK JPEGs as Photoshop writes them (inverted inks behind an Adobe segment): the JDK's reader
+   * decodes them, but ignores the inversion and returns colours tens of levels off.
+   */
+  @Test
+  void cmykJpegsDecodeToTheColoursTheirInksMake() throws Exception {
+    BufferedImage image = new BufferedImage(40, 30, BufferedImage.TYPE_INT_RGB);
+    Random random = new Random(11);
+    for (int y = 0; y < 30; y++) {
+      for (int x = 0; x < 40; x++) {
+        image.setRGB(x, y, random.nextInt(0x1000000));
+      }
+    }
+    // Cyan, magenta and yellow ink where red, green and blue are missing, no black ink.
+    java.awt.image.WritableRaster inks = java.awt.image.Raster.createInterleavedRaster(
+        java.awt.image.DataBuffer.TYPE_BYTE, 40, 30, 4, null);
+    for (int y = 0; y < 30; y++) {
+      for (int x = 0; x < 40; x++) {
+        int rgb = image.getRGB(x, y);
+        int[] ink = {255 - ((rgb >> 16) & 0xff), 255 - ((rgb >> 8) & 0xff), 255 - (rgb & 0xff), 0};
+        for (int c = 0; c < 4; c++) {
+          ink[c] = 255 - ink[c]; // Adobe stores 255 for no ink
+        }
+        inks.setPixel(x, y, ink);
+      }
+    }
+    ImageDecoder rgb = new ImageDecoder(options(Channels.RGB, 4, 4, Fit.STRETCH, Resize.AREA));
+
+    float[] fromCmyk = rgb.decode(adobeCmykJpeg(inks));
+    float[] fromPng = rgb.decode(encode(image, "png"));
+
+    assertThat(fromCmyk).hasSize(48);
+    for (int i = 0; i < 48; i++) {
+      assertThat(fromCmyk[i]).as("value " + i).isCloseTo(fromPng[i], within(JPEG_LEVELS));
+    }
+  }
+
+  /** A 4-channel JPEG with Adobe's APP14 segment saying CMYK (transform 0), as Photoshop writes. */
+  private static byte[] adobeCmykJpeg(java.awt.image.Raster inks) throws IOException {
+    javax.imageio.ImageWriter writer = null;
+    for (var writers = ImageIO.getImageWritersByFormatName("jpeg"); writers.hasNext();) {
+      javax.imageio.ImageWriter candidate = writers.next();
+      if (candidate.getClass().getName().startsWith("com.sun.")) {
+        writer = candidate;
+      }
+    }
+    assertThat(writer).as("the JDK's JPEG writer, which writes 4-channel rasters").isNotNull();
+    javax.imageio.ImageWriteParam quality = writer.getDefaultWriteParam();
+    quality.setCompressionMode(javax.imageio.ImageWriteParam.MODE_EXPLICIT);
+    quality.setCompressionQuality(0.95f);
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try (var stream = ImageIO.createImageOutputStream(out)) {
+      writer.setOutput(stream);
+      writer.write(null, new javax.imageio.IIOImage(inks, null, null), quality);
+    } finally {
+      writer.dispose();
+    }
+    byte[] plain = out.toByteArray();
+    byte[] adobe = {(byte) 0xff, (byte) 0xee, 0, 14, 'A', 'd', 'o', 'b', 'e', 0, 100, 0, 0, 0, 0,
+        0};
+    byte[] jpeg = new byte[plain.length + adobe.length];
+    System.arraycopy(plain, 0, jpeg, 0, 2); // SOI, then the Adobe segment
+    System.arraycopy(adobe, 0, jpeg, 2, adobe.length);
+    System.arraycopy(plain, 2, jpeg, 2 + adobe.length, plain.length - 2);
+    return jpeg;
+  }
+
   @Test
   void badFilesAreRejectedWithTheirReason() throws Exception {
     BufferedImage image = new BufferedImage(40, 30, BufferedImage.TYPE_BYTE_GRAY);

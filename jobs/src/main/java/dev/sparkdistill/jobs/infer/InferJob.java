@@ -19,6 +19,7 @@ import dev.sparkdistill.jobs.io.ExampleBatches;
 import dev.sparkdistill.jobs.io.HadoopFiles;
 import dev.sparkdistill.jobs.io.InputTable;
 import dev.sparkdistill.jobs.io.OutputDirectory;
+import dev.sparkdistill.jobs.io.ScoredRows;
 import dev.sparkdistill.jobs.io.ScoredTables;
 import dev.sparkdistill.jobs.io.ScoringSelection;
 import dev.sparkdistill.jobs.model.ScoringEngines;
@@ -37,9 +38,9 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
@@ -277,10 +278,9 @@ public final class InferJob extends ScoringJob<InferJob.Inputs, TargetsManifest>
     LOG.info("reading {} from {}", config.input(), batches.columnar()
         ? "the Parquet reader's columnar batches" : "Spark's rows");
     Scoring scoring = new Scoring(shipped, config, inputs.shape().featureShape(), time, batches);
-    JavaRDD<TargetRecord> targets = batches.batches(config.batchSize())
+    JavaRDD<InternalRow> targets = batches.batches(config.batchSize())
         .mapPartitions(scoring::score);
-    Dataset<Row> scored = spark.createDataset(targets.rdd(), Encoders.bean(TargetRecord.class))
-        .select(scoring.columns().toArray(Column[]::new));
+    Dataset<Row> scored = ScoredRows.dataset(spark, targets, scoring.schema());
     long start = System.nanoTime();
     try {
       writeScored(spark, scored, out, rows, inputs.teachers().size(), selection.append());

@@ -1,9 +1,9 @@
 package dev.sparkdistill.jobs.infer;
 
 import dev.sparkdistill.jobs.io.ExampleBatches;
+import dev.sparkdistill.jobs.io.ScoredRows;
 import dev.sparkdistill.jobs.model.ShippedModel;
 import dev.sparkdistill.jobs.model.Teacher;
-import static org.apache.spark.sql.functions.col;
 
 import dev.sparkdistill.common.config.InferConfig;
 import dev.sparkdistill.common.manifest.TargetsManifest;
@@ -18,13 +18,17 @@ import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
 import org.apache.spark.broadcast.Broadcast;
-import org.apache.spark.sql.Column;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
 
 /**
  * Scores one partition of examples, batch by batch, with every teacher and builds the targets
  * rows. The batches come from {@link ExampleBatches} with their features already laid out as the
- * teachers take them; the rows leave as beans with primitive arrays, which {@link #columns()}
- * shapes into the targets table, with a {@code filter_reason} that is null for kept rows.
+ * teachers take them; the rows leave as Spark's own rows ({@link ScoredRows}) in the columns of
+ * {@link #schema()}, with a {@code filter_reason} that is null for kept rows.
  */
 final class Scoring implements Serializable {
   static final String FILTER_REASON = "filter_reason";
@@ -63,71 +67,94 @@ final class Scoring implements Serializable {
     this.time = time;
   }
 
-  /** The columns of the targets table, in order, as expressions over {@link TargetRecord}. */
-  List<Column> columns() {
-    List<Column> columns = new ArrayList<>(List.of(col("id")));
+  /**
+   * The targets table's columns, in order, with the working columns ({@value #FILTER_REASON},
+   * and for the per-class cap the pseudo-label and confidence) before split and batch.
+   */
+  StructType schema() {
+    DataType floats = DataTypes.createArrayType(DataTypes.FloatType, false);
+    DataType ints = DataTypes.createArrayType(DataTypes.IntegerType, false);
+    StructType schema = new StructType().add("id", DataTypes.StringType);
     if (config.includeFeatures()) {
-      columns.add(col("features"));
+      schema = schema.add("features", floats);
     }
-    columns.add(col("label"));
+    schema = schema.add("label", DataTypes.IntegerType);
     if (config.form() == InferConfig.Form.DENSE) {
-      columns.add(col("teacherLogits").as("teacher_logits"));
+      schema = schema.add("teacher_logits", floats);
     } else {
-      columns.addAll(List.of(col("topkIndex").as("topk_index"), col("topkLogit").as("topk_logit"),
-          col("restLogit").as("rest_logit")));
+      schema = schema.add("topk_index", ints).add("topk_logit", floats)
+          .add("rest_logit", DataTypes.FloatType);
     }
     if (config.scoresViews()) {
-      columns.addAll(List.of(col("viewParams").as(TargetsManifest.Views.PARAMS_COLUMN),
-          col("viewLogits").as(TargetsManifest.Views.LOGITS_COLUMN)));
+      schema = schema.add(TargetsManifest.Views.PARAMS_COLUMN, ints)
+          .add(TargetsManifest.Views.LOGITS_COLUMN, floats);
     }
-    if (config.keepTeacherLogits() && teacherCount > 1) {
+    if (eachTeachersLogits()) {
       for (int t = 0; t < teacherCount; t++) {
-        columns.add(col("eachTeacherLogits").getItem(t).as("teacher_" + t + "_logits"));
+        schema = schema.add("teacher_" + t + "_logits", floats);
       }
     }
-    columns.add(col("filterReason").as(FILTER_REASON));
+    schema = schema.add(FILTER_REASON, DataTypes.StringType);
     if (config.maxPerClass() > 0) {
-      columns.add(col("pseudoLabel").as(PSEUDO_LABEL));
-      columns.add(col("confidence").as(CONFIDENCE));
+      schema = schema.add(PSEUDO_LABEL, DataTypes.IntegerType)
+          .add(CONFIDENCE, DataTypes.DoubleType);
     }
-    columns.add(col("split"));
+    schema = schema.add("split", DataTypes.StringType);
     if (config.incremental()) {
-      columns.add(col("batch").as(config.batchColumn()));
+      schema = schema.add(config.batchColumn(), DataTypes.StringType);
     }
-    return columns;
+    return schema;
   }
 
-  Iterator<TargetRecord> score(Iterator<ExampleBatches.Batch> batches) {
+  private boolean eachTeachersLogits() {
+    return config.keepTeacherLogits() && teacherCount > 1;
+  }
+
+  /** The partition's rows scored, as rows of {@link #schema()}, batch after batch. */
+  Iterator<InternalRow> score(Iterator<ExampleBatches.Batch> batches) {
     TaskProgress progress = new TaskProgress(time);
     // This task thread's scorers, looked up once per partition rather than per batch.
     List<Teacher> scorers = broadcast.value().stream().map(ShippedModel::teacher).toList();
+    int columns = schema().length();
     return new Iterator<>() {
-      private Iterator<TargetRecord> batch = java.util.Collections.emptyIterator();
+      private ScoredBatch scored;
+      private int next;
+      // One row filled again for each scored row: see ScoredRows.
+      private final Object[] values = new Object[columns];
+      private final InternalRow row = new GenericInternalRow(values);
+      private final ScoredRows.FewStrings splits = new ScoredRows.FewStrings();
+      private final ScoredRows.FewStrings batchNames = new ScoredRows.FewStrings();
 
       @Override
       public boolean hasNext() {
-        if (!batch.hasNext() && batches.hasNext()) {
-          List<TargetRecord> scored = scoreBatch(batches.next(), scorers, progress);
-          progress.scored(scored.size());
-          batch = scored.iterator();
+        while ((scored == null || next == scored.batch().rows()) && batches.hasNext()) {
+          scored = scoreBatch(batches.next(), scorers, progress);
+          progress.scored(scored.batch().rows());
+          next = 0;
         }
-        if (!batch.hasNext()) {
+        boolean more = scored != null && next < scored.batch().rows();
+        if (!more) {
           progress.finished();
         }
-        return batch.hasNext();
+        return more;
       }
 
       @Override
-      public TargetRecord next() {
+      public InternalRow next() {
         if (!hasNext()) {
           throw new java.util.NoSuchElementException();
         }
-        return batch.next();
+        fill(values, scored, next++, splits, batchNames);
+        return row;
       }
     };
   }
 
-  private List<TargetRecord> scoreBatch(ExampleBatches.Batch batch, List<Teacher> scorers,
+  /** A batch with every teacher's logits for its rows ([teacher][row]) and its views' scores. */
+  private record ScoredBatch(ExampleBatches.Batch batch, float[][][] perTeacher,
+      ScoredViews views) {}
+
+  private ScoredBatch scoreBatch(ExampleBatches.Batch batch, List<Teacher> scorers,
       TaskProgress progress) {
     int rows = batch.rows();
     float[][][] perTeacher = new float[scorers.size()][][];
@@ -137,20 +164,7 @@ final class Scoring implements Serializable {
     }
     ScoredViews views = config.scoresViews() ? scoreViews(batch, scorers) : null;
     progress.inTeachers(System.nanoTime() - start);
-    List<TargetRecord> out = new ArrayList<>(rows);
-    for (int i = 0; i < rows; i++) {
-      float[][] logits = new float[scorers.size()][];
-      for (int t = 0; t < scorers.size(); t++) {
-        logits[t] = perTeacher[t][i];
-      }
-      TargetRecord row = toRow(batch, i, logits);
-      if (views != null) {
-        row.setViewParams(views.params()[i]);
-        row.setViewLogits(views.logits()[i]);
-      }
-      out.add(row);
-    }
-    return out;
+    return new ScoredBatch(batch, perTeacher, views);
   }
 
   /** Per row: its views' parameters and their combined logits, view after view. */
@@ -206,35 +220,56 @@ final class Scoring implements Serializable {
     return new ScoredViews(params, combined);
   }
 
-  private TargetRecord toRow(ExampleBatches.Batch batch, int i, float[][] logits) {
+  /** Row {@code i} of a scored batch into {@code values}, in the order of {@link #schema()}. */
+  private void fill(Object[] values, ScoredBatch scored, int i, ScoredRows.FewStrings splits,
+      ScoredRows.FewStrings batchNames) {
+    ExampleBatches.Batch batch = scored.batch();
+    float[][] logits = new float[teacherCount][];
+    for (int t = 0; t < teacherCount; t++) {
+      logits[t] = scored.perTeacher()[t][i];
+    }
     float[] combined = Ensemble.combine(logits, config.ensemble());
     Integer label = batch.integer(labelAt, i);
-    TargetRecord row = new TargetRecord();
-    row.setId(batch.string(idAt, i));
-    row.setFeatures(config.includeFeatures() ? batch.featuresOf(i) : null);
-    row.setLabel(label);
+    int c = 0;
+    values[c++] = ScoredRows.string(batch.string(idAt, i));
+    if (config.includeFeatures()) {
+      values[c++] = ScoredRows.floats(batch.features(), i * batch.width(), batch.width());
+    }
+    values[c++] = label;
     if (config.form() == InferConfig.Form.DENSE) {
-      row.setTeacherLogits(combined);
+      values[c++] = ScoredRows.floats(combined);
     } else {
       SoftTargets.TopK top = SoftTargets.toTopK(combined, Math.min(config.topK(),
           combined.length));
-      row.setTopkIndex(top.index());
-      row.setTopkLogit(top.logit());
-      row.setRestLogit(top.restLogit());
+      values[c++] = ScoredRows.ints(top.index());
+      values[c++] = ScoredRows.floats(top.logit());
+      values[c++] = top.restLogit();
     }
-    if (config.keepTeacherLogits() && logits.length > 1) {
-      row.setEachTeacherLogits(logits);
+    if (scored.views() != null) {
+      values[c++] = ScoredRows.ints(scored.views().params()[i]);
+      values[c++] = ScoredRows.floats(scored.views().logits()[i]);
     }
-    row.setFilterReason(filterReason(label, combined));
-    if (label == null && config.maxPerClass() > 0) {
-      double[] p = Ensemble.softmax(combined);
-      int top = Ensemble.argmax(p);
-      row.setPseudoLabel(top);
-      row.setConfidence(p[top]);
+    if (eachTeachersLogits()) {
+      for (float[] teacher : logits) {
+        values[c++] = ScoredRows.floats(teacher);
+      }
     }
-    row.setSplit(batch.string(splitAt, i));
-    row.setBatch(batchAt < 0 ? null : batch.string(batchAt, i));
-    return row;
+    values[c++] = ScoredRows.string(filterReason(label, combined));
+    if (config.maxPerClass() > 0) {
+      Integer pseudoLabel = null;
+      Double confidence = null;
+      if (label == null) {
+        double[] p = Ensemble.softmax(combined);
+        pseudoLabel = Ensemble.argmax(p);
+        confidence = p[pseudoLabel];
+      }
+      values[c++] = pseudoLabel;
+      values[c++] = confidence;
+    }
+    values[c++] = splits.of(batch.string(splitAt, i));
+    if (batchAt >= 0) {
+      values[c] = batchNames.of(batch.string(batchAt, i));
+    }
   }
 
   private String filterReason(Integer label, float[] combined) {

@@ -29,7 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
  * faults an operator meets: the driver killed (SIGKILL) while {@code prepare} writes; an executor
  * JVM killed while {@code train} averages on {@code local-cluster}, then the driver killed while
  * the resumed run trains (on the embedded Spark); the driver killed while {@code infer} writes,
- * then executors killed every few seconds while the rerun scores ten times the rows. Each killed run leaves nothing
+ * then executors killed every few seconds while the rerun scores five times the rows. Each killed run leaves nothing
  * that looks complete; the rerun, or {@code --resume}, completes with every row once. Each test's
  * output is the next one's input (the examples, then the model as the teacher), so the 70,000
  * rows are prepared once for all of them.
@@ -39,7 +39,7 @@ class StageFaultsIT {
   private static final Path PROJECT = Launcher.PROJECT;
   private static final Path DATASET = Path.of("/usr/share/datasets/fashion-mnist");
   private static final String[] CLUSTER = {"--", "--master", "local-cluster[2,1,1024]"};
-  private static final int COPIES = 10;
+  private static final int COPIES = 5;
 
   @TempDir
   Path tmp;
@@ -214,13 +214,13 @@ class StageFaultsIT {
           "train.output=" + teacher, "--set", "train.alpha=0", "--set", "train.epochs=1",
           "--set", "train.model.hidden=[64]").exitCode()).isZero();
     }
-    Path tenfold = tmp.resolve("examples-" + COPIES + "x");
-    Launcher.copies(examples, COPIES, tenfold);
+    Path copies = tmp.resolve("examples-" + COPIES + "x");
+    Launcher.copies(examples, COPIES, copies);
     long rows = 70_000L * COPIES;
 
     Path targets = tmp.resolve("targets");
     // Small tasks (8 per core of 4 cores' worth), so a killed executor loses a few seconds.
-    String[] infer = concat(new String[] {"infer", "--set", "infer.input=" + tenfold, "--set",
+    String[] infer = concat(new String[] {"infer", "--set", "infer.input=" + copies, "--set",
         "infer.output=" + targets, "--set", "infer.include-features=false", "--set",
         "infer.teachers=[\"" + teacher.resolve("model.zip") + "\"]"}, CLUSTER,
         new String[] {"--conf", "spark.default.parallelism=4",
@@ -243,12 +243,12 @@ class StageFaultsIT {
         alive.get(kills % alive.size()).destroyForcibly();
         kills++;
       }
-      rerun.waitFor(4, TimeUnit.SECONDS);
+      rerun.waitFor(3, TimeUnit.SECONDS);
     }
     Result outcome = Launcher.finish(rerun, tmp);
     assertThat(outcome.exitCode()).as(outcome.stderr()).isZero();
     System.out.printf("infer: driver killed mid-write; the rerun of %,d rows, %d executors "
-        + "killed 4 s apart, completed in %.1f s%n", rows, kills,
+        + "killed 3 s apart, completed in %.1f s%n", rows, kills,
         (System.nanoTime() - start) / 1e9);
     assertThat(kills).as("executors killed while the rerun scored").isGreaterThanOrEqualTo(3);
     assertThat(outcome.stderr()).containsPattern("Lost executor \\d+")

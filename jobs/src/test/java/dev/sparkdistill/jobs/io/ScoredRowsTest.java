@@ -24,6 +24,8 @@ import org.junit.jupiter.api.Test;
  * every row, whether the rows are written to Parquet or persisted first.
  */
 class ScoredRowsTest extends SparkTestBase {
+  /** The Spark line this was checked against; see the class comment before upgrading. */
+  private static final String CHECKED_SPARK = "3.5.";
   private static final StructType SCHEMA = new StructType()
       .add("id", DataTypes.StringType)
       .add("logits", DataTypes.createArrayType(DataTypes.FloatType, false))
@@ -79,6 +81,12 @@ class ScoredRowsTest extends SparkTestBase {
       "[p1-0,WrappedArray(0.5, 1.5),WrappedArray(1, 0),null,train]",
       "[p1-1-é✓,WrappedArray(2.5, 3.5),WrappedArray(1, 1),1,train]",
       "[p1-2,WrappedArray(4.5, 5.5),null,2,test]");
+
+  @Test
+  void isCheckedAgainstTheSparkOnTheClasspath() {
+    assertThat(spark.version()).as("ScoredRows makes Spark's internal rows: run this test class "
+        + "against the new Spark and update CHECKED_SPARK").startsWith(CHECKED_SPARK);
+  }
 
   @Test
   void aReusedRowIsCopiedForEveryRowWrittenToParquet() throws Exception {

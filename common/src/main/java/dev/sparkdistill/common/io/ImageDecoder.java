@@ -36,9 +36,9 @@ import javax.imageio.stream.MemoryCacheImageInputStream;
  *
  * <p>JPEGs are read by the JDK's reader, which decodes ordinary (YCbCr and grey) JPEGs about 10%
  * faster than TwelveMonkeys' (2,000 photos, one thread). What it gets wrong or refuses goes to
- * TwelveMonkeys' reader: CMYK and YCCK files, whose Adobe-inverted inks and ICC profile the JDK
- * ignores (it returns a CMYK image whose colours are off by tens of levels), and files it cannot
- * read at all (lossless JPEG, broken ICC profiles and other malformed segments).
+ * TwelveMonkeys' reader: CMYK and YCCK files, which the JDK returns as CMYK images whose colours
+ * come out tens of levels off without an embedded profile (its fallback colour space takes the
+ * inks for linear light), and files it cannot read at all (lossless JPEG, malformed segments).
  */
 public final class ImageDecoder implements Serializable {
   /** An image that cannot become an example; the message is the reject reason. */
@@ -68,17 +68,18 @@ public final class ImageDecoder implements Serializable {
       }
       boolean jdkJpeg = reader.getOriginatingProvider() != null
           && JDK_JPEG.equals(reader.getOriginatingProvider().getClass().getName());
+      boolean secondReader = jdkJpeg && TwelveMonkeys.JPEG != null;
       try {
         image = read(reader, in);
       } catch (Unreadable e) {
-        if (!jdkJpeg) {
+        if (!secondReader) {
           throw e.unusable;
         }
         image = null;
       } finally {
         reader.dispose();
       }
-      if (jdkJpeg && (image == null
+      if (secondReader && (image == null
           || image.getColorModel().getColorSpace().getType() == ColorSpace.TYPE_CMYK)) {
         image = readWithTwelveMonkeys(file);
       }
@@ -112,6 +113,10 @@ public final class ImageDecoder implements Serializable {
       boolean decodes;
       try {
         decodes = provider.canDecodeInput(in);
+      } catch (IOException e) {
+        // A probe that cannot read its magic bytes (a file of a few bytes): not this reader's
+        // file, as ImageIO's own search counts it.
+        decodes = false;
       } finally {
         in.reset();
       }
@@ -139,7 +144,9 @@ public final class ImageDecoder implements Serializable {
 
   /**
    * TwelveMonkeys' JPEG reader's provider, registered with ImageIO if the service file was not
-   * seen (ImageIO scans for plugins once per JVM, with whichever class loader asks first).
+   * seen (ImageIO scans for plugins once per JVM, with whichever class loader asks first); null
+   * when it cannot work here (it deregisters itself when it finds no JDK reader to delegate to),
+   * and then the JDK's reader alone reads JPEGs.
    */
   private static final class TwelveMonkeys {
     static final JPEGImageReaderSpi JPEG = registered();
@@ -173,8 +180,9 @@ public final class ImageDecoder implements Serializable {
     BufferedImage image;
     try {
       reader.setInput(in, true, true);
+      boolean twelveMonkeys = reader.getOriginatingProvider() instanceof JPEGImageReaderSpi;
       reader.addIIOReadWarningListener((source, warning) -> {
-        if (!isColourNote(warning)) {
+        if (!(twelveMonkeys && isColourNote(warning))) {
           warnings.add(warning);
         }
       });
@@ -232,7 +240,8 @@ public final class ImageDecoder implements Serializable {
     if ((grey || rgb) && raster.getDataBuffer() instanceof DataBufferByte bytes
         && raster.getSampleModel() instanceof PixelInterleavedSampleModel layout
         && raster.getSampleModelTranslateX() == 0 && raster.getSampleModelTranslateY() == 0
-        && bytes.getNumBanks() == 1) {
+        && bytes.getNumBanks() == 1 && bytes.getOffset() == 0
+        && allEightBits(model, grey ? 1 : 3)) {
       return planes(bytes.getData(), layout, grey ? 1 : 3, luma, width, height);
     }
     if (grey || rgb) {
@@ -257,6 +266,15 @@ public final class ImageDecoder implements Serializable {
       planes[2][i] = argb[i] & 0xff;
     }
     return planes;
+  }
+
+  private static boolean allEightBits(ColorModel model, int channels) {
+    for (int c = 0; c < channels; c++) {
+      if (model.getComponentSize(c) != 8) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /**

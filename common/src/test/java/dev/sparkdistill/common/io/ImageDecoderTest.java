@@ -72,8 +72,8 @@ class ImageDecoderTest {
   }
 
   /**
-   * CMYK JPEGs as Photoshop writes them (inverted inks behind an Adobe segment): the JDK's reader
-   * decodes them, but ignores the inversion and returns colours tens of levels off.
+   * CMYK JPEGs as Photoshop writes them (inverted inks behind an Adobe segment, here without an
+   * ICC profile): the JDK's reader decodes them into colours tens of levels off.
    */
   @Test
   void cmykJpegsDecodeToTheColoursTheirInksMake() throws Exception {
@@ -156,6 +156,9 @@ class ImageDecoderTest {
     assertThat(reason(decoder, new byte[0])).startsWith("empty_file:");
     assertThat(reason(decoder, "label,path\n".getBytes(StandardCharsets.UTF_8)))
         .startsWith("undecodable_image: no image reader recognizes the file (it begins 0x6c6162");
+    // Shorter than any format's magic bytes: the readers' probes cannot read them.
+    assertThat(reason(decoder, new byte[] {1, 2, 3})).isEqualTo("undecodable_image: no image "
+        + "reader recognizes the file (it begins 0x010203)");
     assertThat(reason(decoder, Arrays.copyOf(png, png.length / 2)))
         .startsWith("undecodable_image: PNG image cannot be decoded");
     assertThat(reason(decoder, Arrays.copyOf(jpeg, jpeg.length / 2)))

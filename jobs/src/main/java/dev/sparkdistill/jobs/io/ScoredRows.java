@@ -15,9 +15,9 @@ import org.apache.spark.unsafe.types.UTF8String;
 /**
  * The write side of {@link ExampleBatches}: a scoring job's output rows made as Spark's own rows
  * ({@link InternalRow}) from the arrays the models return, each value put in the form Spark holds
- * it (a float array as one {@link UnsafeArrayData} copy, a string as UTF-8 bytes). Through a
- * Java bean per row, the bean encoder then read each row back getter by getter and converted
- * each value. Like {@code ExampleBatches}, this is Spark's internal API, kept to this class.
+ * it (a float array as one {@link UnsafeArrayData} copy, a string as UTF-8 bytes), rather than
+ * as a Java bean per row that the bean encoder reads back getter by getter. Like {@code
+ * ExampleBatches}, this is Spark's internal API, kept to this class.
  *
  * <p>A task may fill one {@link InternalRow} again and again: the scan over these rows copies
  * each into an {@code UnsafeRow} before anything else sees it, as Spark's own sources do.
@@ -36,7 +36,7 @@ public final class ScoredRows {
     return values == null ? null : UnsafeArrayData.fromPrimitiveArray(values);
   }
 
-  /** An {@code array<float>} value of {@code count} values from {@code from}, copied once. */
+  /** An {@code array<float>} value of {@code count} values from {@code from}. */
   public static Object floats(float[] values, int from, int count) {
     return UnsafeArrayData.fromPrimitiveArray(values,
         Platform.FLOAT_ARRAY_OFFSET + from * Float.BYTES, count, Float.BYTES);

@@ -143,13 +143,14 @@ public record FeatureScaling(Kind kind, double multiply, double add, List<Double
     };
   }
 
-  /** The stored values of one row's raw values, each as {@link #apply(int, float)} gives it. */
-  public float[] apply(float[] raw) {
-    float[] stored = new float[raw.length];
-    for (int feature = 0; feature < raw.length; feature++) {
-      stored[feature] = apply(feature, raw[feature]);
+  /**
+   * One row's raw values replaced by their stored values, each as {@link #apply(int, float)}
+   * gives it: in place, since a row's features are scaled once per row written.
+   */
+  public void applyInPlace(float[] values) {
+    for (int feature = 0; feature < values.length; feature++) {
+      values[feature] = apply(feature, values[feature]);
     }
-    return stored;
   }
 
   /**

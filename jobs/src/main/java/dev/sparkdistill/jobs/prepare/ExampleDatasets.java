@@ -177,7 +177,9 @@ final class ExampleDatasets {
         values[i] = row.get(i);
       }
       if (!row.isNullAt(at)) {
-        values[at] = scaling.apply(ArrayColumns.floats(row.getList(at)));
+        float[] features = ArrayColumns.floats(row.getList(at));
+        scaling.applyInPlace(features);
+        values[at] = features;
       }
       return RowFactory.create(values);
     }, Encoders.row(new StructType(fields)));
